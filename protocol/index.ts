@@ -1,0 +1,8 @@
+export * from './ids.ts'
+export * from './catalogue.ts'
+export * from './schemas.ts'
+export * from './topics.ts'
+export * from './validate.ts'
+export * from './profile.ts'
+export * from './codec.ts'
+export { liftwatchRef } from './profiles/liftwatch-ref.ts'

@@ -1,0 +1,35 @@
+// v1 topics (DESIGN.md "Topics"). Every topic string of the system is built or parsed here.
+import { isElevatorId, isGatewayId, isRegion } from './ids.ts'
+
+export const TOPIC_ROOT = 'lift/v1'
+export type ElevatorTopicKind = 'telemetry' | 'availability' | 'alarm'
+
+export const telemetryTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/telemetry`
+export const availabilityTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/availability`
+export const alarmTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/alarm`
+export const gatewayStatusTopic = (gatewayId: string): string => `${TOPIC_ROOT}/gateways/${gatewayId}/status`
+
+/** Subscription filters. A detector instance owns whole regions (DESIGN.md "Scaling"). */
+export const filters = {
+  all: `${TOPIC_ROOT}/#`,
+  region: (region: string) => `${TOPIC_ROOT}/${region}/#`,
+  telemetry: `${TOPIC_ROOT}/+/+/telemetry`,
+  availability: `${TOPIC_ROOT}/+/+/availability`,
+  alarms: `${TOPIC_ROOT}/+/+/alarm`,
+  gatewayStatus: `${TOPIC_ROOT}/gateways/+/status`,
+} as const
+
+export type ParsedTopic =
+  | { kind: ElevatorTopicKind; region: string; elevatorId: string }
+  | { kind: 'status'; gatewayId: string }
+
+/** null for anything that is not a well-formed v1 topic (wrong root, bad id, unknown leaf). */
+export function parseTopic(topic: string): ParsedTopic | null {
+  const parts = topic.split('/')
+  if (parts.length !== 5 || parts[0] !== 'lift' || parts[1] !== 'v1') return null
+  const [, , a, b, leaf] = parts as [string, string, string, string, string]
+  if (a === 'gateways') return leaf === 'status' && isGatewayId(b) ? { kind: 'status', gatewayId: b } : null
+  if (!isRegion(a) || !isElevatorId(b)) return null
+  if (leaf === 'telemetry' || leaf === 'availability' || leaf === 'alarm') return { kind: leaf, region: a, elevatorId: b }
+  return null
+}
