@@ -97,10 +97,10 @@ function pointValue(p: Point): string {
 }
 
 const AREA_TITLES = {
-  coil: 'Coils (FC 01 read, 05/15 write; mbpoll `-t 0`)',
+  coil: 'Coils (FC 01; mbpoll `-t 0`)',
   discrete: 'Discrete inputs (FC 02; mbpoll `-t 1`)',
   input: 'Input registers (FC 04; mbpoll `-t 3`)',
-  holding: 'Holding registers (FC 03, 06/16 write; mbpoll `-t 4`)',
+  holding: 'Holding registers (FC 03; mbpoll `-t 4`)',
 } as const
 
 export function renderRegisterMapDoc(profile: Profile): string {
@@ -125,8 +125,10 @@ ${profile.description}.
 Addresses are protocol addresses (${profile.addressBase === 0 ? '0-based' : '1-based'}); mbpoll's
 reference numbers start at 1. 32-bit values state their byte order: A is the most significant
 byte, so \`ABCD\` sends the high word first and \`CDAB\` the low word first. 16-bit registers are
-big-endian (\`AB\`) as Modbus defines. Reading input registers 0–31 in one request is valid: the
-unused ones read 0.
+big-endian (\`AB\`) as Modbus defines. Each area is served up to address 31 (coils and discrete
+inputs up to 15): reading input registers 0–31 in one request is valid and the unused ones read 0;
+past that the unit answers exception 02. Writes (FC 05, 06, 15, 16) are refused with exception 01:
+a monitoring terminal never controls the lift.
 
 ${areas.join('\n')}
 ## Controller fault codes

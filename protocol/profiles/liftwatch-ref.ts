@@ -24,7 +24,7 @@ export const liftwatchRef: Profile = {
     upLimit: { area: 'discrete', address: 3, type: 'bool', description: 'up final limit acted' },
     downLimit: { area: 'discrete', address: 4, type: 'bool', description: 'down final limit acted' },
     occupied: {
-      area: 'discrete', address: 5, type: 'bool', description: 'presence sensor; null when input 6 is off',
+      area: 'discrete', address: 5, type: 'bool', description: 'presence sensor; null when discrete input 6 (sensor fitted) is off',
       validIf: { area: 'discrete', address: 6 },
     },
     floorIndex: { area: 'input', address: 0, type: 'u16', description: 'landing index, 0 = lowest' },
@@ -45,5 +45,6 @@ export const liftwatchRef: Profile = {
     tripCount: { area: 'holding', address: 2, type: 'u32', order: 'ABCD', description: 'trips since commissioning, high word first' },
     mainLanding: { area: 'holding', address: 4, type: 'u16', description: 'main (fire recall) landing index (parameter)' },
   },
-  faultCodes: {},
+  // Only codes with no telemetry condition of their own: the rest are detected from the signals.
+  faultCodes: { 81: 'restart_prevented' },
 }

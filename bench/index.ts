@@ -1,0 +1,15 @@
+// npm run bench: every benchmark in one run, one JSON document on stdout.
+// Figures, not tests: this machine is shared, so compare ratios measured in the same run.
+import { benchModbusTcp } from './modbus-tcp.ts'
+
+const only = process.argv.slice(2)
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  simulatorModbusTcp: () => benchModbusTcp({ seconds: 3 }),
+}
+
+const results: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() }
+for (const [name, run] of Object.entries(BENCHES)) {
+  if (only.length && !only.includes(name)) continue
+  results[name] = await run()
+}
+console.log(JSON.stringify(results, null, 2))

@@ -1,0 +1,24 @@
+// `liftwatch <command>`: each command lives in its part's main.ts and is loaded only when asked for.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<void> }> }> = {
+  sim: { summary: 'simulated elevator controllers over Modbus TCP / RTU  模拟电梯控制器', load: () => import('../simulators/main.ts') },
+}
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`)
+  return `LiftWatch 电梯安全监测\n\nusage: liftwatch <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nliftwatch <command> --help for its options\n`
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage())
+    return
+  }
+  const command = COMMANDS[name]
+  if (!command) {
+    process.stderr.write(`liftwatch: unknown command "${name}"\n\n${usage()}`)
+    process.exitCode = 2
+    return
+  }
+  await (await command.load()).main(rest)
+}
