@@ -4,7 +4,7 @@ import {
   validateAlarmEvent, validateAvailability, validateGatewayStatus, validateTelemetry, CATALOGUE,
   registrationCode, isElevatorId, isRegion,
 } from '../../protocol/index.ts'
-import { renderProtocolDoc, renderRegisterMapDoc } from '../../protocol/docs.ts'
+import { renderProfileYaml, renderProtocolDoc, renderRegisterMapDoc } from '../../protocol/docs.ts'
 import { liftwatchRef } from '../../protocol/profiles/liftwatch-ref.ts'
 import { sampleTelemetry } from './fixtures.ts'
 
@@ -76,6 +76,9 @@ describe('generated docs', () => {
   })
   it('docs/register-map.md matches the liftwatch-ref profile', () => {
     expect(readFileSync(new URL('../../docs/register-map.md', import.meta.url), 'utf8')).toBe(renderRegisterMapDoc(liftwatchRef))
+  })
+  it('gateway/profiles/liftwatch-ref.yaml matches the liftwatch-ref profile', () => {
+    expect(readFileSync(new URL('../../gateway/profiles/liftwatch-ref.yaml', import.meta.url), 'utf8')).toBe(renderProfileYaml(liftwatchRef))
   })
   it('the protocol doc names every telemetry field', () => {
     const doc = renderProtocolDoc()

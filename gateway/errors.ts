@@ -1,0 +1,19 @@
+// The gateway's error table (STYLE rule 9): every failure carries a code and the data to find it.
+export const GatewayErrorCode = {
+  ModbusTimeout: 'LW_ERR_MODBUS_TIMEOUT',       // no answer within the request timeout
+  ModbusException: 'LW_ERR_MODBUS_EXCEPTION',   // the unit answered with an exception (data.exceptionCode)
+  ModbusFrame: 'LW_ERR_MODBUS_FRAME',           // garbage or a wrong-length answer
+  LinkDown: 'LW_ERR_LINK_DOWN',                 // the link is not connected (reconnecting)
+  LinkStopped: 'LW_ERR_LINK_STOPPED',           // the link was stopped while the request waited
+  Profile: 'LW_ERR_PROFILE',                    // a profile file is missing or invalid
+  Outbox: 'LW_ERR_OUTBOX',                      // the on-disk outbox failed
+  Mqtt: 'LW_ERR_MQTT',                          // broker connection or publish failure
+} as const
+export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode]
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError'
+  constructor(readonly code: GatewayErrorCode, message: string, readonly data: Readonly<Record<string, unknown>> = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
+  }
+}
