@@ -4,20 +4,23 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# binary-or-check → Debian package
+# Debian package → the check that says it is there
 peers=(
-  "socat:socat"
-  "mbpoll:mbpoll"
+  "socat|command -v socat"
+  "mbpoll|command -v mbpoll"
+  "mosquitto|command -v mosquitto || test -x /usr/sbin/mosquitto"
+  "mosquitto-clients|command -v mosquitto_sub"
+  "python3-pymodbus|/usr/bin/python3 -c 'import pymodbus'"
 )
 missing=()
 for entry in "${peers[@]}"; do
-  bin=${entry%%:*}; pkg=${entry#*:}
-  command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")
+  pkg=${entry%%|*}; check=${entry#*|}
+  bash -c "$check" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
-  "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq "${missing[@]}" \
+  "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${missing[@]}" \
     || echo "could not install ${missing[*]}: the tests that need them will fail" >&2
 fi
 
@@ -30,11 +33,11 @@ step() {
   echo "== $name"
   if "$@"; then passed=$((passed + 1)); else echo "FAILED: $name" >&2; failed=$((failed + 1)); fi
 }
-step typecheck npx tsc --noEmit -p .
-step lint npx eslint --max-warnings 0 .
+step typecheck node_modules/.bin/tsc --noEmit -p .
+step lint node_modules/.bin/eslint --max-warnings 0 .
 
 rm -f .tmp/vitest.json
-npx vitest run --reporter=default --reporter=json --outputFile=.tmp/vitest.json "$@"
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile=.tmp/vitest.json "$@"
 vitest_rc=$?
 if [ -f .tmp/vitest.json ]; then
   read -r p f s fs < <(node -e '

@@ -1,0 +1,126 @@
+// The gateway composition root: links → pollers → reporters → durable publisher. Opens nothing
+// until start().
+import { randomBytes } from 'node:crypto'
+import type { Logger } from 'pino'
+import { decode, gatewayStatusTopic, type GatewayStatus, type Profile } from '../protocol/index.ts'
+import type { GatewayConfig } from './config.ts'
+import { ModbusLink } from './modbus/link.ts'
+import { LinkPoller } from './modbus/poller.ts'
+import { Outbox } from './outbox/outbox.ts'
+import { Publisher } from './outbox/publisher.ts'
+import { loadProfile } from './profiles.ts'
+import { ElevatorReporter, toReplay, type OutMessage } from './reporter.ts'
+import { GatewayMetrics, serveMetrics } from './metrics.ts'
+import { SOFTWARE_VERSION } from './version.ts'
+
+
+export interface GatewayOptions {
+  /** profiles by name, for tests and tools that already loaded them */
+  profiles?: Record<string, Profile>
+}
+
+export class Gateway {
+  readonly boot = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+  readonly metrics = new GatewayMetrics()
+  readonly reporters = new Map<string, ElevatorReporter>()
+  private links: ModbusLink[] = []
+  private pollers: LinkPoller[] = []
+  private outbox: Outbox | undefined
+  private publisher: Publisher | undefined
+  private metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined
+  private stopping: Promise<void> | undefined
+
+  constructor(readonly cfg: Readonly<GatewayConfig>, private readonly log: Logger, private readonly opts: GatewayOptions = {}) {}
+
+  get statusTopic(): string { return gatewayStatusTopic(this.cfg.gateway.id) }
+  get publisherStats() { return this.publisher?.stats() }
+
+  async start(): Promise<{ metricsPort?: number }> {
+    const { cfg, log } = this
+    const profiles = new Map<string, Profile>()
+    const profileOf = (name: string) => {
+      let p = this.opts.profiles?.[name] ?? profiles.get(name)
+      if (!p) { p = loadProfile(name); profiles.set(name, p) }
+      return p
+    }
+    for (const e of cfg.elevators) {
+      this.reporters.set(e.id, new ElevatorReporter({
+        elevatorId: e.id, region: e.region ?? cfg.gateway.region, gatewayId: cfg.gateway.id, boot: this.boot,
+        heartbeatMs: cfg.polling.heartbeatSeconds * 1000, offlineAfterFailures: cfg.polling.offlineAfterFailures,
+        deadband: cfg.polling.deadband, landings: e.landings,
+      }))
+    }
+    this.outbox = new Outbox(cfg.outbox, log.child({ component: 'outbox' }))
+    this.outbox.open()
+    const online: GatewayStatus = { v: 1, state: 'online', version: SOFTWARE_VERSION, boot: this.boot, elevators: cfg.elevators.map((e) => e.id) }
+    this.publisher = new Publisher({
+      mqtt: cfg.mqtt, clientId: cfg.mqtt.clientId ?? cfg.gateway.id, outbox: this.outbox,
+      outboxConfig: cfg.outbox,
+      will: { topic: this.statusTopic, payload: JSON.stringify({ v: 1, state: 'offline' }) },
+      onConnect: () => [
+        { topic: this.statusTopic, payload: JSON.stringify(online), retain: true },
+        ...[...this.reporters.values()].flatMap((r) => r.currentAvailability() ?? []),
+      ],
+      toReplay,
+      onAcked: (latencyMs: number) => this.metrics.publishLatency.observe(latencyMs / 1000),
+    }, log.child({ component: 'mqtt' }))
+    this.metrics.gauge('liftwatch_gateway_outbox_depth', 'messages waiting in the outbox', () => this.publisher?.stats().depth ?? 0)
+    this.metrics.gauge('liftwatch_gateway_outbox_drops', 'messages dropped from a full outbox', () => {
+      const drops: Record<string, number> = this.publisher?.stats().drops ?? {}
+      return Object.values(drops).reduce((a, b) => a + b, 0)
+    })
+    this.metrics.gauge('liftwatch_gateway_mqtt_connected', '1 while connected to the broker', () => (this.publisher?.stats().connected ? 1 : 0))
+    await this.publisher.start()
+
+    for (const linkCfg of cfg.links) {
+      const link = new ModbusLink(linkCfg, log.child({ component: 'link', link: linkCfg.id }))
+      const targets = cfg.elevators.filter((e) => e.link === linkCfg.id).map((e) => ({
+        key: e.id, unitId: e.unitId, profile: profileOf(e.profile), pollMs: e.pollMs ?? cfg.polling.pollMs,
+      }))
+      const profileByKey = new Map(targets.map((t) => [t.key, t.profile]))
+      const poller = new LinkPoller(link, targets, {
+        sample: (key, image, at, pointErrors) => {
+          for (const pe of pointErrors) this.metrics.pointErrors.inc({ elevator: key, point: pe.point })
+          this.emit(this.reporters.get(key)!.sample(decode(profileByKey.get(key)!, image), at))
+        },
+        failure: (key, err, consecutive) => {
+          this.metrics.failures.inc({ elevator: key, code: err.code })
+          this.emit(this.reporters.get(key)!.failure(consecutive, err.code, Date.now()))
+        },
+        polled: (key, ok, durationMs) => {
+          this.metrics.polls.inc({ elevator: key, result: ok ? 'ok' : 'failed' })
+          this.metrics.pollDuration.observe(durationMs / 1000)
+        },
+      }, log.child({ component: 'poller', link: linkCfg.id }), { offlineAfterFailures: cfg.polling.offlineAfterFailures })
+      this.links.push(link)
+      this.pollers.push(poller)
+      link.start()
+      poller.start()
+    }
+    if (cfg.metrics) this.metricsServer = await serveMetrics(this.metrics, cfg.metrics.host, cfg.metrics.port)
+    log.info({ gateway: cfg.gateway.id, boot: this.boot, elevators: cfg.elevators.length, links: cfg.links.length, metricsPort: this.metricsServer?.port }, 'gateway started')
+    return { metricsPort: this.metricsServer?.port }
+  }
+
+  private emit(messages: OutMessage[]): void {
+    for (const m of messages) {
+      this.metrics.messages.inc({ kind: m.kind })
+      if (m.kind === 'availability') {
+        const [, , , elevator] = m.topic.split('/')
+        this.metrics.available.set({ elevator }, m.payload.includes('"online"') ? 1 : 0)
+      }
+      this.publisher!.send(m)
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(this.pollers.map((p) => p.stop()))
+      await Promise.all(this.links.map((l) => l.stop()))
+      await this.publisher?.stop()
+      this.outbox?.close()
+      await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.server.close(() => resolve()) : resolve()))
+    })()
+    return this.stopping
+  }
+}
