@@ -14,8 +14,8 @@ export interface Cli {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Cli {
-  const proc = spawn(process.execPath, [LIFTWATCH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Cli {
+  const proc = spawn(process.execPath, [LIFTWATCH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd })
   const lines: Record<string, unknown>[] = []
   const stderr: string[] = []
   const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = []
