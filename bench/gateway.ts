@@ -26,7 +26,7 @@ export async function benchGateway(opts: { seconds?: number } = {}): Promise<obj
       links: [{ id: 'tcp', transport: 'tcp', host: '127.0.0.1', port: listener.port, timeoutMs: 1000 }],
       elevators: listener.units.map((u) => ({ id: u.elevatorId, link: 'tcp', unitId: u.unitId, profile: 'liftwatch-ref' })),
       polling: { pollMs: POLL_MS },
-      outbox: { replayPerSecond: 5000 },
+      outbox: { replayPerSecond: 5000, sync: 'full' },
     }, dir)
     const gw = await startGateway(cfg.configFile, cfg.dir)
     const pid = gw.cli.proc.pid!

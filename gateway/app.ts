@@ -11,6 +11,7 @@ import { Publisher } from './outbox/publisher.ts'
 import { loadProfile } from './profiles.ts'
 import { ElevatorReporter, toReplay, type OutMessage } from './reporter.ts'
 import { GatewayMetrics, serveMetrics } from './metrics.ts'
+import { pollingProfile } from './telemetry.ts'
 import { SOFTWARE_VERSION } from './version.ts'
 
 
@@ -75,7 +76,7 @@ export class Gateway {
     for (const linkCfg of cfg.links) {
       const link = new ModbusLink(linkCfg, log.child({ component: 'link', link: linkCfg.id }))
       const targets = cfg.elevators.filter((e) => e.link === linkCfg.id).map((e) => ({
-        key: e.id, unitId: e.unitId, profile: profileOf(e.profile), pollMs: e.pollMs ?? cfg.polling.pollMs,
+        key: e.id, unitId: e.unitId, profile: pollingProfile(profileOf(e.profile)), pollMs: e.pollMs ?? cfg.polling.pollMs,
       }))
       const profileByKey = new Map(targets.map((t) => [t.key, t.profile]))
       const poller = new LinkPoller(link, targets, {

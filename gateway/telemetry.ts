@@ -1,10 +1,20 @@
 // From decoded points to the v1 controller state. Profiles that map every field (liftwatch-ref)
 // pass straight through; retrofit I/O profiles give raw signals the gateway turns into fields.
-import type { ControllerState, DoorState, PointValue } from '../protocol/index.ts'
+import { ControllerStateSchema, type ControllerState, type DoorState, type PointValue, type Profile } from '../protocol/index.ts'
 
 export interface Landing { label: string; height: number }
 
 type Points = Readonly<Record<string, PointValue>>
+
+// What deriveState reads besides the telemetry fields themselves: retrofit contact signals.
+const RAW_SIGNALS = ['doorClosed', 'doorOpenLimit', 'runUp', 'runDown', 'inspection', 'mainsPresent'] as const
+const TELEMETRY_FIELDS = Object.keys(ControllerStateSchema.properties)
+
+/** The profile with only the points telemetry needs: parameters and counters are not polled. */
+export function pollingProfile(profile: Profile): Profile {
+  const wanted = new Set<string>([...TELEMETRY_FIELDS, ...RAW_SIGNALS])
+  return { ...profile, points: Object.fromEntries(Object.entries(profile.points).filter(([name]) => wanted.has(name))) }
+}
 const bool = (v: PointValue | undefined): boolean | undefined => (typeof v === 'boolean' ? v : undefined)
 const num = (v: PointValue | undefined): number | null | undefined => (typeof v === 'number' || v === null ? v : undefined)
 const str = (v: PointValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
