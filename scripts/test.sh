@@ -11,6 +11,9 @@ peers=(
   "mosquitto|command -v mosquitto || test -x /usr/sbin/mosquitto"
   "mosquitto-clients|command -v mosquitto_sub"
   "python3-pymodbus|/usr/bin/python3 -c 'import pymodbus'"
+  "victoria-metrics|command -v victoria-metrics"
+  "chromium|command -v chromium"
+  "openssl|command -v openssl"
 )
 missing=()
 for entry in "${peers[@]}"; do

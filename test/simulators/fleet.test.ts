@@ -78,3 +78,12 @@ describe('liftwatch sim --elevators 500', () => {
     }
   })
 })
+
+describe('the demo scenario (deploy/demo/entrapments.yaml)', () => {
+  it('traps a passenger between floors in each four-minute cycle and frees them', async () => {
+    const { runScenario } = await import('../../simulators/scenario.ts')
+    const sc = loadScenario(new URL('../../deploy/demo/entrapments.yaml', import.meta.url).pathname)
+    const twoCycles = { ...sc, duration: 500, steps: sc.steps.filter((s) => s.at <= 500) }
+    expect(checkExpectations(twoCycles, runScenario(twoCycles))).toEqual([])
+  })
+})
