@@ -1,8 +1,10 @@
 // `liftwatch <command>`: each command lives in its part's main.ts and is loaded only when asked for.
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<void> }> }> = {
+  broker: { summary: 'broker host: MQTT, detectors, alarms, live page  监控中心服务端', load: () => import('../broker/main.ts') },
   gateway: { summary: 'edge gateway: Modbus → MQTT  边缘网关', load: () => import('../gateway/main.ts') },
   probe: { summary: 'live view of every point of a unit, raw beside decoded; --scan finds unit ids  现场调试', load: () => import('../gateway/commission/cli/probe.ts') },
   commission: { summary: 'step-by-step commissioning checklist and report  调试验收', load: () => import('../gateway/commission/cli/commission.ts') },
+  passwd: { summary: 'password hash line for an MQTT user of the broker  生成 MQTT 用户口令', load: () => import('../broker/mqtt/passwd.ts') },
   sim: { summary: 'simulated elevator controllers over Modbus TCP / RTU  模拟电梯控制器', load: () => import('../simulators/main.ts') },
 }
 

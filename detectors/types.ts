@@ -5,7 +5,12 @@ import type { Observable, SchedulerLike } from 'rxjs'
 import type { TSchema, Static } from '@sinclair/typebox'
 import type { AlarmType, Telemetry } from '../protocol/index.ts'
 
-/** What ingest hands the detector runtime, already validated and deduplicated. */
+/**
+ * What ingest hands the detector runtime, already validated and deduplicated. `gateway` inputs
+ * are a gateway's status fanned out to each of its elevators; their `ts` is the broker's receipt
+ * time (the status payload carries none). Telemetry with `msg.reason === 'replay'` is history
+ * from a gateway's outbox, not the elevator's current state.
+ */
 export type DetectorInput =
   | { kind: 'telemetry'; elevatorId: string; region: string; gatewayId: string; ts: number; msg: Telemetry }
   | { kind: 'availability'; elevatorId: string; region: string; gatewayId: string; ts: number; state: 'online' | 'offline'; reason?: string }
@@ -24,11 +29,19 @@ export interface AlarmSignal {
 
 export interface DetectorContext {
   scheduler: SchedulerLike
+  /**
+   * Alarm types already raised for this elevator when this instance starts (after a restart,
+   * after its elevator's group was evicted for idleness, or after the broker restarted). An
+   * instance treats its own types in here as raised, so it can clear them.
+   */
+  active: readonly AlarmType[]
 }
 
 export interface Detector<S extends TSchema = TSchema> {
   /** equal to the file name, e.g. 'entrapment' */
   readonly id: string
+  /** the alarm types this detector may signal; the runtime rejects any other */
+  readonly types: readonly AlarmType[]
   readonly configSchema: S
   /** config already validated and defaulted against configSchema */
   create(config: Static<S>, ctx: DetectorContext): (input$: Observable<DetectorInput>) => Observable<AlarmSignal>

@@ -1,0 +1,164 @@
+// The alarm store on SQLite (better-sqlite3): every AlarmEvent upserted by id, so an alarm's row
+// holds its latest lifecycle state. Acknowledgement columns are here now; the ack lifecycle
+// (response chain) builds on them later.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { validateAlarmEvent, type AlarmEvent, type Problem } from '../../protocol/index.ts'
+
+export const AlarmStoreErrorCode = {
+  Invalid: 'LW_ERR_ALARM_INVALID',       // record() given something that is not an AlarmEvent
+  Conflict: 'LW_ERR_ALARM_CONFLICT',     // same id, different alarm (key or raisedAt differ)
+  NotStarted: 'LW_ERR_ALARM_STORE',      // used before start() or after stop()
+} as const
+export type AlarmStoreErrorCode = (typeof AlarmStoreErrorCode)[keyof typeof AlarmStoreErrorCode]
+
+export class AlarmStoreError extends Error {
+  override readonly name = 'AlarmStoreError'
+  constructor(readonly code: AlarmStoreErrorCode, message: string, readonly data: Readonly<Record<string, unknown>> = {}) {
+    super(message)
+  }
+}
+
+export interface StoredAlarm extends AlarmEvent {
+  ackedAt: number | null
+  ackedBy: string | null
+}
+
+export interface AlarmQuery {
+  state?: 'raised' | 'cleared'
+  elevatorId?: string
+  /** raised at or after, ms since epoch */
+  since?: number
+  limit: number
+}
+
+export const MAX_LIST = 10_000
+
+// user_version 1: the first schema. A later change adds a step, never edits this one.
+const MIGRATIONS = [
+  `CREATE TABLE alarms (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    code TEXT,
+    severity TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('raised', 'cleared')),
+    elevator_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    raised_at INTEGER NOT NULL,
+    cleared_at INTEGER,
+    evidence TEXT NOT NULL,
+    drill INTEGER NOT NULL,
+    acked_at INTEGER,
+    acked_by TEXT
+  ) STRICT;
+  CREATE INDEX alarms_active ON alarms (raised_at) WHERE state = 'raised';
+  CREATE INDEX alarms_elevator ON alarms (elevator_id, raised_at);
+  CREATE INDEX alarms_raised_at ON alarms (raised_at);`,
+]
+
+interface Row {
+  id: string; key: string; type: string; code: string | null; severity: string; state: string; elevator_id: string; region: string
+  raised_at: number; cleared_at: number | null; evidence: string; drill: number; acked_at: number | null; acked_by: string | null
+}
+
+const fromRow = (r: Row): StoredAlarm => ({
+  v: 1, id: r.id, key: r.key, type: r.type as AlarmEvent['type'], code: r.code, severity: r.severity as AlarmEvent['severity'],
+  state: r.state as AlarmEvent['state'], elevatorId: r.elevator_id, region: r.region, raisedAt: r.raised_at, clearedAt: r.cleared_at,
+  evidence: JSON.parse(r.evidence) as Record<string, unknown>, drill: r.drill === 1, ackedAt: r.acked_at, ackedBy: r.acked_by,
+})
+
+export class AlarmStore {
+  private db: Database.Database | null = null
+  private readonly statements = new Map<string, Database.Statement>()
+
+  /** `path`: a file, or ':memory:' */
+  constructor(private readonly path: string) {}
+
+  start(): void {
+    if (this.db) return
+    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true })
+    const db = new Database(this.path)
+    db.pragma('journal_mode = WAL')
+    // an alarm that was raised must still be there after a power cut
+    db.pragma('synchronous = FULL')
+    const version = db.pragma('user_version', { simple: true }) as number
+    db.transaction(() => {
+      for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!)
+      db.pragma(`user_version = ${MIGRATIONS.length}`)
+    })()
+    this.db = db
+  }
+
+  /** Idempotent. */
+  stop(): void {
+    this.statements.clear()
+    this.db?.close()
+    this.db = null
+  }
+
+  /**
+   * Upserts by id. A cleared alarm stays cleared: a late or repeated `raised` event does not
+   * reopen it. Acknowledgement columns are never touched here.
+   */
+  record(event: AlarmEvent): void {
+    const checked = validateAlarmEvent(event)
+    if (!checked.ok) throw invalid(checked.problems, event)
+    const existing = this.sql<[string], Pick<Row, 'key' | 'raised_at'>>('SELECT key, raised_at FROM alarms WHERE id = ?').get(event.id)
+    if (existing && (existing.key !== event.key || existing.raised_at !== event.raisedAt)) {
+      throw new AlarmStoreError(AlarmStoreErrorCode.Conflict, 'alarm id already used by another alarm', { id: event.id, key: event.key, storedKey: existing.key })
+    }
+    this.sql(`INSERT INTO alarms (id, key, type, code, severity, state, elevator_id, region, raised_at, cleared_at, evidence, drill)
+      VALUES (@id, @key, @type, @code, @severity, @state, @elevatorId, @region, @raisedAt, @clearedAt, @evidence, @drill)
+      ON CONFLICT (id) DO UPDATE SET
+        state = CASE WHEN alarms.state = 'cleared' THEN 'cleared' ELSE excluded.state END,
+        cleared_at = CASE WHEN alarms.state = 'cleared' THEN alarms.cleared_at ELSE excluded.cleared_at END,
+        evidence = CASE WHEN alarms.state = 'cleared' THEN alarms.evidence ELSE excluded.evidence END,
+        drill = excluded.drill`).run({
+      id: event.id, key: event.key, type: event.type, code: event.code, severity: event.severity, state: event.state,
+      elevatorId: event.elevatorId, region: event.region, raisedAt: event.raisedAt, clearedAt: event.clearedAt,
+      evidence: JSON.stringify(event.evidence), drill: event.drill ? 1 : 0,
+    })
+  }
+
+  get(id: string): StoredAlarm | null {
+    const row = this.sql<[string], Row>('SELECT * FROM alarms WHERE id = ?').get(id)
+    return row ? fromRow(row) : null
+  }
+
+  /** Every alarm not cleared, oldest first. */
+  active(): StoredAlarm[] {
+    return this.sql<[], Row>("SELECT * FROM alarms WHERE state = 'raised' ORDER BY raised_at, id").all().map(fromRow)
+  }
+
+  /** Newest first; `limit` is capped at MAX_LIST. */
+  list(q: AlarmQuery): StoredAlarm[] {
+    const where: string[] = []
+    const params: Record<string, unknown> = { limit: Math.max(0, Math.min(Math.floor(q.limit), MAX_LIST)) }
+    if (q.state) { where.push('state = @state'); params.state = q.state }
+    if (q.elevatorId) { where.push('elevator_id = @elevatorId'); params.elevatorId = q.elevatorId }
+    if (q.since !== undefined) { where.push('raised_at >= @since'); params.since = q.since }
+    const sql = `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT @limit`
+    return this.sql<[Record<string, unknown>], Row>(sql).all(params).map(fromRow)
+  }
+
+  /** The first acknowledgement wins and is kept. Returns the alarm, or null when there is no such id. */
+  ack(id: string, by: string, at: number): StoredAlarm | null {
+    this.sql('UPDATE alarms SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(at, by, id)
+    return this.get(id)
+  }
+
+  /** A prepared statement, prepared once per opening. */
+  private sql<P extends unknown[] | object = unknown[], R = unknown>(text: string): Database.Statement<P, R> {
+    if (!this.db) throw new AlarmStoreError(AlarmStoreErrorCode.NotStarted, 'alarm store not started', { path: this.path })
+    let st = this.statements.get(text)
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)))
+    return st as Database.Statement<P, R>
+  }
+}
+
+function invalid(problems: Problem[], event: unknown): AlarmStoreError {
+  const id = typeof event === 'object' && event !== null ? (event as { id?: unknown }).id : undefined
+  return new AlarmStoreError(AlarmStoreErrorCode.Invalid, `not an AlarmEvent: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { id, problems })
+}

@@ -1,0 +1,105 @@
+// The broker host's composition root: MQTT host → ingest → detectors → alarm store, sinks and the
+// HTTP API. Opens nothing until start().
+import type { Logger } from 'pino'
+import type { SchedulerLike, Subscription } from 'rxjs'
+import type { FastifyInstance } from 'fastify'
+import { alarmTopic, type AlarmEvent } from '../protocol/index.ts'
+import type { BrokerConfig } from './config.ts'
+import { MqttHost, type BoundPorts } from './mqtt/host.ts'
+import { Ingest, isForwarded } from './ingest/ingest.ts'
+import { DetectorRuntime } from './detect/runtime.ts'
+import { AlarmStore } from './alarms/store.ts'
+import { createTelemetrySink, type TelemetrySink } from './sinks/index.ts'
+import { build } from './http/app.ts'
+import { LiveView } from './view.ts'
+import { BrokerMetrics } from './metrics.ts'
+
+export interface BrokerOptions { scheduler?: SchedulerLike }
+export interface BrokerPorts { mqtt: BoundPorts; http: number }
+
+export class Broker {
+  readonly metrics = new BrokerMetrics()
+  private store: AlarmStore | undefined
+  private sink: TelemetrySink | undefined
+  private ingest: Ingest | undefined
+  private host: MqttHost | undefined
+  private runtime: DetectorRuntime | undefined
+  private view: LiveView | undefined
+  private http: FastifyInstance | undefined
+  private subs: Subscription[] = []
+  private alarmPublishErrors = 0
+  private stopping: Promise<void> | undefined
+
+  constructor(readonly cfg: BrokerConfig, private readonly log: Logger, private readonly opts: BrokerOptions = {}) {}
+
+  async start(): Promise<BrokerPorts> {
+    const { cfg, log } = this
+    const registry = cfg.registry
+    this.store = new AlarmStore(cfg.alarms.path)
+    this.store.start()
+    this.sink = createTelemetrySink(cfg.telemetry, log.child({ component: 'sink' }))
+    await this.sink.start()
+    const ingest = this.ingest = new Ingest({ registry, log: log.child({ component: 'ingest' }), config: cfg.ingest })
+    this.host = new MqttHost({
+      config: cfg.mqtt, registry, log: log.child({ component: 'mqtt' }),
+      onPublish: (m) => isForwarded(ingest.handle({ topic: m.topic, payload: m.payload, gatewayId: m.gatewayId, clientId: m.clientId })),
+    })
+    this.runtime = new DetectorRuntime({
+      input$: ingest.events$, config: cfg.detectors, active: this.store.active(), log: log.child({ component: 'detectors' }),
+      ...(this.opts.scheduler ? { scheduler: this.opts.scheduler } : {}),
+    })
+    const view = this.view = new LiveView(registry, this.store, () => this.metrics.text(), () => this.health())
+    this.subs.push(
+      ingest.events$.subscribe((e) => view.onInput(e)),
+      ingest.telemetry$.subscribe((t) => this.sink!.writeTelemetry({ ...t.msg, elevatorId: t.elevatorId, region: t.region })),
+      this.runtime.alarms$.subscribe((a) => this.onAlarm(a)),
+    )
+    this.runtime.start()
+    this.registerMetrics()
+    const mqtt = await this.host.start()
+    this.http = build({ view, log, registry: this.metrics.registry })
+    await this.http.listen({ host: cfg.http.host, port: cfg.http.port })
+    const http = (this.http.server.address() as { port: number }).port
+    log.info({ mqtt, http, elevators: registry.elevators.length, sink: this.sink.kind }, 'broker started')
+    return { mqtt, http }
+  }
+
+  private onAlarm(a: AlarmEvent): void {
+    // stored first: what the page and the API show is what survives a restart
+    this.store!.record(a)
+    this.sink!.writeAlarm(a)
+    this.view!.onAlarm(a)
+    this.host!.publish(alarmTopic(a.region, a.elevatorId), JSON.stringify(a), { qos: 1 }).catch((err: unknown) => {
+      this.alarmPublishErrors++
+      this.log.error({ err, alarm: a.id }, 'alarm publish failed')
+    })
+  }
+
+  private health(): { ok: boolean; checks: Record<string, boolean> } {
+    const checks = { store: this.store !== undefined, mqtt: this.host !== undefined, detectors: this.runtime !== undefined }
+    return { ok: Object.values(checks).every(Boolean) && !this.stopping, checks }
+  }
+
+  private registerMetrics(): void {
+    const m = this.metrics
+    m.part('mqtt', () => this.host?.stats())
+    m.part('detectors', () => this.runtime?.stats())
+    m.part('sink', () => this.sink?.stats())
+    m.part('alarms', () => ({ publishErrors: this.alarmPublishErrors, active: this.store?.active().length ?? 0 }))
+    m.labelled('liftwatch_broker_ingest', 'ingest counts per gateway', 'gateway', () => (this.ingest?.stats().gateways ?? {}) as unknown as Record<string, Record<string, number>>)
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.http?.close()
+      await this.host?.stop()
+      this.runtime?.stop()
+      for (const s of this.subs) s.unsubscribe()
+      this.ingest?.stop()
+      this.view?.stop()
+      await this.sink?.stop()
+      this.store?.stop()
+    })()
+    return this.stopping
+  }
+}

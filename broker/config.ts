@@ -1,0 +1,71 @@
+// The broker host's configuration file: one section per part, each validated by the schema its
+// part exports; every problem is reported as `<path>: <message>` naming the file.
+import { dirname, resolve } from 'node:path'
+import { Type, type Static } from '@sinclair/typebox'
+import type { Problem } from '../protocol/index.ts'
+import { ConfigError, parseSection, readYamlFile } from './registry/config-file.ts'
+import { MqttHostConfigSchema, parseMqttHostConfig } from './mqtt/config.ts'
+import { IngestConfigSchema, parseIngestConfig } from './ingest/config.ts'
+import { DetectorsConfigSchema } from './detect/config.ts'
+import { TelemetryStorageConfigSchema, parseTelemetryStorageConfig } from './sinks/index.ts'
+import { loadRegistry, parseRegistry, type Registry } from './registry/registry.ts'
+
+export { ConfigError }
+
+export const BrokerConfigSchema = Type.Object({
+  mqtt: MqttHostConfigSchema,
+  http: Type.Object({
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  }, { additionalProperties: false, default: {} }),
+  registry: Type.Union([
+    Type.String({ minLength: 1, description: 'registry YAML file, relative to this file' }),
+    Type.Object({ elevators: Type.Array(Type.Unknown()) }),
+  ], { description: 'the elevators: a file name or inline' }),
+  alarms: Type.Object({
+    path: Type.String({ minLength: 1, default: './data/alarms.db', description: 'SQLite alarm store, relative to the working directory' }),
+  }, { additionalProperties: false, default: {} }),
+  ingest: Type.Optional(IngestConfigSchema),
+  detectors: Type.Optional(DetectorsConfigSchema),
+  telemetry: Type.Optional(TelemetryStorageConfigSchema),
+}, { additionalProperties: false })
+type RawBrokerConfig = Static<typeof BrokerConfigSchema>
+
+export interface BrokerConfig {
+  mqtt: ReturnType<typeof parseMqttHostConfig>
+  http: RawBrokerConfig['http']
+  registry: Registry
+  alarms: RawBrokerConfig['alarms']
+  ingest: ReturnType<typeof parseIngestConfig>
+  detectors: RawBrokerConfig['detectors']
+  telemetry: ReturnType<typeof parseTelemetryStorageConfig>
+}
+
+/** Every section parsed; problems of all sections gathered before failing. */
+export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfig {
+  const raw = parseSection(BrokerConfigSchema, data, file)
+  const problems: Problem[] = []
+  const section = <T>(fn: () => T, where = ''): T | undefined => {
+    try {
+      return fn()
+    } catch (err) {
+      // each part's config error carries its problems (ConfigError.problems, or data.problems)
+      const found = (err as { problems?: Problem[] }).problems ?? (err as { data?: { problems?: Problem[] } }).data?.problems
+      if (!found) throw err
+      problems.push(...found.map((p) => ({ path: `${where}${p.path}`, message: p.message })))
+      return undefined
+    }
+  }
+  const mqtt = section(() => parseMqttHostConfig(raw.mqtt, file, 'mqtt'))
+  const ingest = section(() => parseIngestConfig(raw.ingest ?? {}, file, 'ingest'))
+  const telemetry = section(() => parseTelemetryStorageConfig(raw.telemetry ?? {}, 'telemetry'))
+  const registry = typeof raw.registry === 'string'
+    ? section(() => loadRegistry(resolve(dirname(file), raw.registry as string)), `registry (${raw.registry}): `)
+    : section(() => parseRegistry(raw.registry, file, 'registry'))
+  if (problems.length || !mqtt || !ingest || !telemetry || !registry) throw new ConfigError(file, problems)
+  return { mqtt, http: raw.http, registry, alarms: raw.alarms, ingest, detectors: raw.detectors, telemetry }
+}
+
+export function loadBrokerConfig(file: string): BrokerConfig {
+  return parseBrokerConfig(readYamlFile(file), file)
+}

@@ -1,0 +1,84 @@
+// Detector thresholds: each detector's TypeBox `configSchema` gives the defaults (DOMAIN.md) and
+// the validator. Overrides come for all elevators, then per elevator; every problem is reported
+// as `<path>: <message>` and the result is frozen (STYLE rule 8).
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { compile, isElevatorId, type Problem, type Validated } from '../../protocol/index.ts'
+import type { Detector } from '../../detectors/index.ts'
+import { DetectError, DetectErrorCode } from './errors.ts'
+
+const Overrides = Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), { description: 'detector id → settings' })
+
+export const DetectorsConfigSchema = Type.Object({
+  detectors: Type.Optional(Overrides),
+  elevators: Type.Optional(Type.Record(Type.String(), Overrides, { description: 'elevatorId → detector id → settings' })),
+}, { additionalProperties: false })
+export type DetectorsConfig = Static<typeof DetectorsConfigSchema>
+
+export interface ResolvedDetectorsConfig {
+  /** the frozen, validated settings of one detector for one elevator */
+  configFor(detectorId: string, elevatorId: string): unknown
+}
+
+export class DetectorConfigError extends DetectError {
+  constructor(readonly file: string, readonly problems: Problem[]) {
+    super(DetectErrorCode.Config, `${file}: invalid detector configuration\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`, { file, problems })
+  }
+}
+
+const shape = compile(DetectorsConfigSchema)
+const validators = new WeakMap<TSchema, (data: unknown) => Validated<unknown>>()
+const validatorOf = (schema: TSchema) => {
+  let v = validators.get(schema)
+  if (!v) validators.set(schema, (v = compile(schema)))
+  return v
+}
+
+/** Validates every override against its detector's schema; throws DetectorConfigError listing all problems. */
+export function resolveDetectorsConfig(detectors: readonly Detector[], raw: unknown = {}, file = '(detectors config)'): ResolvedDetectorsConfig {
+  const shaped = shape(raw ?? {})
+  if (!shaped.ok) throw new DetectorConfigError(file, shaped.problems)
+  const problems: Problem[] = []
+  const byId = new Map<string, Detector>()
+  for (const d of detectors) {
+    if (byId.has(d.id)) problems.push({ path: '(registry)', message: `two detectors with id "${d.id}"` })
+    byId.set(d.id, d)
+  }
+  const global = shaped.value.detectors ?? {}
+  const settle = (d: Detector, data: Record<string, unknown>, path: string): unknown => {
+    const v = validatorOf(d.configSchema)(Value.Default(d.configSchema, structuredClone(data)))
+    if (v.ok) return deepFreeze(v.value)
+    for (const p of v.problems) problems.push({ path: p.path === '(root)' ? path : `${path}.${p.path}`, message: p.message })
+    return undefined
+  }
+  const unknownIds = (ids: string[], at: string) => {
+    for (const id of ids) if (!byId.has(id)) problems.push({ path: `${at}.${id}`, message: `no detector with this id (known: ${[...byId.keys()].join(', ')})` })
+  }
+  unknownIds(Object.keys(global), 'detectors')
+  const base = new Map<string, unknown>()
+  for (const d of byId.values()) base.set(d.id, settle(d, global[d.id] ?? {}, `detectors.${d.id}`))
+  const perElevator = new Map<string, Map<string, unknown>>()
+  for (const [elevatorId, overrides] of Object.entries(shaped.value.elevators ?? {})) {
+    if (!isElevatorId(elevatorId)) problems.push({ path: `elevators.${elevatorId}`, message: 'is not a valid elevatorId' })
+    unknownIds(Object.keys(overrides), `elevators.${elevatorId}`)
+    const own = new Map<string, unknown>()
+    for (const [id, data] of Object.entries(overrides)) {
+      const d = byId.get(id)
+      // per elevator on top of the global overrides, key by key
+      if (d) own.set(id, settle(d, { ...global[id], ...data }, `elevators.${elevatorId}.${id}`))
+    }
+    perElevator.set(elevatorId, own)
+  }
+  if (problems.length) throw new DetectorConfigError(file, problems)
+  return {
+    configFor: (detectorId, elevatorId) => perElevator.get(elevatorId)?.get(detectorId) ?? base.get(detectorId),
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null) {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
+}

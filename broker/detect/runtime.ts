@@ -1,0 +1,175 @@
+// The detector runtime: ingest's accepted inputs, grouped per elevator, through every registered
+// detector; each detector instance contained; signals turned into AlarmEvents by the lifecycle.
+import {
+  Subject, asyncScheduler, filter, finalize, groupBy, merge, mergeMap, switchMap, tap, timer,
+  type GroupedObservable, type Observable, type SchedulerLike, type Subscription,
+} from 'rxjs'
+import type { Logger } from 'pino'
+import type { AlarmEvent } from '../../protocol/index.ts'
+import { AlarmLifecycle, DETECTORS, alarmIds, type AlarmSignal, type Detector, type DetectorInput } from '../../detectors/index.ts'
+import { resolveDetectorsConfig, type DetectorsConfig, type ResolvedDetectorsConfig } from './config.ts'
+import { contained } from './contain.ts'
+import { DetectError, DetectErrorCode } from './errors.ts'
+
+export interface DetectorFailure {
+  readonly code: typeof DetectErrorCode.Failed | typeof DetectErrorCode.Signal
+  readonly detectorId: string
+  readonly elevatorId: string
+  readonly err: unknown
+}
+
+export interface DetectorRuntimeOptions {
+  /** ingest's accepted, validated, deduplicated inputs */
+  readonly input$: Observable<DetectorInput>
+  /** default: the registration list of detectors/index.ts */
+  readonly detectors?: readonly Detector[]
+  /** threshold overrides, validated at start() */
+  readonly config?: DetectorsConfig
+  /** default asyncScheduler; tests pass a virtual-time scheduler */
+  readonly scheduler?: SchedulerLike
+  /** an elevator silent this long has its detector state dropped (default 1 h); must exceed every silence threshold */
+  readonly evictAfterMs?: number
+  /** alarms still active from before (AlarmStore.active()): kept under their ids, cleared when their condition ends */
+  readonly active?: readonly AlarmEvent[]
+  /** alarm id generator; default ULID-shaped ids from the scheduler clock (no two runtimes should share a millisecond and a generator) */
+  readonly newId?: () => string
+  readonly log?: Logger
+  /** told of every contained detector failure, after it is counted and logged */
+  readonly onDetectorError?: (f: DetectorFailure) => void
+}
+
+export interface DetectorStats { errors: number; restarts: number; invalidSignals: number }
+
+export interface DetectorRuntimeStats {
+  eventsIn: number
+  /** elevators with detector state held now */
+  elevators: number
+  alarmsRaised: number
+  alarmsCleared: number
+  alarmsActive: number
+  /** repeated raises of an active key, clears of an inactive one */
+  signalsIgnored: number
+  detectors: Record<string, DetectorStats>
+}
+
+const HOUR = 3_600_000
+
+export class DetectorRuntime {
+  /** raised and cleared AlarmEvents, hot; completes at stop() */
+  readonly alarms$: Observable<AlarmEvent>
+  private readonly alarms = new Subject<AlarmEvent>()
+  private sub: Subscription | null = null
+  private stopped = false
+  private lifecycle: AlarmLifecycle | null = null
+  private log: Logger | undefined
+  private readonly counts = { eventsIn: 0, elevators: 0, alarmsRaised: 0, alarmsCleared: 0, signalsIgnored: 0 }
+  private readonly perDetector = new Map<string, DetectorStats>()
+
+  constructor(private readonly opts: DetectorRuntimeOptions) {
+    this.alarms$ = this.alarms.asObservable()
+  }
+
+  /** Validates the configuration (throws DetectorConfigError) and starts detecting. */
+  start(): void {
+    if (this.stopped) throw new DetectError(DetectErrorCode.Stopped, 'detector runtime already stopped')
+    if (this.sub) return
+    const detectors = this.opts.detectors ?? DETECTORS
+    const config = resolveDetectorsConfig(detectors, this.opts.config)
+    const scheduler = this.opts.scheduler ?? asyncScheduler
+    const evictAfterMs = this.opts.evictAfterMs ?? HOUR
+    this.log = this.opts.log?.child({ component: 'detect' })
+    const lifecycle = (this.lifecycle = new AlarmLifecycle(this.opts.newId ?? alarmIds(() => scheduler.now())))
+    lifecycle.restore(this.opts.active ?? [])
+    for (const d of detectors) this.perDetector.set(d.id, { errors: 0, restarts: 0, invalidSignals: 0 })
+
+    this.sub = this.opts.input$.pipe(
+      tap(() => { this.counts.eventsIn++ }),
+      groupBy((i) => i.elevatorId, {
+        // bounded memory: an elevator silent for evictAfterMs is forgotten; its active alarms
+        // stay in the lifecycle and are handed to the next instances through ctx.active
+        duration: (g) => g.pipe(switchMap(() => timer(evictAfterMs, scheduler))),
+      }),
+      mergeMap((group) => {
+        this.counts.elevators++
+        return merge(...detectors.map((d) => this.instance(d, group, config, scheduler, lifecycle)))
+          .pipe(finalize(() => { this.counts.elevators-- }))
+      }),
+    ).subscribe({
+      next: (s) => this.signal(s, lifecycle),
+      error: (err) => this.log?.error({ err, code: DetectErrorCode.Input }, 'detector input failed; detection stopped'),
+    })
+  }
+
+  /** Idempotent: ends detection and completes alarms$. */
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.sub?.unsubscribe()
+    this.sub = null
+    this.alarms.complete()
+  }
+
+  stats(): DetectorRuntimeStats {
+    return {
+      ...this.counts,
+      alarmsActive: this.lifecycle?.active().length ?? 0,
+      detectors: Object.fromEntries([...this.perDetector].map(([id, s]) => [id, { ...s }])),
+    }
+  }
+
+  /** The alarms active now. */
+  active(): AlarmEvent[] {
+    return this.lifecycle?.active() ?? []
+  }
+
+  private instance(d: Detector, group: GroupedObservable<string, DetectorInput>, config: ResolvedDetectorsConfig,
+    scheduler: SchedulerLike, lifecycle: AlarmLifecycle): Observable<AlarmSignal> {
+    const elevatorId = group.key
+    const stats = this.perDetector.get(d.id)!
+    const start = () => d.create(config.configFor(d.id, elevatorId), { scheduler, active: lifecycle.activeTypes(elevatorId) })(group)
+    return contained(start, group, {
+      failed: (err) => {
+        stats.errors++
+        this.report({ code: DetectErrorCode.Failed, detectorId: d.id, elevatorId, err })
+      },
+      restarted: () => { stats.restarts++ },
+    }).pipe(filter((s) => {
+      const problem = signalProblem(d, elevatorId, s)
+      if (problem === null) return true
+      stats.invalidSignals++
+      this.report({ code: DetectErrorCode.Signal, detectorId: d.id, elevatorId, err: new DetectError(DetectErrorCode.Signal, problem, { signal: s }) })
+      return false
+    }))
+  }
+
+  private signal(s: AlarmSignal, lifecycle: AlarmLifecycle): void {
+    const event = lifecycle.apply(s)
+    if (!event) {
+      this.counts.signalsIgnored++
+      return
+    }
+    if (event.state === 'raised') this.counts.alarmsRaised++
+    else this.counts.alarmsCleared++
+    this.alarms.next(event)
+  }
+
+  private report(f: DetectorFailure): void {
+    const msg = f.code === DetectErrorCode.Failed ? 'detector failed; instance restarted' : 'detector signal dropped'
+    this.log?.error({ err: f.err, code: f.code, detector: f.detectorId, elevatorId: f.elevatorId }, msg)
+    try {
+      this.opts.onDetectorError?.(f)
+    } catch (err) {
+      // a broken hook must not take the containment down with it
+      this.log?.error({ err, detector: f.detectorId }, 'onDetectorError hook threw')
+    }
+  }
+}
+
+/** What is wrong with a signal under the detector contract, or null. */
+function signalProblem(d: Detector, elevatorId: string, s: AlarmSignal): string | null {
+  if (!d.types.includes(s.type)) return `type "${s.type}" is not one of ${d.types.join(', ')}`
+  if (s.elevatorId !== elevatorId) return `elevatorId "${s.elevatorId}" in the instance of "${elevatorId}"`
+  if (s.state !== 'raised' && s.state !== 'cleared') return `state "${String(s.state)}"`
+  if (!Number.isFinite(s.at)) return `at ${String(s.at)} is not a time`
+  return null
+}

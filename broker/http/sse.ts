@@ -1,0 +1,194 @@
+// Server-sent events for /api/events. One subscription to view.live$ fans out to every client.
+// Each event is serialised once. A client whose socket stops draining gets a bounded backlog:
+// state and availability are coalesced per elevator (latest wins), alarms queue up to
+// maxBacklog, then the client is dropped and counted; so a slow reader costs bounded memory.
+// A short replay ring lets a reconnecting client resume from its Last-Event-ID.
+import type { ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { Observable, Subscription } from 'rxjs'
+import type { HttpMetrics } from './metrics.ts'
+import type { LiveEvent } from './view.ts'
+
+export interface SseOptions {
+  /** comment line sent to idle clients so proxies and NATs keep the connection */
+  heartbeatMs: number
+  /** alarms waiting for one slow client before it is dropped */
+  maxBacklog: number
+  /** a client that has not drained for this long is dropped */
+  maxStallMs: number
+  /** events kept for Last-Event-ID resume */
+  replay: number
+  maxClients: number
+  /** reconnection delay advised to EventSource */
+  retryMs: number
+}
+
+export const defaultSseOptions: Readonly<SseOptions> = Object.freeze({
+  heartbeatMs: 15_000, maxBacklog: 1000, maxStallMs: 60_000, replay: 4096, maxClients: 500, retryMs: 2000,
+})
+
+interface Entry { seq: number; key: string; strict: boolean; chunk: string }
+
+interface Client {
+  raw: ServerResponse
+  /** insertion order = id order: a coalesced entry is deleted and re-added at the end */
+  pending: Map<string, Entry>
+  strict: number
+  behindSince: number
+  closed: boolean
+}
+
+export type CloseReason = 'client' | 'shutdown' | 'slow' | 'stalled'
+
+// Latest-wins key for events a slow client may skip; alarms are never skipped.
+function coalesceKey(e: LiveEvent): string | undefined {
+  if (e.kind === 'state') return `s:${e.elevatorId}`
+  if (e.kind === 'availability') return `a:${e.elevatorId}`
+  return undefined
+}
+
+export class EventHub {
+  /** distinguishes this process's ids from a previous run's after a restart */
+  readonly stream = Date.now().toString(36)
+  private seq = 0
+  private readonly ring: (Entry | undefined)[]
+  private readonly clients = new Set<Client>()
+  private sub: Subscription | undefined
+  private timer: NodeJS.Timeout | undefined
+  private failed = false
+
+  constructor(private readonly opts: SseOptions, private readonly metrics: HttpMetrics, private readonly log: Logger) {
+    this.ring = new Array<Entry | undefined>(Math.max(1, opts.replay))
+  }
+
+  get lastId(): string { return `${this.stream}:${this.seq}` }
+  get healthy(): boolean { return this.sub !== undefined && !this.failed }
+
+  start(live$: Observable<LiveEvent>): void {
+    if (this.sub) return
+    this.sub = live$.subscribe({
+      next: (e) => this.publish(e),
+      error: (err: unknown) => { this.failed = true; this.log.error({ err }, 'live event stream failed') },
+      complete: () => { this.failed = true; this.log.warn('live event stream completed') },
+    })
+    this.timer = setInterval(() => this.tick(), this.opts.heartbeatMs)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe()
+    clearInterval(this.timer)
+    this.closeAll('shutdown')
+  }
+
+  stats(): { clients: number; pending: number[]; lastId: string } {
+    return { clients: this.clients.size, pending: [...this.clients].map((c) => c.pending.size), lastId: this.lastId }
+  }
+
+  closeAll(reason: CloseReason): void {
+    for (const c of [...this.clients]) this.close(c, reason)
+  }
+
+  get full(): boolean { return this.clients.size >= this.opts.maxClients }
+
+  /** Takes over a response whose headers are not yet written. `lastEventId` may be undefined. */
+  attach(raw: ServerResponse, lastEventId: string | undefined): void {
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no', // nginx: do not buffer the stream
+    })
+    raw.socket?.setNoDelay(true)
+    const c: Client = { raw, pending: new Map(), strict: 0, behindSince: 0, closed: false }
+    this.clients.add(c)
+    this.metrics.sseClients.set(this.clients.size)
+    raw.on('close', () => this.close(c, 'client'))
+    const hello = { stream: this.stream, lastId: this.lastId, now: Date.now(), heartbeatMs: this.opts.heartbeatMs }
+    this.write(c, `retry: ${this.opts.retryMs}\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`)
+    if (lastEventId !== undefined && lastEventId !== '') this.resume(c, lastEventId)
+  }
+
+  private resume(c: Client, lastEventId: string): void {
+    const m = /^([0-9a-z]+):([0-9]+)$/.exec(lastEventId)
+    const from = m && m[1] === this.stream ? Number(m[2]) : NaN
+    const oldest = this.seq - Math.min(this.seq, this.ring.length) // last seq the ring no longer holds
+    if (!(from >= oldest && from <= this.seq)) {
+      // a different process, a future id or one the ring has forgotten: the client must reload
+      this.metrics.sseResets.inc()
+      this.write(c, `event: reset\ndata: ${JSON.stringify({ lastId: this.lastId, reason: m ? 'gap' : 'unknown-id' })}\n\n`)
+      return
+    }
+    for (let s = from + 1; s <= this.seq; s++) {
+      const e = this.ring[s % this.ring.length]
+      if (e) this.deliver(c, e)
+    }
+  }
+
+  private publish(e: LiveEvent): void {
+    const seq = ++this.seq
+    const id = `${this.stream}:${seq}`
+    const key = coalesceKey(e)
+    // JSON.stringify escapes newlines, so one data: line always suffices
+    const entry: Entry = { seq, key: key ?? `#${seq}`, strict: key === undefined, chunk: `id: ${id}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n` }
+    this.ring[seq % this.ring.length] = entry
+    this.metrics.sseEvents.inc({ kind: e.kind })
+    for (const c of this.clients) this.deliver(c, entry)
+  }
+
+  private deliver(c: Client, e: Entry): void {
+    if (c.closed) return
+    if (c.behindSince === 0) { this.write(c, e.chunk); return }
+    if (c.pending.delete(e.key)) this.metrics.sseCoalesced.inc()
+    else if (e.strict) c.strict++
+    c.pending.set(e.key, e)
+    if (c.strict > this.opts.maxBacklog) this.close(c, 'slow')
+  }
+
+  private write(c: Client, chunk: string): void {
+    if (c.raw.write(chunk)) return
+    // the socket buffer is over its high-water mark: queue until it drains
+    c.behindSince = Date.now()
+    c.raw.once('drain', () => this.flush(c))
+  }
+
+  private flush(c: Client): void {
+    if (c.closed) return
+    c.behindSince = 0
+    let buf = ''
+    for (const [key, e] of c.pending) {
+      c.pending.delete(key)
+      if (e.strict) c.strict--
+      buf += e.chunk
+      if (buf.length >= 65_536) {
+        this.write(c, buf)
+        buf = ''
+        if (c.behindSince !== 0) return
+      }
+    }
+    if (buf) this.write(c, buf)
+  }
+
+  private tick(): void {
+    const now = Date.now()
+    for (const c of [...this.clients]) {
+      if (c.behindSince === 0) this.write(c, `: heartbeat ${now}\n\n`)
+      else if (now - c.behindSince > this.opts.maxStallMs) this.close(c, 'stalled')
+    }
+  }
+
+  private close(c: Client, reason: CloseReason): void {
+    if (c.closed) return
+    c.closed = true
+    c.pending.clear()
+    this.clients.delete(c)
+    this.metrics.sseClients.set(this.clients.size)
+    this.metrics.sseClosed.inc({ reason })
+    if (reason === 'slow' || reason === 'stalled') {
+      this.log.warn({ reason, remote: c.raw.socket?.remoteAddress }, 'event stream client dropped')
+      c.raw.destroy()
+    } else if (reason === 'shutdown') {
+      c.raw.end()
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// What the HTTP API and the live page read. The composition root implements BrokerView over the
+// registry, ingest, detectors and the alarm store; tests implement it in memory.
+import type { Observable } from 'rxjs'
+import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
+
+// not protocol's Availability (the MQTT payload): what the broker knows now, 'unknown' before any report
+export type AvailabilityState = 'online' | 'offline' | 'unknown'
+/** the brief's name, kept for callers that already use it */
+export type Availability = AvailabilityState
+
+export interface ElevatorView {
+  elevatorId: string
+  region: string
+  /** 电梯注册代码, 20 digits */
+  registrationCode?: string
+  /** 应急救援识别码, 5 or 6 digits */
+  rescueCode?: string
+  building?: string
+  address?: string
+  gatewayId?: string
+  availability: AvailabilityState
+  last?: Telemetry
+  /** raised and not yet cleared */
+  activeAlarms: AlarmEvent[]
+}
+
+export type LiveEvent =
+  | { kind: 'state'; elevatorId: string; telemetry: Telemetry }
+  | { kind: 'availability'; elevatorId: string; state: 'online' | 'offline' }
+  | { kind: 'alarm'; alarm: AlarmEvent }
+
+export interface AlarmQuery {
+  /** 'active' = raised and not cleared; 'all' = history too */
+  state?: 'active' | 'all'
+  elevatorId?: string
+  limit?: number
+}
+
+export interface BrokerView {
+  elevators(): ElevatorView[]
+  /** newest raised first, at most `limit` */
+  alarms(q: AlarmQuery): AlarmEvent[]
+  /** hot stream; emits after the snapshot methods above already reflect the event */
+  live$: Observable<LiveEvent>
+  /** Prometheus text of the whole broker */
+  metrics(): Promise<string>
+  health(): { ok: boolean; checks: Record<string, boolean> }
+}

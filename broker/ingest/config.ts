@@ -1,0 +1,17 @@
+// The `ingest` config section.
+import { Type, type Static } from '@sinclair/typebox'
+import { parseSection } from '../registry/config-file.ts'
+
+export const IngestConfigSchema = Type.Object({
+  maxPayloadBytes: Type.Integer({ minimum: 1024, default: 16_384, description: 'larger payloads are invalid without being parsed (telemetry is ~600 bytes)' }),
+  seqWindow: Type.Integer({ minimum: 8, maximum: 4096, default: 64, description: 'recent seqs remembered per elevator to drop duplicates' }),
+  logIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 60, description: 'at most one invalid-message line per gateway per interval' }),
+  maxGateways: Type.Integer({ minimum: 1, default: 10_000, description: 'distinct gateway keys in the stats; more are counted as "(other)"' }),
+}, { additionalProperties: false, default: {} })
+export type IngestConfig = Static<typeof IngestConfigSchema>
+
+export function parseIngestConfig(data: unknown = {}, file = '(config)', at = 'ingest'): Readonly<IngestConfig> {
+  return parseSection(IngestConfigSchema, data, file, at)
+}
+
+export const DEFAULT_INGEST_CONFIG: Readonly<IngestConfig> = parseIngestConfig()

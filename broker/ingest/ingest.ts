@@ -1,0 +1,239 @@
+// Ingest: every publish a client makes, validated against the v1 contract and the registry,
+// deduplicated by (elevator, boot, seq), and turned into the detector runtime's input
+// (detectors/types.ts). Bad input is counted per gateway and logged at most once per interval per
+// gateway; the broker keeps serving everyone else (STYLE rule 10).
+import { Subject, type Observable } from 'rxjs'
+import type { Logger } from 'pino'
+import { parseTopic, validators, type ParsedTopic, type Problem } from '../../protocol/index.ts'
+import type { DetectorInput } from '../../detectors/types.ts'
+import type { Elevator, Registry } from '../registry/registry.ts'
+import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './config.ts'
+import { LogLimit, capKey } from './limits.ts'
+import { SeqTracker } from './sequence.ts'
+
+export interface InboundMessage {
+  topic: string
+  payload: Buffer
+  /** the publisher's authenticated gateway identity; undefined for anonymous clients and external feeds */
+  gatewayId?: string | undefined
+  clientId?: string | null | undefined
+}
+
+/**
+ * `late`: valid and new, but older than what the detectors already saw for that elevator (an
+ * outbox replay after an outage): it goes to `telemetry$` for the sinks, not to `events$`.
+ */
+export type IngestVerdict = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unknown-elevator' | 'ignored'
+
+/** Whether a broker should retain and forward a message ingest gave this verdict. */
+export const isForwarded = (v: IngestVerdict): boolean => v === 'accepted' || v === 'late'
+
+export type TelemetryInput = Extract<DetectorInput, { kind: 'telemetry' }>
+export interface AcceptedTelemetry extends TelemetryInput { late: boolean }
+
+/** `accepted` includes `late`; the others were dropped. */
+export interface GatewayIngestStats { accepted: number; late: number; invalid: number; duplicates: number; gaps: number; unknownElevator: number }
+export interface IngestStats { gateways: Record<string, GatewayIngestStats>; unknownElevatorIds: string[] }
+
+export interface IngestOptions {
+  registry: Registry
+  log: Logger
+  config?: IngestConfig
+  /**
+   * For rate-limiting log lines, and as the receipt time of a gateway status (the v1 status
+   * payload has no ts). Everything else takes its time from the message ts.
+   */
+  now?: () => number
+}
+
+const MAX_UNKNOWN_LISTED = 100
+const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s)
+
+export class Ingest {
+  /** detector input: telemetry and availability in ts order per elevator, gateway status fanned out per elevator */
+  readonly events$: Observable<DetectorInput>
+  /** every accepted telemetry message, late ones included, for the sinks */
+  readonly telemetry$: Observable<AcceptedTelemetry>
+  private readonly events = new Subject<DetectorInput>()
+  private readonly telemetry = new Subject<AcceptedTelemetry>()
+  private readonly registry: Registry
+  private readonly log: Logger
+  private readonly config: IngestConfig
+  private readonly now: () => number
+  private readonly seqs: SeqTracker
+  private readonly invalidLog: LogLimit
+  private readonly unknownLog: LogLimit
+  private readonly counters = new Map<string, GatewayIngestStats>()
+  /** per elevator: the newest ts handed to the detectors */
+  private readonly elevatorTs = new Map<string, number>()
+  private readonly unknownIds = new Set<string>()
+  private readonly pendingUnknown = new Map<string, string>()
+  private stopped = false
+
+  constructor(opts: IngestOptions) {
+    this.registry = opts.registry
+    this.log = opts.log.child({ component: 'ingest' })
+    this.config = opts.config ?? DEFAULT_INGEST_CONFIG
+    this.now = opts.now ?? Date.now
+    this.seqs = new SeqTracker(this.config.seqWindow)
+    this.invalidLog = new LogLimit(this.config.logIntervalSeconds * 1000, this.now, this.config.maxGateways)
+    this.unknownLog = new LogLimit(this.config.logIntervalSeconds * 1000, this.now)
+    this.events$ = this.events.asObservable()
+    this.telemetry$ = this.telemetry.asObservable()
+  }
+
+  /** Synchronous; never throws for bad input. The verdict lets a broker drop what ingest dropped. */
+  handle(m: InboundMessage): IngestVerdict {
+    if (this.stopped) return 'ignored'
+    const topic = parseTopic(m.topic)
+    // alarms go broker → subscribers; a feed subscribed to lift/v1/# sees them too
+    if (topic?.kind === 'alarm') return 'ignored'
+    if (!topic) return this.invalid(this.keyOf(m, null), m, { path: '(topic)', message: 'not a v1 telemetry, availability or status topic' })
+    const max = this.config.maxPayloadBytes
+    if (m.payload.length > max) return this.invalid(this.keyOf(m, topic), m, { path: '(payload)', message: `${m.payload.length} bytes, over the ${max}-byte limit` })
+    let data: unknown
+    try {
+      data = JSON.parse(m.payload.toString('utf8'))
+    } catch (err) {
+      return this.invalid(this.keyOf(m, topic), m, { path: '(payload)', message: `not JSON (${(err as Error).message})` })
+    }
+    if (topic.kind === 'status') return this.onStatus(topic.gatewayId, data, m)
+    return topic.kind === 'telemetry' ? this.onTelemetry(topic, data, m) : this.onAvailability(topic, data, m)
+  }
+
+  stats(): IngestStats {
+    return {
+      gateways: Object.fromEntries([...this.counters].map(([k, c]) => [k, { ...c }])),
+      unknownElevatorIds: [...this.unknownIds],
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.events.complete()
+    this.telemetry.complete()
+  }
+
+  private onTelemetry(topic: ElevatorTopic, data: unknown, m: InboundMessage): IngestVerdict {
+    const v = validators.telemetry(data)
+    const key = this.keyOf(m, topic, v.ok ? v.value.gateway : undefined)
+    if (!v.ok) return this.invalid(key, m, v.problems)
+    const msg = v.value
+    const elevator = this.check(topic, msg.gateway, m, key)
+    if (typeof elevator === 'string') return elevator
+    const c = this.count(key)
+    const { verdict, missed } = this.seqs.observe(elevator.id, msg.boot, msg.seq, msg.ts)
+    c.gaps += missed
+    if (verdict === 'duplicate') {
+      c.duplicates++
+      return 'duplicate'
+    }
+    const input: TelemetryInput = { kind: 'telemetry', elevatorId: elevator.id, region: elevator.region, gatewayId: msg.gateway, ts: msg.ts, msg }
+    const inOrder = this.advance(elevator.id, msg.ts)
+    c.accepted++
+    if (!inOrder) c.late++
+    this.telemetry.next({ ...input, late: !inOrder })
+    if (inOrder) this.events.next(input)
+    return inOrder ? 'accepted' : 'late'
+  }
+
+  private onAvailability(topic: ElevatorTopic, data: unknown, m: InboundMessage): IngestVerdict {
+    const v = validators.availability(data)
+    const key = this.keyOf(m, topic, v.ok ? v.value.gateway : undefined)
+    if (!v.ok) return this.invalid(key, m, v.problems)
+    const msg = v.value
+    const elevator = this.check(topic, msg.gateway, m, key)
+    if (typeof elevator === 'string') return elevator
+    const c = this.count(key)
+    c.accepted++
+    if (!this.advance(elevator.id, msg.ts)) {
+      c.late++
+      return 'late'
+    }
+    this.events.next({
+      kind: 'availability', elevatorId: elevator.id, region: elevator.region, gatewayId: msg.gateway, ts: msg.ts, state: msg.state,
+      ...(msg.reason === undefined ? {} : { reason: msg.reason }),
+    })
+    return 'accepted'
+  }
+
+  private onStatus(gatewayId: string, data: unknown, m: InboundMessage): IngestVerdict {
+    const key = m.gatewayId ?? gatewayId
+    const v = validators.status(data)
+    if (!v.ok) return this.invalid(key, m, v.problems)
+    if (m.gatewayId !== undefined && m.gatewayId !== gatewayId) {
+      return this.invalid(key, m, { path: '(topic)', message: `status of gateway "${gatewayId}" published by gateway "${m.gatewayId}"` })
+    }
+    this.count(key).accepted++
+    // the status payload has no ts: detectors/types.ts takes our receipt time
+    const ts = this.now()
+    for (const e of this.registry.byGateway(gatewayId)) {
+      this.events.next({ kind: 'gateway', elevatorId: e.id, region: e.region, gatewayId, ts, state: v.value.state })
+    }
+    return 'accepted'
+  }
+
+  /** The registry entry the message is about, or the verdict that drops it. */
+  private check(topic: ElevatorTopic, gateway: string, m: InboundMessage, key: string): Elevator | IngestVerdict {
+    if (m.gatewayId !== undefined && gateway !== m.gatewayId) {
+      return this.invalid(key, m, { path: 'gateway', message: `"${gateway}" is not the publishing gateway "${m.gatewayId}"` })
+    }
+    const e = this.registry.elevator(topic.elevatorId)
+    if (!e) return this.unknown(key, topic.elevatorId)
+    if (e.region !== topic.region) {
+      return this.invalid(key, m, { path: '(topic)', message: `region ${topic.region}, but the registry has elevator ${e.id} in ${e.region}` })
+    }
+    if (e.gatewayId !== gateway) return this.invalid(key, m, { path: 'gateway', message: `elevator ${e.id} is served by gateway "${e.gatewayId}"` })
+    return e
+  }
+
+  /** true when ts is not older than what the detectors saw for this elevator. */
+  private advance(elevatorId: string, ts: number): boolean {
+    if (ts < (this.elevatorTs.get(elevatorId) ?? -1)) return false
+    this.elevatorTs.set(elevatorId, ts)
+    return true
+  }
+
+  private invalid(key: string, m: InboundMessage, problems: Problem | Problem[]): 'invalid' {
+    const list = Array.isArray(problems) ? problems : [problems]
+    this.count(key).invalid++
+    const suppressed = this.invalidLog.take(key)
+    if (suppressed !== null) {
+      const first = list[0]!
+      this.log.warn({ gateway: key, clientId: m.clientId, topic: clip(m.topic), problem: clip(`${first.path}: ${first.message}`), problems: list.length, suppressed }, 'invalid message dropped')
+    }
+    return 'invalid'
+  }
+
+  private unknown(key: string, elevatorId: string): 'unknown-elevator' {
+    this.count(key).unknownElevator++
+    if (this.unknownIds.size < MAX_UNKNOWN_LISTED) this.unknownIds.add(elevatorId)
+    if (this.pendingUnknown.size < MAX_UNKNOWN_LISTED) this.pendingUnknown.set(elevatorId, key)
+    const suppressed = this.unknownLog.take('unknown')
+    if (suppressed !== null) {
+      this.log.warn({ elevatorIds: [...this.pendingUnknown.keys()], gateways: [...new Set(this.pendingUnknown.values())], suppressed }, 'messages for elevators not in the registry dropped')
+      this.pendingUnknown.clear()
+    }
+    return 'unknown-elevator'
+  }
+
+  /** Who to count a message under: the authenticated gateway, else what the topic, registry or payload say. */
+  private keyOf(m: InboundMessage, topic: ParsedTopic | null, claimed?: string): string {
+    if (m.gatewayId !== undefined) return m.gatewayId
+    if (topic?.kind === 'status') return topic.gatewayId
+    return claimed ?? (topic ? this.registry.elevator(topic.elevatorId)?.gatewayId : undefined) ?? m.clientId ?? '(unknown)'
+  }
+
+  private count(key: string): GatewayIngestStats {
+    const k = capKey(this.counters, key, this.config.maxGateways)
+    let c = this.counters.get(k)
+    if (!c) {
+      c = { accepted: 0, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0 }
+      this.counters.set(k, c)
+    }
+    return c
+  }
+}
+
+type ElevatorTopic = Extract<ParsedTopic, { elevatorId: string }>

@@ -1,0 +1,69 @@
+// The `mqtt` config section: listeners, anonymous access, users (STYLE rule 8).
+import { Type, type Static } from '@sinclair/typebox'
+import { GATEWAY_ID_PATTERN, type Problem } from '../../protocol/index.ts'
+import { parseSection } from '../registry/config-file.ts'
+import { PASSWORD_HASH_PATTERN, parseHash } from './passwords.ts'
+
+const Host = Type.String({ minLength: 1, default: '0.0.0.0', description: 'interface to bind' })
+const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def, description: '0 = the OS picks' })
+
+export const ROLES = ['gateway', 'monitor'] as const
+export type Role = (typeof ROLES)[number]
+
+// a gateway's username is its gatewayId, so usernames follow the id rule
+export const USERNAME_PATTERN = GATEWAY_ID_PATTERN
+
+export const MqttUserSchema = Type.Object({
+  role: Type.Union(ROLES.map((r) => Type.Literal(r)), { description: 'gateway: username = gatewayId, publishes its elevators; monitor: subscribes lift/v1/#, publishes nothing' }),
+  hash: Type.String({ pattern: PASSWORD_HASH_PATTERN, description: 'from `liftwatch passwd USER`' }),
+}, { additionalProperties: false })
+export type MqttUser = Static<typeof MqttUserSchema>
+
+export const MqttListenersSchema = Type.Object({
+  tcp: Type.Optional(Type.Object({ host: Host, port: Port(1883) }, { additionalProperties: false })),
+  tls: Type.Optional(Type.Object({
+    host: Host,
+    port: Port(8883),
+    cert: Type.String({ minLength: 1, description: 'server certificate chain file (PEM)' }),
+    key: Type.String({ minLength: 1, description: 'private key file (PEM)' }),
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'CA file (PEM) that client certificates must chain to' })),
+    requireClientCert: Type.Boolean({ default: false, description: 'refuse TLS clients without a certificate from `ca`' }),
+  }, { additionalProperties: false })),
+  ws: Type.Optional(Type.Object({
+    host: Host,
+    port: Port(8083),
+    path: Type.String({ pattern: '^/', default: '/mqtt' }),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false, default: { tcp: {} }, description: 'each listener is optional' })
+
+export const MqttHostConfigSchema = Type.Object({
+  listeners: MqttListenersSchema,
+  allowAnonymous: Type.Boolean({ default: false, description: 'clients without a username may publish gateway topics and subscribe lift/v1/# (development only)' }),
+  users: Type.Record(Type.String({ pattern: USERNAME_PATTERN }), MqttUserSchema, { additionalProperties: false, default: {}, description: 'username → role and password hash' }),
+}, { additionalProperties: false, default: {} })
+export type MqttHostConfig = Static<typeof MqttHostConfigSchema>
+
+function crossCheck(cfg: MqttHostConfig): Problem[] {
+  const problems: Problem[] = []
+  const l = cfg.listeners
+  const bound = (['tcp', 'tls', 'ws'] as const).flatMap((name) => (l[name] ? [{ name, host: l[name].host, port: l[name].port }] : []))
+  if (bound.length === 0) problems.push({ path: 'listeners', message: 'at least one of tcp, tls, ws is required' })
+  for (const [i, a] of bound.entries()) {
+    const clash = bound.slice(0, i).find((b) => a.port !== 0 && b.port === a.port)
+    if (clash) problems.push({ path: `listeners.${a.name}.port`, message: `${a.port} is also listeners.${clash.name}.port` })
+  }
+  if (l.tls?.requireClientCert && !l.tls.ca) problems.push({ path: 'listeners.tls.ca', message: 'is required with requireClientCert' })
+  for (const [name, user] of Object.entries(cfg.users)) {
+    try {
+      parseHash(user.hash)
+    } catch (err) {
+      problems.push({ path: `users.${name}.hash`, message: (err as Error).message })
+    }
+  }
+  return problems
+}
+
+/** `data` is the section itself; `at` names it in problem paths. */
+export function parseMqttHostConfig(data: unknown, file = '(config)', at = 'mqtt'): Readonly<MqttHostConfig> {
+  return parseSection(MqttHostConfigSchema, data ?? {}, file, at, crossCheck)
+}

@@ -1,0 +1,91 @@
+// The elevator registry: which elevators exist, where they are, and which gateway serves each.
+// Loaded from a YAML file and validated like any config (STYLE rule 8); frozen once loaded.
+import { Type, type Static } from '@sinclair/typebox'
+import { ELEVATOR_ID_PATTERN, GATEWAY_ID_PATTERN, REGION_PATTERN, type Problem } from '../../protocol/index.ts'
+import { duplicates, parseSection, readYamlFile } from './config-file.ts'
+
+const Label = Type.String({ minLength: 1, maxLength: 8, description: 'floor label as shown in the car ("B1", "1", "12A")' })
+
+export const ElevatorRecordSchema = Type.Object({
+  id: Type.String({ pattern: ELEVATOR_ID_PATTERN, description: 'elevatorId, usually the registration code' }),
+  // DOMAIN.md: 4 equipment category + 6 region + 6 year-month + 4 sequence
+  registrationCode: Type.String({ pattern: '^[0-9]{20}$', description: '电梯注册代码, 20 digits' }),
+  rescueCode: Type.String({ pattern: '^[0-9]{5,6}$', description: '应急救援识别码 shown in the car, 5 or 6 digits' }),
+  region: Type.String({ pattern: REGION_PATTERN, description: '6-digit administrative region code' }),
+  address: Type.String({ minLength: 1, maxLength: 200 }),
+  building: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'building and unit, e.g. "3号楼 2单元"' })),
+  landings: Type.Union([
+    Type.Integer({ minimum: 2, maximum: 200, description: 'number of landings, labelled "1"…"N"' }),
+    Type.Array(Label, { minItems: 2, maxItems: 200, description: 'landing labels, lowest first' }),
+  ], { description: 'landing labels, lowest first, or their count' }),
+  ratedSpeed: Type.Number({ exclusiveMinimum: 0, maximum: 20, description: 'rated speed, m/s' }),
+  gatewayId: Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'gateway that reports this elevator' }),
+}, { additionalProperties: false })
+export type ElevatorRecord = Static<typeof ElevatorRecordSchema>
+
+export const RegistryFileSchema = Type.Object({
+  elevators: Type.Array(ElevatorRecordSchema, { description: 'every elevator the broker accepts telemetry for' }),
+}, { additionalProperties: false })
+export type RegistryFile = Static<typeof RegistryFileSchema>
+
+/** A registry entry with `landings` always as labels, lowest first. */
+export interface Elevator extends Omit<ElevatorRecord, 'landings'> {
+  readonly landings: readonly string[]
+}
+
+export class Registry {
+  private readonly byId: ReadonlyMap<string, Elevator>
+  private readonly byGw: ReadonlyMap<string, readonly Elevator[]>
+
+  constructor(readonly elevators: readonly Elevator[]) {
+    this.byId = new Map(elevators.map((e) => [e.id, e]))
+    const byGw = new Map<string, Elevator[]>()
+    for (const e of elevators) {
+      const list = byGw.get(e.gatewayId)
+      if (list) list.push(e)
+      else byGw.set(e.gatewayId, [e])
+    }
+    this.byGw = byGw
+  }
+
+  elevator(id: string): Elevator | undefined {
+    return this.byId.get(id)
+  }
+
+  /** The elevators a gateway serves; empty for a gateway the registry does not know. */
+  byGateway(gatewayId: string): readonly Elevator[] {
+    return this.byGw.get(gatewayId) ?? []
+  }
+
+  gatewayIds(): string[] {
+    return [...this.byGw.keys()]
+  }
+}
+
+function crossCheck(file: RegistryFile): Problem[] {
+  const es = file.elevators
+  const at = (k: string) => (i: number) => `elevators.${i}.${k}`
+  const problems = [
+    ...duplicates(es, (e) => e.id, at('id'), 'elevator id'),
+    ...duplicates(es, (e) => e.registrationCode, at('registrationCode'), 'registration code'),
+    // the 96333 desk finds the car by the code the caller reads out, so it must be unique
+    ...duplicates(es, (e) => e.rescueCode, at('rescueCode'), 'rescue code'),
+  ]
+  es.forEach((e, i) => {
+    if (Array.isArray(e.landings)) problems.push(...duplicates(e.landings, (l) => l, (j) => `elevators.${i}.landings.${j}`, 'landing label'))
+  })
+  return problems
+}
+
+/** `data` is the parsed registry file; `at` is its path when it is a section of a larger file. */
+export function parseRegistry(data: unknown, file = '(registry)', at = ''): Registry {
+  const parsed = parseSection(RegistryFileSchema, data, file, at, crossCheck)
+  return new Registry(Object.freeze(parsed.elevators.map((e) => Object.freeze({
+    ...e,
+    landings: Object.freeze(typeof e.landings === 'number' ? Array.from({ length: e.landings }, (_, i) => String(i + 1)) : e.landings),
+  }))))
+}
+
+export function loadRegistry(file: string): Registry {
+  return parseRegistry(readYamlFile(file), file)
+}

@@ -1,0 +1,107 @@
+// The embedded telemetry store's SQL: one table per measurement, telemetry columns from fields.ts.
+// Same series and time replaces the row, as InfluxDB overwrites a point. Knows nothing of timers.
+import type Database from 'better-sqlite3'
+import type { AlarmEvent } from '../../protocol/index.ts'
+import { TELEMETRY_FIELDS, type FieldKind } from './fields.ts'
+import type { StoredTelemetry } from './types.ts'
+
+const SCHEMA_VERSION = 1
+const SQL_TYPE: Record<FieldKind, string> = { int: 'INTEGER', float: 'REAL', bool: 'INTEGER', string: 'TEXT' }
+const q = (name: string) => `"${name}"`
+
+type Row = Record<string, string | number | null>
+type Value = string | number | null
+
+export interface TelemetryStore {
+  insert(telemetry: readonly StoredTelemetry[], alarms: readonly AlarmEvent[]): void
+  latest(elevatorId: string): StoredTelemetry | undefined
+  range(elevatorId: string, from: number, to: number, limit: number): StoredTelemetry[]
+  alarms(elevatorId: string, from: number, to: number, limit: number): AlarmEvent[]
+  /** deletes at most `limit` rows older than `cutoff` (ms); returns how many */
+  deleteTelemetryBefore(cutoff: number, limit: number): number
+  deleteAlarmsBefore(cutoff: number, limit: number): number
+  rows(): { telemetry: number; alarms: number }
+}
+
+export function openTelemetryStore(db: Database.Database): TelemetryStore {
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > SCHEMA_VERSION) throw new Error(`telemetry schema version ${version} is newer than this broker (${SCHEMA_VERSION})`)
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS telemetry (
+      elevator TEXT NOT NULL, region TEXT NOT NULL, gateway TEXT NOT NULL, ts INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS telemetry_series ON telemetry (elevator, ts, gateway);
+    CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts);
+    CREATE TABLE IF NOT EXISTS alarm_events (
+      id TEXT NOT NULL, state TEXT NOT NULL, ts INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL,
+      code TEXT, severity TEXT NOT NULL, elevator TEXT NOT NULL, region TEXT NOT NULL,
+      raisedAt INTEGER NOT NULL, clearedAt INTEGER, drill INTEGER NOT NULL, evidence TEXT NOT NULL,
+      PRIMARY KEY (id, state)
+    );
+    CREATE INDEX IF NOT EXISTS alarm_events_elevator ON alarm_events (elevator, ts);
+    CREATE INDEX IF NOT EXISTS alarm_events_ts ON alarm_events (ts);
+    PRAGMA user_version = ${SCHEMA_VERSION};
+  `)
+  // a field added to the protocol becomes a column; old rows hold NULL there
+  const have = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('telemetry')`).all().map((c) => c.name))
+  for (const f of TELEMETRY_FIELDS) if (!have.has(f.name)) db.exec(`ALTER TABLE telemetry ADD COLUMN ${q(f.name)} ${SQL_TYPE[f.kind]}`)
+
+  const cols = ['elevator', 'region', 'gateway', 'ts', ...TELEMETRY_FIELDS.map((f) => f.name)]
+  const insertTelemetry = db.prepare<Value[]>(`INSERT OR REPLACE INTO telemetry (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
+  const insertAlarm = db.prepare<Value[]>(`INSERT OR REPLACE INTO alarm_events
+    (id, state, ts, key, type, code, severity, elevator, region, raisedAt, clearedAt, drill, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  const latest = db.prepare<[string], Row>('SELECT * FROM telemetry WHERE elevator = ? ORDER BY ts DESC LIMIT 1')
+  const range = db.prepare<[string, number, number, number], Row>('SELECT * FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ? ORDER BY ts, gateway LIMIT ?')
+  const alarms = db.prepare<[string, number, number, number], Row>('SELECT * FROM alarm_events WHERE elevator = ? AND ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?')
+  const oldTelemetry = db.prepare<[number, number]>('DELETE FROM telemetry WHERE rowid IN (SELECT rowid FROM telemetry WHERE ts < ? LIMIT ?)')
+  const oldAlarms = db.prepare<[number, number]>('DELETE FROM alarm_events WHERE rowid IN (SELECT rowid FROM alarm_events WHERE ts < ? LIMIT ?)')
+  const count = (table: string) => db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`)
+  const counts = { telemetry: count('telemetry'), alarms: count('alarm_events') }
+
+  const insert = db.transaction((telemetry: readonly StoredTelemetry[], events: readonly AlarmEvent[]) => {
+    for (const t of telemetry) insertTelemetry.run(...telemetryValues(t))
+    for (const a of events) {
+      const ts = a.state === 'cleared' && a.clearedAt !== null ? a.clearedAt : a.raisedAt
+      insertAlarm.run(a.id, a.state, ts, a.key, a.type, a.code, a.severity, a.elevatorId, a.region, a.raisedAt, a.clearedAt, a.drill ? 1 : 0, JSON.stringify(a.evidence))
+    }
+  })
+
+  return {
+    insert: (telemetry, events) => insert(telemetry, events),
+    latest: (id) => {
+      const r = latest.get(id)
+      return r && toTelemetry(r)
+    },
+    range: (id, from, to, limit) => range.all(id, from, to, limit).map(toTelemetry),
+    alarms: (id, from, to, limit) => alarms.all(id, from, to, limit).map(toAlarm),
+    deleteTelemetryBefore: (cutoff, limit) => oldTelemetry.run(cutoff, limit).changes,
+    deleteAlarmsBefore: (cutoff, limit) => oldAlarms.run(cutoff, limit).changes,
+    rows: () => ({ telemetry: counts.telemetry.get()!.n, alarms: counts.alarms.get()!.n }),
+  }
+}
+
+function telemetryValues(t: StoredTelemetry): Value[] {
+  const out: Value[] = [t.elevatorId, t.region, t.gateway, t.ts]
+  for (const f of TELEMETRY_FIELDS) {
+    const v = t[f.name] as string | number | boolean | null | undefined
+    out.push(v === undefined || v === null ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v)
+  }
+  return out
+}
+
+function toTelemetry(r: Row): StoredTelemetry {
+  const t: Record<string, unknown> = { v: 1, elevatorId: r.elevator, region: r.region, gateway: r.gateway, ts: r.ts }
+  for (const f of TELEMETRY_FIELDS) {
+    const v = r[f.name] ?? null
+    t[f.name] = f.kind === 'bool' && v !== null ? v === 1 : v
+  }
+  return t as StoredTelemetry
+}
+
+function toAlarm(r: Row): AlarmEvent {
+  return {
+    v: 1, id: r.id, key: r.key, type: r.type, code: r.code, severity: r.severity, state: r.state,
+    elevatorId: r.elevator, region: r.region, raisedAt: r.raisedAt, clearedAt: r.clearedAt,
+    evidence: JSON.parse(r.evidence as string) as Record<string, unknown>, drill: r.drill === 1,
+  } as AlarmEvent
+}

@@ -1,0 +1,80 @@
+// BrokerView over the live parts: the registry, what ingest accepted, the alarm store, and the
+// detector runtime's alarms. It keeps only the last state per elevator in memory.
+import { Subject, type Observable } from 'rxjs'
+import type { AlarmEvent, Telemetry } from '../protocol/index.ts'
+import type { DetectorInput } from '../detectors/types.ts'
+import type { Registry } from './registry/registry.ts'
+import type { AlarmStore, StoredAlarm } from './alarms/store.ts'
+import type { AlarmQuery, BrokerView, ElevatorView, LiveEvent } from './http/view.ts'
+
+type Availability = ElevatorView['availability']
+
+const asEvent = (a: StoredAlarm | AlarmEvent): AlarmEvent => ({
+  v: 1, id: a.id, key: a.key, type: a.type, code: a.code, severity: a.severity, state: a.state,
+  elevatorId: a.elevatorId, region: a.region, raisedAt: a.raisedAt, clearedAt: a.clearedAt,
+  evidence: a.evidence, drill: a.drill,
+})
+
+export class LiveView implements BrokerView {
+  private readonly last = new Map<string, Telemetry>()
+  private readonly availability = new Map<string, Availability>()
+  private readonly live = new Subject<LiveEvent>()
+  readonly live$: Observable<LiveEvent> = this.live.asObservable()
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly store: AlarmStore,
+    readonly metrics: () => Promise<string>,
+    readonly health: () => { ok: boolean; checks: Record<string, boolean> },
+  ) {}
+
+  /** ingest's accepted inputs, in event order */
+  onInput(e: DetectorInput): void {
+    if (e.kind === 'telemetry') {
+      this.last.set(e.elevatorId, e.msg)
+      if (this.availability.get(e.elevatorId) !== 'online') this.setAvailability(e.elevatorId, 'online')
+      this.live.next({ kind: 'state', elevatorId: e.elevatorId, telemetry: e.msg })
+    } else if (e.state !== this.availability.get(e.elevatorId)) {
+      this.setAvailability(e.elevatorId, e.state)
+    }
+  }
+
+  /** after the store recorded it */
+  onAlarm(a: AlarmEvent): void {
+    this.live.next({ kind: 'alarm', alarm: a })
+  }
+
+  private setAvailability(elevatorId: string, state: 'online' | 'offline'): void {
+    this.availability.set(elevatorId, state)
+    this.live.next({ kind: 'availability', elevatorId, state })
+  }
+
+  elevators(): ElevatorView[] {
+    const active = new Map<string, AlarmEvent[]>()
+    for (const a of this.store.active()) {
+      const list = active.get(a.elevatorId) ?? []
+      list.push(asEvent(a))
+      active.set(a.elevatorId, list)
+    }
+    return this.registry.elevators.map((e) => ({
+      elevatorId: e.id, region: e.region, registrationCode: e.registrationCode, rescueCode: e.rescueCode,
+      building: e.building, address: e.address, gatewayId: e.gatewayId,
+      availability: this.availability.get(e.id) ?? 'unknown',
+      last: this.last.get(e.id),
+      activeAlarms: active.get(e.id) ?? [],
+    }))
+  }
+
+  alarms(q: AlarmQuery): AlarmEvent[] {
+    const rows = q.state === 'active' ? this.store.active() : this.store.list({ elevatorId: q.elevatorId, limit: q.limit ?? 500 })
+    return rows
+      .filter((a) => !q.elevatorId || a.elevatorId === q.elevatorId)
+      .sort((a, b) => b.raisedAt - a.raisedAt)
+      .slice(0, q.limit ?? 500)
+      .map(asEvent)
+  }
+
+  stop(): void {
+    this.live.complete()
+  }
+}

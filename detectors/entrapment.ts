@@ -1,0 +1,100 @@
+// 困人, GB/T fault code 11 (DOMAIN.md): the car is not moving, the door is not open and there is
+// passenger evidence — `occupied` true, or the alarm button pressed during this stop — for 15 s
+// outside the door zone or 90 s inside it. Clears when the door opens or the car empties.
+import { Type, type Static } from '@sinclair/typebox'
+import { MODES, type Telemetry } from '../protocol/index.ts'
+import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, runMachine, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
+import type { Detector, DetectorInput } from './types.ts'
+
+const configSchema = Type.Object({
+  outsideDoorZoneMs: Type.Integer({ minimum: 1000, default: 15_000, description: 'stopped outside the door zone this long with a passenger' }),
+  insideDoorZoneMs: Type.Integer({ minimum: 1000, default: 90_000, description: 'stopped inside the door zone, door not open, this long with a passenger' }),
+  staleAfterMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'no telemetry this long = the data is stale; never raise from stale data' }),
+  modes: Type.Array(Type.Union(MODES.map((m) => Type.Literal(m))), {
+    uniqueItems: true, default: ['normal'], description: 'service modes in which a stop can be an entrapment (inspection on the car roof is not)',
+  }),
+}, { additionalProperties: false })
+export type EntrapmentConfig = Static<typeof configSchema>
+
+// re-levelling (inside the door zone, slow) is part of the stop, not a trip (DOMAIN.md, code 05)
+const RELEVEL_MAX_SPEED = 0.3
+
+interface State {
+  readonly link: Link
+  readonly elevator: Elevator | null
+  readonly last: Telemetry | null
+  /** the alarm button was pressed since the car stopped, with the door not open since */
+  readonly pressedThisStop: boolean
+  /** event time the condition began; null = not holding */
+  readonly since: number | null
+  readonly raised: boolean
+}
+
+const travelling = (t: Telemetry) => t.moving && !(t.doorZone && (t.speed ?? 0) <= RELEVEL_MAX_SPEED)
+
+function machine(cfg: EntrapmentConfig, raised: boolean): Machine<State> {
+  const modes = new Set<string>(cfg.modes)
+  const threshold = (t: Telemetry) => (t.doorZone ? cfg.insideDoorZoneMs : cfg.outsideDoorZoneMs)
+
+  const evaluate = (s: State, now: number): Step<State> => {
+    if (s.raised || s.since === null || !s.last || !s.elevator) return { state: s }
+    // a condition seen across a gap in the data is not known to have held: start again
+    if (!isFresh(s.link, now, cfg.staleAfterMs)) return { state: { ...s, since: null } }
+    const t = s.last
+    const due = s.since + threshold(t)
+    if (now < due) return { state: s, wakeAt: due }
+    return {
+      state: { ...s, raised: true },
+      signals: [{
+        ...s.elevator, type: 'entrapment', state: 'raised', at: s.since,
+        evidence: {
+          since: s.since, detectedAt: now, thresholdMs: threshold(t), floor: t.floor, floorIndex: t.floorIndex, position: t.position,
+          doorZone: t.doorZone, door: t.door, occupied: t.occupied, alarmButtonThisStop: s.pressedThisStop, mode: t.mode, faultCode: t.faultCode,
+        },
+      }],
+    }
+  }
+
+  const telemetry = (s: State, i: Extract<DetectorInput, { kind: 'telemetry' }>, now: number): Step<State> => {
+    const t = i.msg
+    const emptied = t.occupied === false && s.last?.occupied === true
+    const released = t.door === 'open' || emptied
+    // the passenger could leave through an open door; a trip starts a new stop
+    let pressed = s.pressedThisStop && !released && !travelling(t)
+    if (t.alarmButton && !travelling(t) && t.door !== 'open') pressed = true
+    const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), last: t, pressedThisStop: pressed }
+    if (s.raised) {
+      if (!released) return { state: next }
+      return {
+        state: { ...next, since: null, raised: false },
+        signals: [{
+          ...elevatorOf(i), type: 'entrapment', state: 'cleared', at: i.ts,
+          evidence: { door: t.door, occupied: t.occupied, floor: t.floor },
+        }],
+      }
+    }
+    const holding = modes.has(t.mode) && !t.moving && t.door !== 'open' && (t.occupied === true || pressed)
+    // after a gap in the data the count starts from this sample
+    const gap = !isFresh(s.link, now, cfg.staleAfterMs)
+    return evaluate({ ...next, since: holding ? (gap ? i.ts : s.since ?? i.ts) : null }, now)
+  }
+
+  return {
+    initial: { link: LINK_UNKNOWN, elevator: null, last: null, pressedThisStop: false, since: null, raised },
+    input(s, i, now) {
+      if (i.kind === 'telemetry') return telemetry(s, i, now)
+      // an offline report means what we hold may no longer be true; a raised alarm stays raised
+      // (only an open door or an empty car ends an entrapment)
+      const since = i.state === 'offline' ? null : s.since
+      return evaluate({ ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), since }, now)
+    },
+    wake: evaluate,
+  }
+}
+
+export const entrapment: Detector<typeof configSchema> = {
+  id: 'entrapment',
+  types: ['entrapment'],
+  configSchema,
+  create: (cfg, ctx) => runMachine(machine(cfg, ctx.active.includes('entrapment')), ctx.scheduler),
+}

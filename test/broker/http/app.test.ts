@@ -1,0 +1,205 @@
+// Every route through fastify.inject: valid and bad queries, error bodies, static files.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import type { FastifyInstance } from 'fastify'
+import { build } from '../../../broker/http/app.ts'
+import { alarmEvent, fleet, MemoryView } from './memory-view.ts'
+
+const log = pino({ level: 'silent' })
+let view: MemoryView
+let app: FastifyInstance
+let ids: string[]
+
+beforeEach(async () => {
+  view = new MemoryView()
+  ids = fleet(view, 3, 2)
+  app = build({ view, log })
+  await app.ready()
+})
+afterEach(async () => { await app.close() })
+
+describe('GET /healthz', () => {
+  it('is 200 with every check when all pass', async () => {
+    const res = await app.inject('/healthz')
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ ok: true, checks: { mqtt: true, store: true, events: true } })
+  })
+
+  it('is 503 naming the failed check', async () => {
+    view.checks.store = false
+    const res = await app.inject('/healthz')
+    expect(res.statusCode).toBe(503)
+    expect(res.json()).toEqual({ ok: false, checks: { mqtt: true, store: false, events: true } })
+  })
+
+  it('is 503 when the live event stream failed', async () => {
+    view.fail(new Error('detector runtime died'))
+    const res = await app.inject('/healthz')
+    expect(res.statusCode).toBe(503)
+    expect(res.json().checks.events).toBe(false)
+  })
+})
+
+describe('GET /metrics', () => {
+  it("serves the view's Prometheus text plus the HTTP metrics", async () => {
+    await app.inject('/api/elevators')
+    const res = await app.inject('/metrics')
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/)
+    expect(res.body).toContain('liftwatch_broker_up 1')
+    expect(res.body).toContain('liftwatch_http_requests_total{route="/api/elevators",status="200"} 1')
+    expect(res.body).toContain('liftwatch_http_sse_clients 0')
+  })
+
+  it('registers on a given registry and does not append it twice', async () => {
+    const registry = new Registry()
+    const v = new MemoryView()
+    v.metricsText = ''
+    const a = build({ view: { ...v, live$: v.live$, elevators: () => v.elevators(), alarms: (q) => v.alarms(q), health: () => v.health(), metrics: () => registry.metrics() }, log, registry })
+    await a.ready()
+    const body = (await a.inject('/metrics')).body
+    expect(body.match(/# TYPE liftwatch_http_sse_clients gauge/g)).toHaveLength(1)
+    await a.close()
+  })
+})
+
+describe('GET /api/elevators', () => {
+  it('returns registry, last state, availability and active alarms with the event id', async () => {
+    const a = alarmEvent(ids[0]!, 'entrapment')
+    view.alarm(a)
+    const res = await app.inject('/api/elevators')
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.eventId).toMatch(/^[0-9a-z]+:\d+$/)
+    expect(body.count).toBe(3)
+    const first = body.elevators.find((e: { elevatorId: string }) => e.elevatorId === ids[0])
+    expect(first).toMatchObject({ registrationCode: ids[0], region: '330922', availability: 'online', activeAlarms: [a] })
+    expect(first.last.floor).toBe('2')
+    expect(first.building).toMatch(/幢/)
+    const third = body.elevators.find((e: { elevatorId: string }) => e.elevatorId === ids[2])
+    expect(third.availability).toBe('offline')
+    expect(third.last).toBeUndefined()
+  })
+
+  it('rejects unknown parameters with a clear 400', async () => {
+    const res = await app.inject('/api/elevators?region=330922')
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_BAD_QUERY', message: "bad query: unknown parameter 'region' (allowed: none)" })
+  })
+})
+
+describe('GET /api/alarms', () => {
+  beforeEach(() => {
+    view.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'a1', raisedAt: 1000 }))
+    view.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'a1', raisedAt: 1000, state: 'cleared', clearedAt: 5000 }))
+    view.alarm(alarmEvent(ids[1]!, 'entrapment', { id: 'a2', raisedAt: 2000 }))
+    view.alarm(alarmEvent(ids[0]!, 'power_failure', { id: 'a3', raisedAt: 3000 }))
+  })
+
+  it('defaults to all alarms, newest first, limit 100', async () => {
+    const res = await app.inject('/api/alarms')
+    expect(res.statusCode).toBe(200)
+    expect(res.json().alarms.map((a: { id: string }) => a.id)).toEqual(['a3', 'a2', 'a1'])
+    expect(view.lastQuery).toEqual({ state: 'all', limit: 100 })
+  })
+
+  it('filters by state, elevator and limit', async () => {
+    const active = (await app.inject('/api/alarms?state=active')).json()
+    expect(active.alarms.map((a: { id: string }) => a.id)).toEqual(['a3', 'a2'])
+    const one = (await app.inject(`/api/alarms?state=all&elevator=${ids[0]}&limit=1`)).json()
+    expect(one).toMatchObject({ count: 1, alarms: [{ id: 'a3' }] })
+    expect(view.lastQuery).toEqual({ state: 'all', elevatorId: ids[0], limit: 1 })
+  })
+
+  it.each([
+    ['state=open', 'bad query: state: must be one of active, all'],
+    ['limit=0', 'bad query: limit: must be >= 1'],
+    ['limit=99999', 'bad query: limit: must be <= 5000'],
+    ['limit=ten', 'bad query: limit: must be integer'],
+    ['elevator=../etc', 'bad query: elevator: not a valid elevator id'],
+    ['stat=active', "bad query: unknown parameter 'stat' (allowed: state, elevator, limit)"],
+  ])('%s → 400', async (q, message) => {
+    const res = await app.inject(`/api/alarms?${q}`)
+    expect(res.statusCode).toBe(400)
+    const body = res.json()
+    expect(body.code).toBe('LW_ERR_HTTP_BAD_QUERY')
+    expect(body.message.startsWith(message)).toBe(true)
+  })
+
+  it('reports every problem at once', async () => {
+    const body = (await app.inject('/api/alarms?state=x&limit=0')).json()
+    expect(body.problems).toHaveLength(2)
+  })
+})
+
+describe('GET /api/events', () => {
+  it('rejects a bad query before opening a stream', async () => {
+    const res = await app.inject(`/api/events?since=${'9'.repeat(100)}`)
+    expect(res.statusCode).toBe(400)
+    expect(res.json().message).toMatch(/since: must NOT have more than 64 characters/)
+    expect(res.headers['content-type']).toMatch(/json/)
+  })
+
+  it('has no HEAD route that would open a bodiless stream', async () => {
+    expect((await app.inject({ method: 'HEAD', url: '/api/events' })).statusCode).toBe(404)
+  })
+
+  it('refuses more than maxClients streams with 503', async () => {
+    const a = build({ view, log, sse: { maxClients: 0 } })
+    const res = await a.inject('/api/events')
+    expect(res.statusCode).toBe(503)
+    expect(res.json().code).toBe('LW_ERR_HTTP_TOO_MANY_STREAMS')
+    await a.close()
+  })
+})
+
+describe('GET /api/catalogue', () => {
+  it('serves the fault catalogue in Chinese and English', async () => {
+    const body = (await app.inject('/api/catalogue')).json()
+    expect(body.types.find((t: { type: string }) => t.type === 'entrapment')).toEqual({ type: 'entrapment', code: '11', zh: '困人', en: 'Passenger trapped', severity: 'critical' })
+  })
+})
+
+describe('static page', () => {
+  it('serves index.html at / with a same-origin CSP and ETag revalidation', async () => {
+    const res = await app.inject('/')
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'")
+    expect(res.body).toContain('<html lang="zh-CN">')
+    const again = await app.inject({ url: '/', headers: { 'if-none-match': String(res.headers.etag) } })
+    expect(again.statusCode).toBe(304)
+  })
+
+  it('serves scripts and styles with their types', async () => {
+    expect((await app.inject('/ui/app.js')).headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect((await app.inject('/ui/style.css')).headers['content-type']).toBe('text/css; charset=utf-8')
+  })
+
+  it.each(['/ui/../http/app.ts', '/ui/%2e%2e/http/app.ts', '/ui/nope.js', '/ui/app.ts', '/ui/'])('%s → 404', async (url) => {
+    const res = await app.inject(url)
+    expect(res.statusCode).toBe(404)
+    expect(res.json().code).toBe('LW_ERR_HTTP_NOT_FOUND')
+  })
+
+  it('serves no page when uiDir is false', async () => {
+    const a = build({ view, log, uiDir: false })
+    expect((await a.inject('/')).statusCode).toBe(404)
+    await a.close()
+  })
+})
+
+it('answers unknown routes with a JSON 404', async () => {
+  const res = await app.inject('/api/nope?x=1')
+  expect(res.statusCode).toBe(404)
+  expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_NOT_FOUND', message: 'no route GET /api/nope' })
+})
+
+it('turns a failing view into a 500 without details', async () => {
+  view.elevators = () => { throw new Error('registry closed') }
+  const res = await app.inject('/api/elevators')
+  expect(res.statusCode).toBe(500)
+  expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_INTERNAL' })
+  expect(res.body).not.toContain('registry closed')
+})

@@ -1,0 +1,71 @@
+// The elevator registry file: validated like any config, looked up by elevator and by gateway.
+import { describe, expect, it } from 'vitest'
+import { ConfigError } from '../../../broker/registry/config-file.ts'
+import { loadRegistry, parseRegistry } from '../../../broker/registry/registry.ts'
+import { REGISTRY, tempDir, writeYaml } from '../mqtt/fixtures.ts'
+
+const problemsOf = (fn: () => unknown): string[] => {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('elevator registry', () => {
+  it('loads a YAML file, labels counted landings, and answers by elevator and by gateway', () => {
+    const reg = loadRegistry(writeYaml(tempDir(), 'registry.yaml', REGISTRY))
+    const e = reg.elevator('31103309222019010001')!
+    expect(e).toMatchObject({ rescueCode: '10001', region: '330922', building: '1号楼', landings: ['B1', '1', '2', '3'], ratedSpeed: 1, gatewayId: 'gw-a' })
+    expect(reg.elevator('31103309222019010002')!.landings).toEqual(['1', '2', '3', '4', '5', '6'])
+    expect(reg.byGateway('gw-a').map((x) => x.id)).toEqual(['31103309222019010001', '31103309222019010002'])
+    expect(reg.byGateway('gw-x')).toEqual([])
+    expect(reg.elevator('nope')).toBeUndefined()
+    expect(reg.gatewayIds()).toEqual(['gw-a', 'gw-b'])
+    expect(Object.isFrozen(e)).toBe(true)
+  })
+
+  it('reports every problem as path: message naming the file', () => {
+    const [a, b] = REGISTRY.elevators
+    const file = writeYaml(tempDir(), 'bad.yaml', {
+      elevators: [
+        { ...a, rescueCode: '1234', landings: 1 },
+        { ...b, registrationCode: '3110', ratedSpeed: 0, extra: true },
+        { ...a, id: 'other', gatewayId: 'has space' },
+      ],
+    })
+    let message = ''
+    const problems = problemsOf(() => {
+      try {
+        loadRegistry(file)
+      } catch (err) {
+        message = (err as Error).message
+        throw err
+      }
+    })
+    expect(message.split('\n')[0]).toBe(`${file}: invalid configuration`)
+    expect(problems).toEqual([
+      'elevators.0.rescueCode: must match pattern "^[0-9]{5,6}$"',
+      // a union: too small a count, and not a list of labels either
+      'elevators.0.landings: must be >= 2',
+      'elevators.0.landings: must be array',
+      'elevators.1.extra: unknown property',
+      'elevators.1.registrationCode: must match pattern "^[0-9]{20}$"',
+      'elevators.1.ratedSpeed: must be > 0',
+      'elevators.2.gatewayId: must match pattern "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"',
+    ])
+  })
+
+  it('refuses duplicate ids, registration codes, rescue codes and landing labels', () => {
+    const [a, b] = REGISTRY.elevators
+    expect(problemsOf(() => parseRegistry({ elevators: [a, { ...b, id: a!.id, registrationCode: a!.registrationCode, rescueCode: a!.rescueCode, landings: ['1', '2', '1'] }] }, 'r.yaml', 'registry'))).toEqual([
+      `registry.elevators.1.id: duplicate elevator id "${a!.id}" (also at index 0)`,
+      `registry.elevators.1.registrationCode: duplicate registration code "${a!.registrationCode}" (also at index 0)`,
+      `registry.elevators.1.rescueCode: duplicate rescue code "${a!.rescueCode}" (also at index 0)`,
+      'registry.elevators.1.landings.2: duplicate landing label "1" (also at index 0)',
+    ])
+    expect(problemsOf(() => loadRegistry('/nonexistent/registry.yaml'))).toEqual([expect.stringMatching(/^\(file\): ENOENT/)])
+  })
+})

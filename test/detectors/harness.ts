@@ -1,0 +1,97 @@
+// Detector tests in virtual time: inputs carry `ts` = T0 + their frame, a VirtualTimeScheduler
+// plays them at that frame, and every signal is kept with the frame it came out at.
+import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs'
+import { Value } from '@sinclair/typebox/value'
+import type { AlarmType, ControllerState, Telemetry } from '../../protocol/index.ts'
+import type { AlarmSignal, Detector, DetectorInput } from '../../detectors/index.ts'
+import { changed } from '../../gateway/telemetry.ts'
+import { runScenario, type Scenario } from '../../simulators/scenario.ts'
+
+export const T0 = 1_700_000_000_000
+export const E1 = { elevatorId: '33092231102023080001', region: '330922', gatewayId: 'gw-1' }
+export const E2 = { elevatorId: '33092231102023080002', region: '330922', gatewayId: 'gw-1' }
+type Who = typeof E1
+
+export const IDLE: ControllerState = {
+  floor: '1', floorIndex: 0, position: 0, speed: 0, direction: 'none', moving: false, door: 'closed', doorZone: true,
+  occupied: false, load: 0, alarmButton: false, safetyCircuit: true, mode: 'normal', power: 'mains', upLimit: false,
+  downLimit: false, faultCode: 0,
+}
+/** stuck between floors: stopped, door closed, outside the door zone, a passenger inside */
+export const STUCK: Partial<ControllerState> = { floor: '3', floorIndex: 2, position: 10.5, doorZone: false, occupied: true }
+
+let seq = 0
+export function tele(ms: number, state: Partial<ControllerState> = {}, who: Who = E1, reason: Telemetry['reason'] = 'change'): DetectorInput {
+  const msg: Telemetry = { v: 1, ts: T0 + ms, seq: seq++, boot: 'b1', gateway: who.gatewayId, reason, ...IDLE, ...state }
+  return { kind: 'telemetry', ...who, ts: T0 + ms, msg }
+}
+export const availability = (ms: number, state: 'online' | 'offline', who: Who = E1, reason?: string): DetectorInput =>
+  ({ kind: 'availability', ...who, ts: T0 + ms, state, ...(reason ? { reason } : {}) })
+export const gateway = (ms: number, state: 'online' | 'offline', who: Who = E1): DetectorInput =>
+  ({ kind: 'gateway', ...who, ts: T0 + ms, state })
+
+/** Heartbeats of one state every `every` ms over [from, to). */
+export function beats(from: number, to: number, state: Partial<ControllerState> = {}, every = 10_000, who: Who = E1): DetectorInput[] {
+  const out: DetectorInput[] = []
+  for (let ms = from; ms < to; ms += every) out.push(tele(ms, state, who, ms === from ? 'change' : 'heartbeat'))
+  return out
+}
+
+export const vts = (until = Infinity) => new VirtualTimeScheduler(VirtualAction, until)
+
+/** Plays inputs at frame `ts - T0` into a subject on `scheduler` (not yet flushed). */
+export function play(scheduler: VirtualTimeScheduler, inputs: readonly DetectorInput[]): Subject<DetectorInput> {
+  const input$ = new Subject<DetectorInput>()
+  const queue = [...inputs].sort((a, b) => a.ts - b.ts)
+  // one pending action at a time: the scheduler re-sorts its queue on every schedule
+  const next = (k: number): void => {
+    const i = queue[k]
+    if (!i) return
+    scheduler.schedule(() => {
+      input$.next(i)
+      next(k + 1)
+    }, i.ts - T0 - scheduler.now())
+  }
+  next(0)
+  return input$
+}
+
+export interface Emitted { frame: number; signal: AlarmSignal }
+
+export function drive<D extends Detector>(d: D, inputs: readonly DetectorInput[], opts: { config?: Record<string, unknown>; until?: number; active?: AlarmType[] } = {}): Emitted[] {
+  const scheduler = vts(opts.until ?? 3_600_000)
+  const config = Value.Default(d.configSchema, structuredClone(opts.config ?? {}))
+  if (!Value.Check(d.configSchema, config)) throw new Error(`bad test config for ${d.id}`)
+  const out: Emitted[] = []
+  const input$ = play(scheduler, inputs)
+  const sub = d.create(config, { scheduler, active: opts.active ?? [] })(input$).subscribe((signal) => out.push({ frame: scheduler.now(), signal }))
+  scheduler.flush()
+  sub.unsubscribe()
+  return out
+}
+
+/**
+ * A scenario run as a gateway would report it: a message on every change (the gateway's own
+ * deadbands), a heartbeat every 10 s, nothing while the controller's wire is not answering.
+ */
+export function scenarioInputs(sc: Scenario, who: Who = E1, heartbeatMs = 10_000): DetectorInput[] {
+  const out: DetectorInput[] = []
+  let lastState: ControllerState | null = null
+  let lastMs = -Infinity
+  for (const f of runScenario(sc)) {
+    // a slow controller still answers (late); silent or excepting ones give the gateway nothing
+    if (f.wire.mode === 'silent' || f.wire.mode === 'exception') continue
+    const ms = Math.round(f.t * 1000)
+    const news = lastState === null || changed(lastState, f.state, { position: 0.05, speed: 0.05, load: 2 })
+    if (!news && ms - lastMs < heartbeatMs) continue
+    // the first frame comes twice at t = 0; keep the later one
+    if (lastMs === ms) out.pop()
+    out.push(tele(ms, f.state, who, news ? 'change' : 'heartbeat'))
+    lastState = f.state
+    lastMs = ms
+  }
+  return out
+}
+
+export const raised = (out: Emitted[]) => out.filter((e) => e.signal.state === 'raised')
+export const cleared = (out: Emitted[]) => out.filter((e) => e.signal.state === 'cleared')
