@@ -1,5 +1,6 @@
 // `liftwatch <command>`: each command lives in its part's main.ts and is loaded only when asked for.
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<void> }> }> = {
+  demo: { summary: 'the whole system on one machine: broker, 4 gateways, 20 simulated cars  演示', load: () => import('./demo.ts') },
   broker: { summary: 'broker host: MQTT, detectors, alarms, live page  监控中心服务端', load: () => import('../broker/main.ts') },
   gateway: { summary: 'edge gateway: Modbus → MQTT  边缘网关', load: () => import('../gateway/main.ts') },
   probe: { summary: 'live view of every point of a unit, raw beside decoded; --scan finds unit ids  现场调试', load: () => import('../gateway/commission/cli/probe.ts') },

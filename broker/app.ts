@@ -28,6 +28,7 @@ export class Broker {
   private http: FastifyInstance | undefined
   private subs: Subscription[] = []
   private alarmPublishErrors = 0
+  private alarmStoreErrors = 0
   private stopping: Promise<void> | undefined
 
   constructor(readonly cfg: BrokerConfig, private readonly log: Logger, private readonly opts: BrokerOptions = {}) {}
@@ -66,7 +67,12 @@ export class Broker {
 
   private onAlarm(a: AlarmEvent): void {
     // stored first: what the page and the API show is what survives a restart
-    this.store!.record(a)
+    try {
+      this.store!.record(a)
+    } catch (err) {
+      this.alarmStoreErrors++
+      this.log.error({ err, alarm: a.id }, 'alarm store write failed')
+    }
     this.sink!.writeAlarm(a)
     this.view!.onAlarm(a)
     this.host!.publish(alarmTopic(a.region, a.elevatorId), JSON.stringify(a), { qos: 1 }).catch((err: unknown) => {
@@ -85,7 +91,7 @@ export class Broker {
     m.part('mqtt', () => this.host?.stats())
     m.part('detectors', () => this.runtime?.stats())
     m.part('sink', () => this.sink?.stats())
-    m.part('alarms', () => ({ publishErrors: this.alarmPublishErrors, active: this.store?.active().length ?? 0 }))
+    m.part('alarms', () => ({ publishErrors: this.alarmPublishErrors, storeErrors: this.alarmStoreErrors, active: this.store?.active().length ?? 0 }))
     m.labelled('liftwatch_broker_ingest', 'ingest counts per gateway', 'gateway', () => (this.ingest?.stats().gateways ?? {}) as unknown as Record<string, Record<string, number>>)
   }
 

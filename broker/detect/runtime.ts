@@ -33,6 +33,7 @@ export interface DetectorRuntimeOptions {
   readonly active?: readonly AlarmEvent[]
   /** alarm id generator; default ULID-shaped ids from the scheduler clock (no two runtimes should share a millisecond and a generator) */
   readonly newId?: () => string
+  /** a child logger with the component set by the composition root */
   readonly log?: Logger
   /** told of every contained detector failure, after it is counted and logged */
   readonly onDetectorError?: (f: DetectorFailure) => void
@@ -77,7 +78,7 @@ export class DetectorRuntime {
     const config = resolveDetectorsConfig(detectors, this.opts.config)
     const scheduler = this.opts.scheduler ?? asyncScheduler
     const evictAfterMs = this.opts.evictAfterMs ?? HOUR
-    this.log = this.opts.log?.child({ component: 'detect' })
+    this.log = this.opts.log
     const lifecycle = (this.lifecycle = new AlarmLifecycle(this.opts.newId ?? alarmIds(() => scheduler.now())))
     lifecycle.restore(this.opts.active ?? [])
     for (const d of detectors) this.perDetector.set(d.id, { errors: 0, restarts: 0, invalidSignals: 0 })

@@ -120,7 +120,7 @@ describe('DetectorRuntime', () => {
   it('logs a failure as one pino JSON line with the detector and the elevator', () => {
     const lines: Record<string, unknown>[] = []
     const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done() } })
-    const log = pino({ level: 'info' }, sink)
+    const log = pino({ level: 'info' }, sink).child({ component: 'detect' })
     run([tele(0, { faultCode: 66 })], { detectors: [flaky], log, until: 1_000 })
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatchObject({ level: 50, component: 'detect', detector: 'flaky', elevatorId: E1.elevatorId, code: 'LW_ERR_DETECTOR_FAILED', msg: 'detector failed; instance restarted' })
