@@ -65,7 +65,7 @@ describe('outbox across kill -9', () => {
     const known = new Set([...brokerGot, ...rows.map((r) => r.seq)])
     const lost = [...Array(lastCommitted + 1).keys()].filter((s) => !known.has(s))
     expect(lost, `stderr: ${stderr.join('\n')}`).toEqual([])
-    expect(rows.length).toBeGreaterThan(1500)
+    expect(rows.length).toBeGreaterThanOrEqual(1500) // at least what was written after the broker went
 
     // restart: a new broker on the same port, the same outbox file, a new gateway process (here, in-process)
     const second = await startBroker({ port: first.port, gate: { clientId: GATEWAY, subscriber: 'sub-b' } })
