@@ -1,12 +1,16 @@
 // npm run bench: every benchmark in one run, one JSON document on stdout.
 // Figures, not tests: this machine is shared, so compare ratios measured in the same run.
 import { benchModbusTcp } from './modbus-tcp.ts'
+import { benchModbusClient } from './modbus-client.ts'
 import { benchGateway } from './gateway.ts'
+import { benchBroker } from './broker.ts'
 
 const only = process.argv.slice(2)
 const BENCHES: Record<string, () => Promise<unknown>> = {
   simulatorModbusTcp: () => benchModbusTcp({ seconds: 3 }),
+  gatewayModbusClient: () => benchModbusClient({ seconds: 3, rounds: 2 }),
   gateway64Cars5Hz: () => benchGateway({ seconds: 20 }),
+  brokerPipeline: () => benchBroker({ seconds: 20 }),
 }
 
 const results: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() }

@@ -13,7 +13,7 @@ import { ServerTCP } from 'modbus-serial'
 import { ModbusTcpServer } from '../simulators/modbus/tcp-server.ts'
 import type { ModbusUnit } from '../simulators/modbus/device.ts'
 
-type ServerKind = 'ours' | 'serverTcp' | 'echo'
+export type ServerKind = 'ours' | 'serverTcp' | 'echo'
 
 export interface Rates {
   seq: number
@@ -69,7 +69,7 @@ async function phases(port: number, cpu: CpuProbe, kind: ServerKind, seconds: nu
   return { seq: await measure(port, cpu, kind, 1, seconds), conc50: await measure(port, cpu, kind, CONCURRENCY, seconds) }
 }
 
-async function withServer<T>(kind: ServerKind, run: (port: number, cpu: CpuProbe) => Promise<T>): Promise<T> {
+export async function withServer<T>(kind: ServerKind, run: (port: number, cpu: CpuProbe) => Promise<T>): Promise<T> {
   const child = fork(RUN_TS, [SELF, '--serve', kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   try {
     const port = await new Promise<number>((resolve, reject) => {

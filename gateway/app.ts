@@ -10,7 +10,7 @@ import { Outbox } from './outbox/outbox.ts'
 import { Publisher } from './outbox/publisher.ts'
 import { loadProfile } from './profiles.ts'
 import { ElevatorReporter, toReplay, type OutMessage } from './reporter.ts'
-import { GatewayMetrics, serveMetrics } from './metrics.ts'
+import { GatewayMetrics, serveMetrics, type Tally } from './metrics.ts'
 import { pollingProfile } from './telemetry.ts'
 import { SOFTWARE_VERSION } from './version.ts'
 
@@ -24,6 +24,11 @@ export class Gateway {
   readonly boot = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
   readonly metrics = new GatewayMetrics()
   readonly reporters = new Map<string, ElevatorReporter>()
+  private readonly messageTallies: Record<OutMessage['kind'], Tally> = {
+    change: this.metrics.messages.tally({ kind: 'change' }),
+    heartbeat: this.metrics.messages.tally({ kind: 'heartbeat' }),
+    availability: this.metrics.messages.tally({ kind: 'availability' }),
+  }
   private links: ModbusLink[] = []
   private pollers: LinkPoller[] = []
   private outbox: Outbox | undefined
@@ -78,18 +83,25 @@ export class Gateway {
       const targets = cfg.elevators.filter((e) => e.link === linkCfg.id).map((e) => ({
         key: e.id, unitId: e.unitId, profile: pollingProfile(profileOf(e.profile)), pollMs: e.pollMs ?? cfg.polling.pollMs,
       }))
-      const profileByKey = new Map(targets.map((t) => [t.key, t.profile]))
+      // Looked up once per poll by key: what each elevator's callbacks need.
+      const units = new Map(targets.map((t) => [t.key, {
+        profile: t.profile, reporter: this.reporters.get(t.key)!,
+        ok: this.metrics.polls.tally({ elevator: t.key, result: 'ok' }), failed: this.metrics.polls.tally({ elevator: t.key, result: 'failed' }),
+      }]))
       const poller = new LinkPoller(link, targets, {
         sample: (key, image, at, pointErrors) => {
           for (const pe of pointErrors) this.metrics.pointErrors.inc({ elevator: key, point: pe.point })
-          this.emit(this.reporters.get(key)!.sample(decode(profileByKey.get(key)!, image), at))
+          const u = units.get(key)!
+          this.emit(u.reporter.sample(decode(u.profile, image), at))
         },
         failure: (key, err, consecutive) => {
           this.metrics.failures.inc({ elevator: key, code: err.code })
-          this.emit(this.reporters.get(key)!.failure(consecutive, err.code, Date.now()))
+          this.emit(units.get(key)!.reporter.failure(consecutive, err.code, Date.now()))
         },
         polled: (key, ok, durationMs) => {
-          this.metrics.polls.inc({ elevator: key, result: ok ? 'ok' : 'failed' })
+          const u = units.get(key)!
+          if (ok) u.ok.n++
+          else u.failed.n++
           this.metrics.pollDuration.observe(durationMs / 1000)
         },
       }, log.child({ component: 'poller', link: linkCfg.id }), { offlineAfterFailures: cfg.polling.offlineAfterFailures })
@@ -105,7 +117,7 @@ export class Gateway {
 
   private emit(messages: OutMessage[]): void {
     for (const m of messages) {
-      this.metrics.messages.inc({ kind: m.kind })
+      this.messageTallies[m.kind].n++
       if (m.kind === 'availability') {
         const [, , , elevator] = m.topic.split('/')
         this.metrics.available.set({ elevator }, m.payload.includes('"online"') ? 1 : 0)

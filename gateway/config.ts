@@ -69,6 +69,7 @@ export const GatewayConfigSchema = Type.Object({
     maxAgeHours: Type.Number({ exclusiveMinimum: 0, default: 24 * 30, description: 'heartbeats older than this are dropped' }),
     replayPerSecond: Type.Integer({ minimum: 1, default: 200, description: 'pace of the backlog after an outage' }),
     sync: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full', description: 'SQLite synchronous: full survives power loss' }),
+    commitMs: Type.Integer({ minimum: 0, maximum: 1000, default: 20, description: 'commit window: messages within it share one transaction (one fsync); each is published after its commit; 0 = one per event-loop turn' }),
   }, { additionalProperties: false, default: {} }),
   polling: Type.Object({
     pollMs: Type.Integer({ minimum: 20, default: 200, description: 'default poll interval per elevator' }),

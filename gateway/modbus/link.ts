@@ -6,7 +6,8 @@ import type { Logger } from 'pino'
 import type { Area } from '../../protocol/index.ts'
 import type { LinkConfig } from '../config.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
-import { closeClient, invalidRead, isRtuFramed, openClient, purgeReceived, sendRead, type Client, type Reply } from './transport.ts'
+import { Deadline } from './deadline.ts'
+import { invalidRead, isRtuFramed, openClient, type Client, type Reply } from './transport.ts'
 
 export interface LinkCounters {
   requests: number        // frames sent
@@ -14,7 +15,7 @@ export interface LinkCounters {
   exceptions: number      // exception answers (the unit is alive, the request was refused)
   timeouts: number        // no answer within the request timeout
   frameErrors: number     // CRC, length, unit or function mismatch
-  lateReplies: number     // answers that came after their request had timed out, then discarded
+  lateReplies: number     // answers that came after their request had timed out (or match none), then discarded
   staleBytes: number      // bytes purged from an RTU receive buffer before a request
   linkLost: number        // times a connected link was torn down
   reconnects: number      // successful connects after the first
@@ -36,6 +37,13 @@ interface Job {
   unitId: number; area: Area; address: number; count: number; timeoutMs: number
   resolve: (data: number[] | boolean[]) => void
   reject: (err: GatewayError) => void
+}
+
+/** A job taken from the queue: waiting out the pause between frames, then on the wire. */
+interface Exchange {
+  readonly job: Job
+  done: boolean
+  pause: NodeJS.Timeout | undefined
 }
 
 /** Exponential backoff with jitter, within [minMs, min(maxMs, minMs × 2^(attempt+1))]. */
@@ -60,7 +68,10 @@ export class ModbusLink extends EventEmitter<LinkEvents> {
   private everConnected = false
   private stopping: Promise<void> | undefined
   private readonly queue: Job[] = []
-  private inflight: ((err: GatewayError) => void) | undefined
+  private current: Exchange | undefined
+  // The timeout of the request on the wire: one timer for all of them (see deadline.ts).
+  private readonly deadline = new Deadline(() => this.timedOut())
+  private pumpScheduled = false
   private lastFrameEndAt = 0
   private lastAliveAt = 0
   private consecutiveTimeouts = 0
@@ -89,11 +100,12 @@ export class ModbusLink extends EventEmitter<LinkEvents> {
     this.generation++
     clearTimeout(this.reconnectTimer)
     this.failAll(new GatewayError(GatewayErrorCode.LinkStopped, 'link stopped', { link: this.id }))
+    this.deadline.stop()
     const client = this.client
     this.client = undefined
     this.stopping = (async () => {
       await this.connecting
-      if (client) await closeClient(client, this.cfg.transport)
+      if (client) await client.close()
     })()
     return this.stopping
   }
@@ -101,33 +113,49 @@ export class ModbusLink extends EventEmitter<LinkEvents> {
   read(unitId: number, area: 'coil' | 'discrete', address: number, count: number, timeoutMs?: number): Promise<boolean[]>
   read(unitId: number, area: 'holding' | 'input', address: number, count: number, timeoutMs?: number): Promise<number[]>
   read(unitId: number, area: Area, address: number, count: number, timeoutMs?: number): Promise<number[] | boolean[]>
-  async read(unitId: number, area: Area, address: number, count: number, timeoutMs = this.cfg.timeoutMs): Promise<number[] | boolean[]> {
+  read(unitId: number, area: Area, address: number, count: number, timeoutMs = this.cfg.timeoutMs): Promise<number[] | boolean[]> {
     const bad = invalidRead(this.cfg.transport, unitId, area, address, count, timeoutMs)
-    if (bad) throw new GatewayError(GatewayErrorCode.ModbusRequest, bad, { link: this.id, unitId, area, address, count })
-    this.checkUp(unitId)
+    if (bad) return Promise.reject(new GatewayError(GatewayErrorCode.ModbusRequest, bad, { link: this.id, unitId, area, address, count }))
+    const down = this.notUp(unitId)
+    if (down) return Promise.reject(down)
     // Outside the queue, so only this unit waits: see onTimeout.
-    const quiet = (this.quietUntil.get(unitId) ?? 0) - Date.now()
+    const quiet = this.quietUntil.size === 0 ? 0 : (this.quietUntil.get(unitId) ?? 0) - Date.now()
     if (quiet > 0) {
-      await new Promise((resolve) => setTimeout(resolve, quiet))
-      this.checkUp(unitId)
+      return new Promise((resolve) => setTimeout(resolve, quiet)).then(() => {
+        const stillDown = this.notUp(unitId)
+        if (stillDown) throw stillDown
+        return this.enqueue(unitId, area, address, count, timeoutMs)
+      })
     }
-    return await new Promise<number[] | boolean[]>((resolve, reject) => {
+    return this.enqueue(unitId, area, address, count, timeoutMs)
+  }
+
+  private enqueue(unitId: number, area: Area, address: number, count: number, timeoutMs: number): Promise<number[] | boolean[]> {
+    return new Promise<number[] | boolean[]>((resolve, reject) => {
       this.queue.push({ unitId, area, address, count, timeoutMs, resolve, reject })
       this.pump()
     })
   }
 
-  private checkUp(unitId: number): void {
-    if (this.state === 'stopped') throw new GatewayError(GatewayErrorCode.LinkStopped, 'link stopped', { link: this.id, unitId })
-    if (this.state !== 'up') throw new GatewayError(GatewayErrorCode.LinkDown, 'link not connected', { link: this.id, unitId })
+  private notUp(unitId: number): GatewayError | undefined {
+    if (this.state === 'stopped') return new GatewayError(GatewayErrorCode.LinkStopped, 'link stopped', { link: this.id, unitId })
+    if (this.state !== 'up') return new GatewayError(GatewayErrorCode.LinkDown, 'link not connected', { link: this.id, unitId })
+    return undefined
   }
 
   private connect(): void {
     this.state = 'connecting'
     const gen = ++this.generation
     const connectTimeoutMs = this.opts.connectTimeoutMs ?? Math.max(3000, 2 * this.cfg.timeoutMs)
-    this.connecting = openClient(this.cfg, connectTimeoutMs, (err) => this.onTransportEvent(gen, err)).then(
-      (client) => (gen === this.generation ? this.up(client) : closeClient(client, this.cfg.transport)),
+    this.connecting = openClient(this.cfg, connectTimeoutMs, {
+      lost: (err) => this.onTransportEvent(gen, err),
+      unmatched: (frame) => {
+        if (gen !== this.generation) return
+        this.counters.lateReplies++
+        this.log.debug(frame, 'answer matches no waiting request; discarded')
+      },
+    }).then(
+      (client) => (gen === this.generation ? this.up(client) : client.close()),
       (err: unknown) => {
         if (gen !== this.generation) return
         this.counters.connectFailures++
@@ -175,78 +203,103 @@ export class ModbusLink extends EventEmitter<LinkEvents> {
     this.client = undefined
     this.generation++
     this.failAll(reason)
-    if (client) void closeClient(client, this.cfg.transport)
+    if (client) void client.close()
     this.scheduleReconnect()
     this.emit('down', reason)
   }
 
   private failAll(err: GatewayError): void {
-    this.inflight?.(err)
+    if (this.current) this.settle(this.current, err)
     for (const job of this.queue.splice(0)) job.reject(err)
   }
 
   private pump(): void {
-    if (this.inflight || this.state !== 'up') return
+    if (this.current || this.state !== 'up') return
     const job = this.queue.shift()
     if (!job) return
-    let done = false
-    let timer: NodeJS.Timeout | undefined
-    const settle = (err: GatewayError | undefined, data?: number[] | boolean[]): boolean => {
-      if (done) return false
-      done = true
-      clearTimeout(timer)
-      this.inflight = undefined
-      this.lastFrameEndAt = Date.now()
-      if (err) job.reject(err)
-      else job.resolve(data!)
-      setImmediate(() => this.pump())
-      return true
-    }
-    this.inflight = (err) => settle(err)
-    const send = (client: Client): void => {
-      if (done) return
-      this.purge(client)
-      this.counters.requests++
-      timer = setTimeout(() => { if (settle(this.err(GatewayErrorCode.ModbusTimeout, 'no answer', job))) this.onTimeout(job) }, job.timeoutMs)
-      try {
-        sendRead(client, job.unitId, job.area, job.address, job.count, (reply) => {
-          if (done) {
-            this.counters.lateReplies++
-            this.log.debug({ unitId: job.unitId, area: job.area, address: job.address, kind: reply.kind }, 'late reply discarded')
-          } else this.onReply(job, reply, settle)
-        })
-      } catch (err) {
-        settle(this.err(GatewayErrorCode.LinkDown, 'write failed', job, err))
-        this.lost(new GatewayError(GatewayErrorCode.LinkDown, 'write failed', { link: this.id }, err))
-      }
-    }
-    // The link's pause between frames (RS-485 turnaround, slow converters).
+    const ex: Exchange = { job, done: false, pause: undefined }
+    this.current = ex
     const client = this.client!
+    // The link's pause between frames (RS-485 turnaround, slow converters).
     const wait = this.lastFrameEndAt + this.cfg.pauseMs - Date.now()
-    if (wait > 0) timer = setTimeout(() => send(client), wait)
-    else send(client)
+    if (wait > 0) ex.pause = setTimeout(() => this.send(ex, client), wait)
+    else this.send(ex, client)
   }
 
-  private onReply(job: Job, reply: Reply, settle: (err: GatewayError | undefined, data?: number[] | boolean[]) => boolean): void {
+  // Next job after this turn's I/O callbacks, once however many settled in it. With nothing
+  // queued there is nothing to do: the next read() pumps itself.
+  private pumpSoon(): void {
+    if (this.pumpScheduled || this.queue.length === 0) return
+    this.pumpScheduled = true
+    setImmediate(this.pumpLater)
+  }
+
+  private readonly pumpLater = (): void => {
+    this.pumpScheduled = false
+    this.pump()
+  }
+
+  private send(ex: Exchange, client: Client): void {
+    if (ex.done) return
+    ex.pause = undefined
+    const { job } = ex
+    this.purge(client)
+    this.counters.requests++
+    this.deadline.set(job.timeoutMs)
+    try {
+      client.read(job.unitId, job.area, job.address, job.count, (reply) => {
+        if (ex.done) {
+          this.counters.lateReplies++
+          this.log.debug({ unitId: job.unitId, area: job.area, address: job.address, kind: reply.kind }, 'late reply discarded')
+        } else this.onReply(ex, reply)
+      })
+    } catch (err) {
+      this.settle(ex, this.err(GatewayErrorCode.LinkDown, 'write failed', job, err))
+      this.lost(new GatewayError(GatewayErrorCode.LinkDown, 'write failed', { link: this.id }, err))
+    }
+  }
+
+  private settle(ex: Exchange, err: GatewayError | undefined, data?: number[] | boolean[]): boolean {
+    if (ex.done) return false
+    ex.done = true
+    clearTimeout(ex.pause)
+    if (this.current === ex) {
+      this.current = undefined
+      this.deadline.clear()
+    }
+    this.lastFrameEndAt = Date.now()
+    if (err) ex.job.reject(err)
+    else ex.job.resolve(data!)
+    this.pumpSoon()
+    return true
+  }
+
+  private timedOut(): void {
+    const ex = this.current
+    if (ex && this.settle(ex, this.err(GatewayErrorCode.ModbusTimeout, 'no answer', ex.job))) this.onTimeout(ex.job)
+  }
+
+  private onReply(ex: Exchange, reply: Reply): void {
+    const { job } = ex
     if (reply.kind === 'closed') {
-      settle(this.err(GatewayErrorCode.LinkDown, 'transport closed', job, reply.err))
+      this.settle(ex, this.err(GatewayErrorCode.LinkDown, 'transport closed', job, reply.err))
       this.lost(new GatewayError(GatewayErrorCode.LinkDown, 'transport closed', { link: this.id }, reply.err))
       return
     }
     if (reply.kind === 'frame' || (reply.kind === 'data' && reply.data.length < job.count)) {
       this.counters.frameErrors++
-      settle(this.err(GatewayErrorCode.ModbusFrame, 'answer rejected', job, reply.kind === 'frame' ? reply.err : undefined))
+      this.settle(ex, this.err(GatewayErrorCode.ModbusFrame, 'answer rejected', job, reply.kind === 'frame' ? reply.err : undefined))
       return
     }
     this.alive(job.unitId)
     if (reply.kind === 'exception') {
       this.counters.exceptions++
-      settle(this.err(GatewayErrorCode.ModbusException, `exception ${reply.code}`, job, undefined, { exceptionCode: reply.code }))
+      this.settle(ex, this.err(GatewayErrorCode.ModbusException, `exception ${reply.code}`, job, undefined, { exceptionCode: reply.code }))
       return
     }
     this.counters.responses++
     // Bits come padded to whole bytes (§6.1): keep the ones asked for.
-    settle(undefined, reply.data.slice(0, job.count))
+    this.settle(ex, undefined, reply.data.length === job.count ? reply.data : reply.data.slice(0, job.count))
   }
 
   private alive(unitId: number): void {
@@ -288,7 +341,7 @@ export class ModbusLink extends EventEmitter<LinkEvents> {
 
   private purge(client: Client): void {
     if (!isRtuFramed(this.cfg.transport)) return
-    const dropped = purgeReceived(client)
+    const dropped = client.purge()
     if (dropped === undefined) {
       if (!this.purgeWarned) this.log.warn({ transport: this.cfg.transport }, 'cannot purge the receive buffer; late replies may be misread')
       this.purgeWarned = true

@@ -1,14 +1,32 @@
-// modbus-serial, kept behind four functions: open a client for a link's transport, send one
-// read, classify what came back, close. Its quirks are handled here so link.ts reads plainly.
-import ModbusSerial from 'modbus-serial'
+// A link's client, whichever the transport: Modbus TCP through our own client (tcp-client.ts),
+// RTU frames (serial, or tunnelled raw through TCP) through modbus-serial (serial-client.ts).
+// The link sees only the Client interface below.
 import { isBitArea, type Area } from '../../protocol/index.ts'
 import type { LinkConfig } from '../config.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
+import { SerialClient } from './serial-client.ts'
+import { ModbusTcpClient } from './tcp-client.ts'
 
-// modbus-serial is CommonJS: under NodeNext its typed default export is `.default`, which the
-// package also sets at run time.
-const ModbusRTU = ModbusSerial.default
-export type Client = InstanceType<typeof ModbusRTU>
+export type Reply = { kind: 'data'; data: number[] | boolean[] }
+  | { kind: 'exception'; code: number }
+  | { kind: 'closed'; err: Error }
+  | { kind: 'frame'; err: Error }
+
+export interface ClientEvents {
+  /** The transport closed or failed after connecting (its own close and error events). */
+  lost(err: Error): void
+  /** An answer no remembered request waits for (a transaction id long timed out, or unknown): dropped. */
+  unmatched(frame: { transactionId: number; unitId: number; functionCode: number | undefined }): void
+}
+
+export interface Client {
+  /** One read; `done` runs once per answer the client hands over, late ones included. */
+  read(unitId: number, area: Area, address: number, count: number, done: (reply: Reply) => void): void
+  /** Drops received bytes no request waits for; how many, or undefined when it cannot. */
+  purge(): number | undefined
+  /** Closes without waiting on a peer that may never answer; never rejects. */
+  close(): Promise<void>
+}
 
 /** RTU frames (serial, or tunnelled raw through TCP) carry no transaction id to match answers by. */
 export const isRtuFramed = (transport: LinkConfig['transport']): boolean => transport !== 'tcp'
@@ -25,92 +43,30 @@ export function invalidRead(transport: LinkConfig['transport'], unitId: number, 
   return undefined
 }
 
-/**
- * Connects a new client. `onLost` hears the transport's own close and error events, which are
- * how a dead port or socket is noticed without asking `isOpen`.
- */
-export async function openClient(cfg: LinkConfig, connectTimeoutMs: number, onLost: (err: Error) => void): Promise<Client> {
-  const client = new ModbusRTU()
-  client.on('error', (err) => onLost(err instanceof Error ? err : new Error(String(err))))
-  client.on('close', () => onLost(new Error('transport closed')))
-  // Requests are timed by the link; the library's own timer would only race it.
-  client.setTimeout(0)
+/** Connects a new client for the link's transport within `connectTimeoutMs`. */
+export async function openClient(cfg: LinkConfig, connectTimeoutMs: number, events: ClientEvents): Promise<Client> {
+  let client: ModbusTcpClient | SerialClient
+  let connecting: Promise<void>
+  if (cfg.transport === 'tcp') {
+    const tcp = new ModbusTcpClient(events)
+    client = tcp
+    connecting = tcp.connect(cfg.host!, cfg.port!)
+  } else {
+    const serial = new SerialClient(cfg, events)
+    client = serial
+    connecting = serial.connect()
+  }
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs)
   })
   try {
-    await Promise.race([connect(client, cfg), deadline])
+    await Promise.race([connecting, deadline])
     return client
   } catch (err) {
-    await closeClient(client, cfg.transport)
+    await client.close()
     throw new GatewayError(GatewayErrorCode.LinkDown, 'could not connect', { link: cfg.id, transport: cfg.transport }, err)
   } finally {
     clearTimeout(timer)
   }
-}
-
-async function connect(client: Client, cfg: LinkConfig): Promise<void> {
-  switch (cfg.transport) {
-    case 'tcp':
-      return await client.connectTCP(cfg.host!, { port: cfg.port! })
-    case 'rtu':
-      return await client.connectRTUBuffered(cfg.path!, {
-        baudRate: cfg.baudRate, parity: cfg.parity, dataBits: cfg.dataBits, stopBits: cfg.stopBits,
-      })
-    case 'rtu-over-tcp':
-      // Raw RTU frames (CRC, no MBAP header) through a transparent serial server. modbus-serial
-      // calls this port "telnet"; its connectTcpRTUBuffered sends MBAP headers, i.e. Modbus TCP.
-      return await client.connectTelnet(cfg.host!, { port: cfg.port! })
-  }
-}
-
-/** Closes without waiting on a peer that may never answer; never rejects. */
-export async function closeClient(client: Client, transport: LinkConfig['transport']): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 1000)
-    const done = () => { clearTimeout(timer); resolve() }
-    // modbus-serial's destroy() skips ports without one (the serial port): close those instead.
-    // A close error means the port is already gone, which is what we want.
-    if (transport === 'rtu') client.close(done)
-    else client.destroy(done)
-  })
-}
-
-/**
- * Drops bytes the client buffered while no request was waiting: a late reply sitting there would
- * be taken as the answer to the next request with the same unit, function and length. Returns the
- * bytes dropped, or undefined when this modbus-serial version keeps no such buffer.
- */
-export function purgeReceived(client: Client): number | undefined {
-  const port = (client as unknown as { _port?: { _buffer?: unknown } })._port
-  if (!port || !Buffer.isBuffer(port._buffer)) return undefined
-  const n = port._buffer.length
-  if (n > 0) port._buffer = Buffer.alloc(0)
-  return n
-}
-
-export type Reply = { kind: 'data'; data: number[] | boolean[] }
-  | { kind: 'exception'; code: number }
-  | { kind: 'closed'; err: Error }
-  | { kind: 'frame'; err: Error }
-
-/** One read; `done` runs once per answer the library hands over, late ones included. */
-export function sendRead(client: Client, unitId: number, area: Area, address: number, count: number, done: (reply: Reply) => void): void {
-  const cb = (err: unknown, res?: { data: number[] | boolean[] }) => done(err ? classify(err) : { kind: 'data', data: res!.data })
-  switch (area) {
-    case 'coil': return client.writeFC1(unitId, address, count, cb)
-    case 'discrete': return client.writeFC2(unitId, address, count, cb)
-    case 'holding': return client.writeFC3(unitId, address, count, cb)
-    case 'input': return client.writeFC4(unitId, address, count, cb)
-  }
-}
-
-function classify(err: unknown): Reply {
-  const e = err instanceof Error ? err : Object.assign(new Error(String((err as { message?: unknown })?.message ?? err)), { cause: err })
-  const code = (err as { modbusCode?: unknown }).modbusCode
-  if (typeof code === 'number') return { kind: 'exception', code }
-  // modbus-serial refuses to write once its port flag dropped (socket error, port closed).
-  if ((err as { name?: unknown }).name === 'PortNotOpenError') return { kind: 'closed', err: e }
-  return { kind: 'frame', err: e }
 }

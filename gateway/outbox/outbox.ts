@@ -1,6 +1,7 @@
 // The gateway's on-disk outbox: every message is committed here before it is published, and
 // deleted only when the broker's PUBACK came back ("nothing acknowledged is ever lost").
-// SQLite in WAL mode; messages added within one event-loop turn share one transaction.
+// SQLite in WAL mode; messages added within one commit window (commitMs, or one event-loop turn)
+// share one transaction, so staggered polls share one fsync.
 import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -18,6 +19,7 @@ export interface OutboxRow extends OutboxMessage { id: number; ts: number }
 
 export type DropReason = 'maxMessages' | 'maxBytes' | 'maxAge' | 'writeFailed'
 export type OutboxConfig = Pick<GatewayConfig['outbox'], 'path' | 'maxMessages' | 'maxBytes' | 'maxAgeHours' | 'sync'>
+  & Partial<Pick<GatewayConfig['outbox'], 'commitMs'>>
 
 export interface OutboxStats {
   depth: number       // rows on disk
@@ -49,6 +51,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private pending: OutboxMessage[] = []
   private acks: number[] = []
   private scheduled: NodeJS.Immediate | undefined
+  private window: NodeJS.Timeout | undefined
   private retry: NodeJS.Timeout | undefined
   private ackTimer: NodeJS.Timeout | undefined
   private depth = 0
@@ -109,7 +112,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.store = undefined
   }
 
-  /** Queues a message; it is committed (and 'committed' emitted) at the end of this turn. */
+  /**
+   * Queues a message; it is committed (and 'committed' emitted) when the commit window that the
+   * first pending message opened closes: after commitMs, or at the end of this turn when commitMs
+   * is 0 or absent (the gateway's config defaults it to 20 ms).
+   */
   add(msg: OutboxMessage): void {
     if (!this.db) throw new GatewayError(GatewayErrorCode.Outbox, 'outbox is not open', { path: this.cfg.path })
     this.pending.push(msg)
@@ -171,6 +178,16 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private schedule(): void {
     // while the disk refuses writes, the retry timer flushes
     if (this.retry) return
+    const windowMs = this.cfg.commitMs ?? 0
+    // Polls are staggered, so messages rarely share a turn: a window of a few ms lets them share
+    // the transaction (and the fsync under synchronous=FULL). Nothing is published before its commit.
+    if (windowMs > 0) {
+      this.window ??= setTimeout(() => {
+        this.window = undefined
+        this.flush()
+      }, windowMs)
+      return
+    }
     // setImmediate runs after the I/O callbacks of this turn: one transaction for all of them
     this.scheduled ??= setImmediate(() => {
       this.scheduled = undefined
@@ -180,9 +197,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   private cancelScheduled(): void {
     clearImmediate(this.scheduled)
+    clearTimeout(this.window)
     clearTimeout(this.retry)
     clearTimeout(this.ackTimer)
     this.scheduled = undefined
+    this.window = undefined
     this.retry = undefined
     this.ackTimer = undefined
   }

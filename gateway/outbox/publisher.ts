@@ -1,5 +1,5 @@
 // The gateway's durable publishing path: send() writes to the outbox, the outbox commits at the
-// end of the turn, and committed rows go to the broker over MQTT QoS 1; PUBACK deletes them.
+// end of its commit window, and committed rows go to the broker over MQTT QoS 1; PUBACK deletes them.
 //
 // Replay vs. mqtt.js's own resend: each connection is a fresh mqtt.js client (reconnectPeriod 0,
 // in-memory store) that is thrown away when its socket closes, and we publish only while a
@@ -123,7 +123,7 @@ export class Publisher {
     return this.stopping
   }
 
-  /** Durable first: the outbox commits it at the end of this turn, then it is published. */
+  /** Durable first: the outbox commits it at the end of its commit window, then it is published. */
   send(msg: PublishMessage): void {
     if (!KINDS.includes(msg.kind)) throw new GatewayError(GatewayErrorCode.Mqtt, `unknown message kind "${msg.kind}"`, { topic: msg.topic })
     // a topic the broker refuses would sit in the outbox forever: refuse it here ([MQTT-3.3.2-2])

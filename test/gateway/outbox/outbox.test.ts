@@ -35,6 +35,30 @@ describe('Outbox', () => {
     expect(o.read(0, Infinity, 5000).map((r) => r.id)).toEqual(got.map((r) => r.id))
   })
 
+  it('with commitMs, messages of several turns share the transaction the first one opened', async () => {
+    const turn = () => new Promise((resolve) => setImmediate(resolve))
+    const windowed = outbox({ commitMs: 150 })
+    const perTurn = outbox({ commitMs: 0 })
+    const rows = committed(windowed)
+    const t0 = performance.now()
+    // three polls' messages, each in an event-loop turn of its own
+    for (let i = 0; i < 3; i++) {
+      windowed.add(msg(i))
+      perTurn.add(msg(i))
+      await turn()
+    }
+    expect(windowed.stats()).toMatchObject({ commits: 0, pending: 3 })
+    expect(perTurn.stats()).toMatchObject({ commits: 3, pending: 0 })
+    expect((await rows).map((r) => JSON.parse(r.payload).n)).toEqual([0, 1, 2])
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(145)
+    expect(windowed.stats()).toMatchObject({ commits: 1, depth: 3, pending: 0 })
+    // a window still open is committed by close()
+    windowed.add(msg(3))
+    windowed.close()
+    windowed.open()
+    expect(kept(windowed).map((m) => m.n)).toEqual([0, 1, 2, 3])
+  })
+
   it('deletes a row only when acked, and keeps ids growing across restarts', async () => {
     const o = outbox()
     const path = o.path
