@@ -8,7 +8,7 @@ import { benchBroker } from './broker.ts'
 const only = process.argv.slice(2)
 const BENCHES: Record<string, () => Promise<unknown>> = {
   simulatorModbusTcp: () => benchModbusTcp({ seconds: 3 }),
-  gatewayModbusClient: () => benchModbusClient({ seconds: 3, rounds: 2 }),
+  gatewayModbusClient: () => benchModbusClient({ seconds: 3, rounds: 3 }),
   gateway64Cars5Hz: () => benchGateway({ seconds: 20 }),
   brokerPipeline: () => benchBroker({ seconds: 20 }),
 }
