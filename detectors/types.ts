@@ -1,6 +1,6 @@
 // The detector contract (STYLE rules 5–6): a detector is a pure stream transform from the
 // broker's accepted events of ONE elevator to alarm signals. Time comes from event `ts` and the
-// injected RxJS scheduler, never from Date.now().
+// injected RxJS scheduler, never from the wall clock.
 import type { Observable, SchedulerLike } from 'rxjs'
 import type { TSchema, Static } from '@sinclair/typebox'
 import type { AlarmType, Telemetry } from '../protocol/index.ts'
