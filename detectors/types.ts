@@ -25,10 +25,24 @@ export interface AlarmSignal {
   /** event time (ms) the condition began (raised) or ended (cleared) */
   at: number
   evidence: Record<string, unknown>
+  /** found in history replayed after an outage, not live */
+  late?: boolean
+}
+
+/** What the registry knows about one elevator; detectors fall back to safe defaults without it. */
+export interface ElevatorFacts {
+  /** landing labels, lowest first */
+  readonly landings: readonly string[]
+  /** m/s */
+  readonly ratedSpeed: number
+  /** metres from the lowest to the top landing; null when not registered */
+  readonly travel: number | null
 }
 
 export interface DetectorContext {
   scheduler: SchedulerLike
+  /** the registry's facts about this elevator; null for an elevator it does not describe */
+  elevator?: ElevatorFacts | null
   /**
    * Alarm types already raised for this elevator when this instance starts (after a restart,
    * after its elevator's group was evicted for idleness, or after the broker restarted). An

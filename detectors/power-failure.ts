@@ -1,0 +1,19 @@
+// 停电, platform code 41 (DOMAIN.md): the supply is `off` or the car runs on `battery` for 5 s.
+// Watched in every mode: a technician in inspection still needs to know the mains went.
+import { Type } from '@sinclair/typebox'
+import { MODES } from '../protocol/index.ts'
+import { conditionDetector, modesSetting, staleSetting } from './condition.ts'
+
+const configSchema = Type.Object({
+  holdMs: Type.Integer({ minimum: 0, default: 5_000, description: 'off or on battery this long' }),
+  staleAfterMs: staleSetting(),
+  modes: modesSetting(MODES, 'service modes in which a power loss is an alarm'),
+}, { additionalProperties: false })
+
+export const powerFailure = conditionDetector({
+  id: 'power-failure',
+  type: 'power_failure',
+  configSchema,
+  holds: (t, _memo, cfg) => (t.power === 'mains' ? null : { holdMs: cfg.holdMs, evidence: { power: t.power } }),
+  clearedEvidence: (t) => ({ power: t.power }),
+})
