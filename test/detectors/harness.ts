@@ -3,7 +3,10 @@
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs'
 import { Value } from '@sinclair/typebox/value'
 import type { AlarmType, ControllerState, Telemetry } from '../../protocol/index.ts'
-import type { AlarmSignal, Detector, DetectorInput } from '../../detectors/index.ts'
+import type { AlarmEvent } from '../../protocol/index.ts'
+import { AlarmLifecycle, alarmIds, type AlarmSignal, type Detector, type DetectorInput } from '../../detectors/index.ts'
+import type { ElevatorFacts } from '../../detectors/types.ts'
+import { topHeight } from '../../simulators/model/index.ts'
 import { changed } from '../../gateway/telemetry.ts'
 import { runScenario, type Scenario } from '../../simulators/scenario.ts'
 
@@ -58,16 +61,54 @@ export function play(scheduler: VirtualTimeScheduler, inputs: readonly DetectorI
 
 export interface Emitted { frame: number; signal: AlarmSignal }
 
-export function drive<D extends Detector>(d: D, inputs: readonly DetectorInput[], opts: { config?: Record<string, unknown>; until?: number; active?: AlarmType[] } = {}): Emitted[] {
+/** The simulator's default car as the registry would describe it: B1…12, 1.75 m/s, 37 m of travel. */
+export const FACTS: ElevatorFacts = { landings: ['B1', ...Array.from({ length: 12 }, (_, i) => String(i + 1))], ratedSpeed: 1.75, travel: 37 }
+
+/** A scenario's car as the registry would describe it. */
+export const factsOf = (sc: Scenario): ElevatorFacts =>
+  ({ landings: sc.car.landings.map((l) => l.label), ratedSpeed: sc.car.ratedSpeed, travel: topHeight(sc.car) })
+
+export interface DriveOptions {
+  config?: Record<string, unknown>
+  /** virtual ms to run to (default 1 h) */
+  until?: number
+  active?: AlarmType[]
+  /** default FACTS; null = an elevator the registry does not describe */
+  facts?: ElevatorFacts | null
+}
+
+export function drive<D extends Detector>(d: D, inputs: readonly DetectorInput[], opts: DriveOptions = {}): Emitted[] {
+  const out: Emitted[] = []
+  run(d, inputs, opts, (scheduler, signal) => out.push({ frame: scheduler.now(), signal }))
+  return out
+}
+
+export interface EmittedEvent { frame: number; event: AlarmEvent }
+
+/**
+ * The detector followed by the alarm lifecycle (hold, flapping, one alarm per key): the
+ * AlarmEvents a subscriber would see, each with the frame it came out at.
+ */
+export function driveAlarms<D extends Detector>(d: D, inputs: readonly DetectorInput[], opts: DriveOptions = {}): EmittedEvent[] {
+  const out: EmittedEvent[] = []
+  let lifecycle: AlarmLifecycle | null = null
+  run(d, inputs, opts, (scheduler, signal) => {
+    lifecycle ??= new AlarmLifecycle(alarmIds(() => scheduler.now()))
+    const event = lifecycle.apply(signal)
+    if (event) out.push({ frame: scheduler.now(), event })
+  })
+  return out
+}
+
+function run(d: Detector, inputs: readonly DetectorInput[], opts: DriveOptions, emit: (s: VirtualTimeScheduler, signal: AlarmSignal) => void): void {
   const scheduler = vts(opts.until ?? 3_600_000)
   const config = Value.Default(d.configSchema, structuredClone(opts.config ?? {}))
   if (!Value.Check(d.configSchema, config)) throw new Error(`bad test config for ${d.id}`)
-  const out: Emitted[] = []
   const input$ = play(scheduler, inputs)
-  const sub = d.create(config, { scheduler, active: opts.active ?? [] })(input$).subscribe((signal) => out.push({ frame: scheduler.now(), signal }))
+  const ctx = { scheduler, active: opts.active ?? [], elevator: opts.facts === undefined ? FACTS : opts.facts }
+  const sub = d.create(config, ctx)(input$).subscribe((signal) => emit(scheduler, signal))
   scheduler.flush()
   sub.unsubscribe()
-  return out
 }
 
 /**
