@@ -14,6 +14,8 @@ export type CommunicationLostConfig = Static<typeof configSchema>
 interface State {
   readonly link: Link
   readonly elevator: Elevator | null
+  /** the gateway serving the elevator, for grouping by gateway (detectors/inhibit.ts) */
+  readonly gatewayId: string | null
   readonly raised: boolean
 }
 
@@ -34,15 +36,15 @@ function machine(cfg: CommunicationLostConfig, raised: boolean): Machine<State> 
     // offline reports raise at once; silence wakes us when it reaches its limit
     if (!cause) return { state: s, wakeAt: silentFrom + silenceMs }
     const at = cause === 'gateway' ? l.gatewayOffline!.at : cause === 'availability' ? l.availabilityOffline!.at : silentFrom
-    const evidence: Record<string, unknown> = { cause, lastTelemetryAt: l.telemetryAt, detectedAt: now }
+    const evidence: Record<string, unknown> = { cause, gatewayId: s.gatewayId, lastTelemetryAt: l.telemetryAt, detectedAt: now }
     if (cause === 'silence') evidence.silenceMs = silenceMs
     if (cause === 'availability' && l.availabilityOffline?.reason) evidence.reason = l.availabilityOffline.reason
     return { state: { ...s, raised: true }, signals: [{ ...s.elevator, type: 'communication_lost', state: 'raised', at, evidence }] }
   }
   return {
-    initial: { link: LINK_UNKNOWN, elevator: null, raised },
+    initial: { link: LINK_UNKNOWN, elevator: null, gatewayId: null, raised },
     input: (s, i, now) => evaluate(
-      { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i) },
+      { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), gatewayId: i.gatewayId },
       now,
       i.kind === 'telemetry' ? 'telemetry' : `${i.kind} ${i.state}`,
     ),
@@ -54,5 +56,6 @@ export const communicationLost: Detector<typeof configSchema> = {
   id: 'communication-lost',
   types: ['communication_lost'],
   configSchema,
-  create: (cfg, ctx) => runMachine(machine(cfg, ctx.active.includes('communication_lost')), ctx.scheduler),
+  // replayed history says nothing about the link now
+  create: (cfg, ctx) => runMachine(machine(cfg, ctx.active.includes('communication_lost')), ctx.scheduler, { replay: false }),
 }

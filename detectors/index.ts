@@ -12,4 +12,4 @@ export const DETECTORS: readonly Detector[] = [
 ]
 
 export type { AlarmSignal, Detector, DetectorContext, DetectorInput } from './types.ts'
-export { AlarmLifecycle, alarmIds, alarmKey } from './lifecycle.ts'
+export { AlarmLifecycle, LifecycleConfigSchema, LIFECYCLE_DEFAULTS, alarmIds, alarmKey, type Applied, type LifecycleConfig } from './alarms.ts'

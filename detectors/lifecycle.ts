@@ -1,9 +1,8 @@
-// The alarm lifecycle, in two halves. Inside a detector: a condition goes pending, is raised when
-// it has held long enough on fresh data, and is cleared (`runMachine`, `Link`). After the
-// detectors: signals become AlarmEvents, raised once per key and cleared once (`AlarmLifecycle`).
-// Pure: state in closures, time from the injected scheduler and message `ts`.
+// The alarm lifecycle inside a detector: a condition goes pending, is raised when it has held
+// long enough on fresh data, and is cleared (`runMachine`, `Link`). What happens to the signals
+// after the detectors is alarms.ts. Pure: state in closures, time from the injected scheduler
+// and message `ts`.
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs'
-import { catalogueEntry, type AlarmEvent, type AlarmType } from '../protocol/index.ts'
 import type { AlarmSignal, DetectorInput } from './types.ts'
 
 /** What a detector's state machine does with one input or wake-up. */
@@ -22,19 +21,45 @@ export interface Machine<S> {
   wake(state: S, now: number): Step<S>
 }
 
+/** A machine's state right after a live telemetry sample, kept to replay history from. */
+interface Snapshot<S> { readonly state: S; readonly wakeAt: number | null; readonly ts: number }
+
+export interface RunOptions {
+  /** evaluate replayed history in event time (default true); false = ignore it */
+  readonly replay?: boolean
+}
+
+/** live samples this far apart (1.5 heartbeats) mean the data had a gap */
+const GAP_MS = 15_000
+/** scheduler time without replayed history that ends a replay session */
+const REPLAY_IDLE_MS = 10_000
+
+/** A later wake-up does not replace an earlier one still pending; null (no wake-up) does. */
+const nextWake = (current: number | null, asked: number | null | undefined): number | null =>
+  asked !== null && asked !== undefined && current !== null && current <= asked ? current : asked ?? null
+
 /**
  * Drives a machine over one elevator's inputs. Event time is the last live telemetry `ts` plus
  * the scheduler time elapsed since it arrived, so thresholds are measured on the gateway's clock
  * whatever its offset from ours, and virtual time runs them in tests. Before any telemetry the
  * scheduler's own clock stands in.
+ *
+ * Telemetry a gateway replays from its outbox after an outage (`reason: "replay"`) is history:
+ * it runs through a second copy of the machine, started from the state at the last live sample
+ * before the gap and timed by the samples' own `ts`, so a condition that held during the outage
+ * is raised with its true start, flagged `late`. When the history ends, an alarm it left raised
+ * is handed to the live machine, which clears it when the condition ends.
  */
-export function runMachine<S>(m: Machine<S>, scheduler: SchedulerLike): OperatorFunction<DetectorInput, AlarmSignal> {
+export function runMachine<S extends { readonly raised: unknown }>(m: Machine<S>, scheduler: SchedulerLike, opts: RunOptions = {}): OperatorFunction<DetectorInput, AlarmSignal> {
   return (input$) => new Observable<AlarmSignal>((subscriber) => {
     let state = m.initial
     let base: number | null = null
     let baseAt = 0
     let timer: Subscription | null = null
     let timerAt: number | null = null
+    let lastLive: Snapshot<S> | null = null
+    let beforeGap: Snapshot<S> | null = null
+    let history: { state: S; wakeAt: number | null; lastTs: number; idle: Subscription | null } | null = null
     const now = () => (base === null ? scheduler.now() : base + (scheduler.now() - baseAt))
     const apply = (step: Step<S>) => {
       state = step.state
@@ -61,16 +86,49 @@ export function runMachine<S>(m: Machine<S>, scheduler: SchedulerLike): Operator
         subscriber.error(err)
       }
     }
+    const replayed = (i: Extract<DetectorInput, { kind: 'telemetry' }>) => {
+      if (!history) {
+        // the last live sample older than this history is where it starts
+        const from = [beforeGap, lastLive].find((x) => x && x.ts <= i.ts) ?? null
+        history = { state: from?.state ?? m.initial, wakeAt: from?.wakeAt ?? null, lastTs: from?.ts ?? -Infinity, idle: null }
+      }
+      const h = history
+      h.idle?.unsubscribe()
+      h.idle = scheduler.schedule(() => guarded(endHistory), REPLAY_IDLE_MS)
+      if (i.ts <= h.lastTs) return
+      const late = (step: Step<S>) => {
+        h.state = step.state
+        h.wakeAt = nextWake(h.wakeAt, step.wakeAt)
+        for (const s of step.signals ?? []) subscriber.next({ ...s, late: true })
+      }
+      // thresholds that came due between two samples of history, at their own time
+      for (let n = 0; h.wakeAt !== null && h.wakeAt <= i.ts && n < 100; n++) {
+        const at = h.wakeAt
+        h.wakeAt = null
+        late(m.wake(h.state, at))
+      }
+      late(m.input(h.state, i, i.ts))
+      h.lastTs = i.ts
+    }
+    const endHistory = () => {
+      if (history?.state.raised && !state.raised) state = { ...state, raised: history.state.raised }
+      history = null
+    }
     const sub = input$.subscribe({
       next: (i) => guarded(() => {
         if (i.kind === 'telemetry') {
-          if (i.msg.reason === 'replay') return
+          if (i.msg.reason === 'replay') {
+            if (opts.replay !== false) replayed(i)
+            return
+          }
+          if (lastLive && i.ts - lastLive.ts > GAP_MS) beforeGap = lastLive
           base = i.ts
           baseAt = scheduler.now()
         }
         // a wake-up due by this input's time comes first: the old state held until now
         if (timerAt !== null && now() >= timerAt) apply(m.wake(state, now()))
         apply(m.input(state, i, now()))
+        if (i.kind === 'telemetry') lastLive = { state, wakeAt: timerAt, ts: i.ts }
       }),
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
@@ -78,6 +136,7 @@ export function runMachine<S>(m: Machine<S>, scheduler: SchedulerLike): Operator
     return () => {
       sub.unsubscribe()
       timer?.unsubscribe()
+      history?.idle?.unsubscribe()
     }
   })
 }
@@ -120,92 +179,6 @@ export function linkLost(l: Link, now: number, silenceMs: number): 'availability
 
 export const isFresh = (l: Link, now: number, staleAfterMs: number): boolean =>
   l.telemetryAt !== null && linkLost(l, now, staleAfterMs) === null
-
-export const alarmKey = (elevatorId: string, type: AlarmType): string => `${elevatorId}:${type}`
-
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
-function base32(n: number, width: number): string {
-  let out = ''
-  for (let i = 0; i < width; i++) {
-    out = CROCKFORD[n % 32]! + out
-    n = Math.floor(n / 32)
-  }
-  return out
-}
-
-/**
- * ULID-shaped ids without randomness: 10 characters of milliseconds, 6 of a counter within the
- * millisecond. Sortable by creation; unique within a process and across restarts while the clock
- * moves forward. The clock never steps back here, so a clock correction cannot repeat an id.
- */
-export function alarmIds(clock: () => number): () => string {
-  let last = -1
-  let counter = 0
-  return () => {
-    const t = Math.max(Math.floor(clock()), last)
-    counter = t === last ? counter + 1 : 0
-    last = t
-    return base32(t, 10) + base32(counter, 6)
-  }
-}
-
-/**
- * Signals → AlarmEvents: one raised event per key while active, one cleared event with the same
- * id; after a clear the key opens a new alarm with a new id. A repeated raise or a clear of an
- * alarm that is not active returns null.
- */
-export class AlarmLifecycle {
-  private readonly open = new Map<string, AlarmEvent>()
-  private readonly byElevator = new Map<string, Set<AlarmType>>()
-
-  constructor(private readonly newId: () => string) {}
-
-  /** Takes over alarms still active from before (the alarm store after a broker restart). */
-  restore(events: readonly AlarmEvent[]): void {
-    for (const e of events) {
-      if (e.state !== 'raised') continue
-      // exactly the protocol's fields: a stored row may carry more (acknowledgement)
-      const { v, id, key, type, code, severity, state, elevatorId, region, raisedAt, clearedAt, evidence, drill } = e
-      this.track({ v, id, key, type, code, severity, state, elevatorId, region, raisedAt, clearedAt, evidence, drill })
-    }
-  }
-
-  apply(s: AlarmSignal): AlarmEvent | null {
-    const key = alarmKey(s.elevatorId, s.type)
-    const current = this.open.get(key)
-    if (s.state === 'raised') {
-      if (current) return null
-      const entry = catalogueEntry(s.type)
-      const event: AlarmEvent = {
-        v: 1, id: this.newId(), key, type: s.type, code: entry.code, severity: entry.severity, state: 'raised',
-        elevatorId: s.elevatorId, region: s.region, raisedAt: s.at, clearedAt: null, evidence: s.evidence, drill: false,
-      }
-      this.track(event)
-      return event
-    }
-    if (!current) return null
-    this.open.delete(key)
-    const types = this.byElevator.get(s.elevatorId)
-    types?.delete(s.type)
-    if (types?.size === 0) this.byElevator.delete(s.elevatorId)
-    return { ...current, state: 'cleared', clearedAt: Math.max(s.at, current.raisedAt), evidence: { ...current.evidence, cleared: s.evidence } }
-  }
-
-  active(): AlarmEvent[] {
-    return [...this.open.values()]
-  }
-
-  activeTypes(elevatorId: string): AlarmType[] {
-    return [...(this.byElevator.get(elevatorId) ?? [])]
-  }
-
-  private track(e: AlarmEvent): void {
-    this.open.set(e.key, e)
-    const types = this.byElevator.get(e.elevatorId) ?? new Set<AlarmType>()
-    types.add(e.type)
-    this.byElevator.set(e.elevatorId, types)
-  }
-}
 
 /** Whom a signal is about, taken from the inputs. */
 export interface Elevator { readonly elevatorId: string; readonly region: string }

@@ -27,6 +27,12 @@ export interface AlarmSignal {
   evidence: Record<string, unknown>
   /** found in history replayed after an outage, not live */
   late?: boolean
+  /** a raise for an alarm already active that carries newer evidence */
+  evidenceUpdate?: boolean
+  /** 'gateway': about a whole gateway (elevatorId holds the gatewayId), set by the inhibition stage */
+  scope?: 'elevator' | 'gateway'
+  /** scope gateway: the elevators whose communication_lost it groups */
+  groups?: string[]
 }
 
 /** What the registry knows about one elevator; detectors fall back to safe defaults without it. */

@@ -107,6 +107,12 @@ export const AlarmEventSchema = Type.Object({
   clearedAt: Type.Union([Timestamp, Type.Null()], { description: 'when cleared, ms since epoch; null while active' }),
   evidence: Type.Record(Type.String(), Type.Unknown(), { description: 'what the detector saw' }),
   drill: Type.Boolean({ description: 'part of an emergency drill' }),
+  scope: Type.Optional(lit(['elevator', 'gateway'] as const, 'absent or elevator = one elevator; gateway = one gateway offline, grouping its elevators (elevatorId then holds the gatewayId)')),
+  gatewayId: Type.Optional(GatewayId),
+  elevators: Type.Optional(Type.Array(Type.String({ pattern: ELEVATOR_ID_PATTERN }), { maxItems: 1024, description: 'scope gateway: the elevators whose communication_lost this alarm groups' })),
+  flapping: Type.Optional(Type.Boolean({ description: 'the condition came back while its clear was held: one alarm instead of one per cycle' })),
+  late: Type.Optional(Type.Boolean({ description: 'found in history a gateway replayed after an outage; raisedAt is the true start' })),
+  updatedAt: Type.Optional(Timestamp),
 }, {
   additionalProperties: false,
   $id: 'liftwatch/v1/alarm',

@@ -4,12 +4,13 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { compile, isElevatorId, type Problem, type Validated } from '../../protocol/index.ts'
-import type { Detector } from '../../detectors/index.ts'
+import { LIFECYCLE_DEFAULTS, LifecycleConfigSchema, type Detector, type LifecycleConfig } from '../../detectors/index.ts'
 import { DetectError, DetectErrorCode } from './errors.ts'
 
 const Overrides = Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), { description: 'detector id → settings' })
 
 export const DetectorsConfigSchema = Type.Object({
+  alarms: Type.Optional(LifecycleConfigSchema),
   detectors: Type.Optional(Overrides),
   elevators: Type.Optional(Type.Record(Type.String(), Overrides, { description: 'elevatorId → detector id → settings' })),
 }, { additionalProperties: false })
@@ -18,6 +19,8 @@ export type DetectorsConfig = Static<typeof DetectorsConfigSchema>
 export interface ResolvedDetectorsConfig {
   /** the frozen, validated settings of one detector for one elevator */
   configFor(detectorId: string, elevatorId: string): unknown
+  /** the alarm lifecycle's holds */
+  readonly alarms: LifecycleConfig
 }
 
 export class DetectorConfigError extends DetectError {
@@ -71,6 +74,7 @@ export function resolveDetectorsConfig(detectors: readonly Detector[], raw: unkn
   }
   if (problems.length) throw new DetectorConfigError(file, problems)
   return {
+    alarms: deepFreeze({ ...LIFECYCLE_DEFAULTS, ...shaped.value.alarms }),
     configFor: (detectorId, elevatorId) => perElevator.get(elevatorId)?.get(detectorId) ?? base.get(detectorId),
   }
 }

@@ -6,7 +6,9 @@ import {
 } from 'rxjs'
 import type { Logger } from 'pino'
 import type { AlarmEvent } from '../../protocol/index.ts'
-import { AlarmLifecycle, DETECTORS, alarmIds, type AlarmSignal, type Detector, type DetectorInput } from '../../detectors/index.ts'
+import { AlarmLifecycle, DETECTORS, alarmIds, type Applied, type AlarmSignal, type Detector, type DetectorInput } from '../../detectors/index.ts'
+import { GatewayInhibition } from '../../detectors/inhibit.ts'
+import type { ElevatorFacts } from '../../detectors/types.ts'
 import { resolveDetectorsConfig, type DetectorsConfig, type ResolvedDetectorsConfig } from './config.ts'
 import { contained } from './contain.ts'
 import { DetectError, DetectErrorCode } from './errors.ts'
@@ -29,6 +31,8 @@ export interface DetectorRuntimeOptions {
   readonly scheduler?: SchedulerLike
   /** an elevator silent this long has its detector state dropped (default 1 h); must exceed every silence threshold */
   readonly evictAfterMs?: number
+  /** the registry's facts about an elevator (landings, rated speed, travel); absent = none known */
+  readonly facts?: (elevatorId: string) => ElevatorFacts | null | undefined
   /** alarms still active from before (AlarmStore.active()): kept under their ids, cleared when their condition ends */
   readonly active?: readonly AlarmEvent[]
   /** alarm id generator; default ULID-shaped ids from the scheduler clock (no two runtimes should share a millisecond and a generator) */
@@ -46,9 +50,11 @@ export interface DetectorRuntimeStats {
   /** elevators with detector state held now */
   elevators: number
   alarmsRaised: number
+  /** re-emitted while active: flapping, an earlier start from replayed history, new evidence */
+  alarmsUpdated: number
   alarmsCleared: number
   alarmsActive: number
-  /** repeated raises of an active key, clears of an inactive one */
+  /** repeated raises of an active key, clears of an inactive one; a clear being held is not counted until published */
   signalsIgnored: number
   detectors: Record<string, DetectorStats>
 }
@@ -62,8 +68,9 @@ export class DetectorRuntime {
   private sub: Subscription | null = null
   private stopped = false
   private lifecycle: AlarmLifecycle | null = null
+  private inhibition: GatewayInhibition | null = null
   private log: Logger | undefined
-  private readonly counts = { eventsIn: 0, elevators: 0, alarmsRaised: 0, alarmsCleared: 0, signalsIgnored: 0 }
+  private readonly counts = { eventsIn: 0, elevators: 0, alarmsRaised: 0, alarmsUpdated: 0, alarmsCleared: 0, signalsIgnored: 0 }
   private readonly perDetector = new Map<string, DetectorStats>()
 
   constructor(private readonly opts: DetectorRuntimeOptions) {
@@ -79,8 +86,16 @@ export class DetectorRuntime {
     const scheduler = this.opts.scheduler ?? asyncScheduler
     const evictAfterMs = this.opts.evictAfterMs ?? HOUR
     this.log = this.opts.log
-    const lifecycle = (this.lifecycle = new AlarmLifecycle(this.opts.newId ?? alarmIds(() => scheduler.now())))
+    const lifecycle = (this.lifecycle = new AlarmLifecycle({
+      newId: this.opts.newId ?? alarmIds(() => scheduler.now()), scheduler, config: config.alarms,
+      emit: (e) => {
+        if (e.state === 'cleared') this.counts.alarmsCleared++
+        this.alarms.next(e)
+      },
+    }))
     lifecycle.restore(this.opts.active ?? [])
+    const inhibition = (this.inhibition = new GatewayInhibition(scheduler, (s) => this.count(lifecycle.apply(s))))
+    inhibition.restore(this.opts.active ?? [])
     for (const d of detectors) this.perDetector.set(d.id, { errors: 0, restarts: 0, invalidSignals: 0 })
 
     this.sub = this.opts.input$.pipe(
@@ -96,7 +111,7 @@ export class DetectorRuntime {
           .pipe(finalize(() => { this.counts.elevators-- }))
       }),
     ).subscribe({
-      next: (s) => this.signal(s, lifecycle),
+      next: (s) => inhibition.apply(s),
       error: (err) => this.log?.error({ err, code: DetectErrorCode.Input }, 'detector input failed; detection stopped'),
     })
   }
@@ -107,6 +122,8 @@ export class DetectorRuntime {
     this.stopped = true
     this.sub?.unsubscribe()
     this.sub = null
+    this.inhibition?.stop()
+    this.lifecycle?.stop()
     this.alarms.complete()
   }
 
@@ -127,7 +144,10 @@ export class DetectorRuntime {
     scheduler: SchedulerLike, lifecycle: AlarmLifecycle): Observable<AlarmSignal> {
     const elevatorId = group.key
     const stats = this.perDetector.get(d.id)!
-    const start = () => d.create(config.configFor(d.id, elevatorId), { scheduler, active: lifecycle.activeTypes(elevatorId) })(group)
+    const start = () => d.create(config.configFor(d.id, elevatorId), {
+      scheduler, elevator: this.opts.facts?.(elevatorId) ?? null,
+      active: [...lifecycle.activeTypes(elevatorId), ...(this.inhibition?.activeTypes(elevatorId) ?? [])],
+    })(group)
     return contained(start, group, {
       failed: (err) => {
         stats.errors++
@@ -143,15 +163,10 @@ export class DetectorRuntime {
     }))
   }
 
-  private signal(s: AlarmSignal, lifecycle: AlarmLifecycle): void {
-    const event = lifecycle.apply(s)
-    if (!event) {
-      this.counts.signalsIgnored++
-      return
-    }
-    if (event.state === 'raised') this.counts.alarmsRaised++
-    else this.counts.alarmsCleared++
-    this.alarms.next(event)
+  private count(a: Applied): void {
+    if (a === 'raised') this.counts.alarmsRaised++
+    else if (a === 'updated') this.counts.alarmsUpdated++
+    else if (a === 'ignored') this.counts.signalsIgnored++
   }
 
   private report(f: DetectorFailure): void {

@@ -21,7 +21,8 @@ export interface InboundMessage {
 
 /**
  * `late`: valid and new, but older than what the detectors already saw for that elevator (an
- * outbox replay after an outage): it goes to `telemetry$` for the sinks, not to `events$`.
+ * outbox replay after an outage): it goes to `telemetry$` for the sinks, and to `events$` only
+ * when it says it is a replay (the detectors evaluate replayed history apart from live state).
  */
 export type IngestVerdict = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unknown-elevator' | 'ignored'
 
@@ -50,7 +51,7 @@ const MAX_UNKNOWN_LISTED = 100
 const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s)
 
 export class Ingest {
-  /** detector input: telemetry and availability in ts order per elevator, gateway status fanned out per elevator */
+  /** detector input: live telemetry and availability in ts order per elevator, replayed telemetry (reason replay) as it comes, gateway status fanned out per elevator */
   readonly events$: Observable<DetectorInput>
   /** every accepted telemetry message, late ones included, for the sinks */
   readonly telemetry$: Observable<AcceptedTelemetry>
@@ -134,7 +135,9 @@ export class Ingest {
     c.accepted++
     if (!inOrder) c.late++
     this.telemetry.next({ ...input, late: !inOrder })
-    if (inOrder) this.events.next(input)
+    // replayed history goes to the detectors too: they evaluate it in event time, apart from the
+    // live state (an entrapment during an outage is raised late, with its true start)
+    if (inOrder || msg.reason === 'replay') this.events.next(input)
     return inOrder ? 'accepted' : 'late'
   }
 

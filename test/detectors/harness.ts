@@ -4,7 +4,7 @@ import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs'
 import { Value } from '@sinclair/typebox/value'
 import type { AlarmType, ControllerState, Telemetry } from '../../protocol/index.ts'
 import type { AlarmEvent } from '../../protocol/index.ts'
-import { AlarmLifecycle, alarmIds, type AlarmSignal, type Detector, type DetectorInput } from '../../detectors/index.ts'
+import { AlarmLifecycle, alarmIds, type AlarmSignal, type Detector, type DetectorInput, type LifecycleConfig } from '../../detectors/index.ts'
 import type { ElevatorFacts } from '../../detectors/types.ts'
 import { topHeight } from '../../simulators/model/index.ts'
 import { changed } from '../../gateway/telemetry.ts'
@@ -75,6 +75,8 @@ export interface DriveOptions {
   active?: AlarmType[]
   /** default FACTS; null = an elevator the registry does not describe */
   facts?: ElevatorFacts | null
+  /** driveAlarms: the lifecycle's holds (default LIFECYCLE_DEFAULTS) */
+  lifecycle?: LifecycleConfig
 }
 
 export function drive<D extends Detector>(d: D, inputs: readonly DetectorInput[], opts: DriveOptions = {}): Emitted[] {
@@ -93,9 +95,11 @@ export function driveAlarms<D extends Detector>(d: D, inputs: readonly DetectorI
   const out: EmittedEvent[] = []
   let lifecycle: AlarmLifecycle | null = null
   run(d, inputs, opts, (scheduler, signal) => {
-    lifecycle ??= new AlarmLifecycle(alarmIds(() => scheduler.now()))
-    const event = lifecycle.apply(signal)
-    if (event) out.push({ frame: scheduler.now(), event })
+    lifecycle ??= new AlarmLifecycle({
+      newId: alarmIds(() => scheduler.now()), scheduler, config: opts.lifecycle,
+      emit: (event) => out.push({ frame: scheduler.now(), event }),
+    })
+    lifecycle.apply(signal)
   })
   return out
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { DETECTORS } from '../../detectors/index.ts'
-import { alarmIds } from '../../detectors/lifecycle.ts'
+import { alarmIds } from '../../detectors/alarms.ts'
 import { isAlarmType } from '../../protocol/index.ts'
 
 const DIR = join(import.meta.dirname, '../../detectors')

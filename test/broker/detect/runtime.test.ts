@@ -11,11 +11,15 @@ import { E1, E2, STUCK, T0, beats, play, tele, vts } from '../../detectors/harne
 
 interface Seen { frame: number; event: AlarmEvent }
 
-/** A runtime over inputs played in virtual time; flushed to `until`. */
+/**
+ * A runtime over inputs played in virtual time; flushed to `until`. Clears are published at once
+ * unless the test sets holds (the lifecycle's own tests cover them).
+ */
 function run(inputs: DetectorInput[], opts: Partial<DetectorRuntimeOptions> & { until?: number } = {}) {
   const scheduler = vts(opts.until ?? 600_000)
   const input$ = play(scheduler, inputs)
-  const runtime = new DetectorRuntime({ scheduler, ...opts, input$ })
+  const config = { ...opts.config, alarms: opts.config?.alarms ?? { clearHoldMs: 0, flappingHoldMs: 0 } }
+  const runtime = new DetectorRuntime({ scheduler, ...opts, config, input$ })
   const seen: Seen[] = []
   runtime.alarms$.subscribe((event) => seen.push({ frame: scheduler.now(), event }))
   runtime.start()

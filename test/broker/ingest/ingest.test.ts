@@ -74,7 +74,7 @@ describe('ingest behind the broker', () => {
     await mon.close()
   })
 
-  it('drops duplicates, counts gaps, hands late replays to the sinks only, and restarts seq on a new boot', async () => {
+  it('drops duplicates, counts gaps, hands late replays to the sinks and (as replays) to the detectors, and restarts seq on a new boot', async () => {
     const { fx, ingest, events, sunk } = await start()
     const mon = await monitor(fx.url)
     const gwA = await keep(gateway(fx.url, 'gw-a'))
@@ -86,7 +86,7 @@ describe('ingest behind the broker', () => {
     await send(gwA, at(3, { reason: 'replay' }))
 
     expect(ingest.stats().gateways['gw-a']).toEqual({ accepted: 8, late: 2, invalid: 0, duplicates: 2, gaps: 3, unknownElevator: 0 })
-    expect(seqs(events.filter((e) => e.kind === 'telemetry'))).toEqual([0, 1, 2, 6, 0, 1])
+    expect(seqs(events.filter((e) => e.kind === 'telemetry'))).toEqual([0, 1, 2, 6, 4, 0, 1, 3])
     expect(seqs(sunk)).toEqual([0, 1, 2, 6, 4, 0, 1, 3])
     expect(sunk.filter((t) => t.late).map((t) => t.msg.seq)).toEqual([4, 3])
     await mon.waitFor((ms) => ms.length === 8)
