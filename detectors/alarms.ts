@@ -73,7 +73,8 @@ export class AlarmLifecycle {
         current.clearing = null
         const flaps = ((e.evidence.flaps as number | undefined) ?? 0) + 1
         this.track({ ...e, flapping: true, updatedAt: this.now(), evidence: { ...e.evidence, ...s.evidence, flaps } })
-        this.emitOpen(key)
+        // subscribers hear when it starts flapping; later cycles are counted, and told with the clear
+        if (!e.flapping) this.emitOpen(key)
         return 'updated'
       }
       if (!earlier && !s.groups && !s.evidenceUpdate) return 'ignored'

@@ -33,6 +33,8 @@ export interface RunOptions {
 const GAP_MS = 15_000
 /** scheduler time without replayed history that ends a replay session */
 const REPLAY_IDLE_MS = 10_000
+/** live samples kept during a replay session to bring a handed-over alarm up to date */
+const MAX_LIVE_KEPT = 1_000
 
 /** A later wake-up does not replace an earlier one still pending; null (no wake-up) does. */
 const nextWake = (current: number | null, asked: number | null | undefined): number | null =>
@@ -59,7 +61,7 @@ export function runMachine<S extends { readonly raised: unknown }>(m: Machine<S>
     let timerAt: number | null = null
     let lastLive: Snapshot<S> | null = null
     let beforeGap: Snapshot<S> | null = null
-    let history: { state: S; wakeAt: number | null; lastTs: number; idle: Subscription | null } | null = null
+    let history: { state: S; wakeAt: number | null; lastTs: number; idle: Subscription | null; liveSince: DetectorInput[] } | null = null
     const now = () => (base === null ? scheduler.now() : base + (scheduler.now() - baseAt))
     const apply = (step: Step<S>) => {
       state = step.state
@@ -90,7 +92,7 @@ export function runMachine<S extends { readonly raised: unknown }>(m: Machine<S>
       if (!history) {
         // the last live sample older than this history is where it starts
         const from = [beforeGap, lastLive].find((x) => x && x.ts <= i.ts) ?? null
-        history = { state: from?.state ?? m.initial, wakeAt: from?.wakeAt ?? null, lastTs: from?.ts ?? -Infinity, idle: null }
+        history = { state: from?.state ?? m.initial, wakeAt: from?.wakeAt ?? null, lastTs: from?.ts ?? -Infinity, idle: null, liveSince: [] }
       }
       const h = history
       h.idle?.unsubscribe()
@@ -110,9 +112,15 @@ export function runMachine<S extends { readonly raised: unknown }>(m: Machine<S>
       late(m.input(h.state, i, i.ts))
       h.lastTs = i.ts
     }
+    // an alarm the history left raised goes to the live state: the history's state, brought up
+    // to date with the live samples that came meanwhile, so the live machine clears it
     const endHistory = () => {
-      if (history?.state.raised && !state.raised) state = { ...state, raised: history.state.raised }
+      const h = history
       history = null
+      if (!h?.state.raised || state.raised) return
+      const since = h.liveSince
+      state = h.state
+      for (const i of since) if (i.ts > h.lastTs) apply(m.input(state, i, i.ts))
     }
     const sub = input$.subscribe({
       next: (i) => guarded(() => {
@@ -122,6 +130,7 @@ export function runMachine<S extends { readonly raised: unknown }>(m: Machine<S>
             return
           }
           if (lastLive && i.ts - lastLive.ts > GAP_MS) beforeGap = lastLive
+          if (history && history.liveSince.length < MAX_LIVE_KEPT) history.liveSince.push(i)
           base = i.ts
           baseAt = scheduler.now()
         }

@@ -42,10 +42,14 @@ export function beats(from: number, to: number, state: Partial<ControllerState> 
 
 export const vts = (until = Infinity) => new VirtualTimeScheduler(VirtualAction, until)
 
-/** Plays inputs at frame `ts - T0` into a subject on `scheduler` (not yet flushed). */
-export function play(scheduler: VirtualTimeScheduler, inputs: readonly DetectorInput[]): Subject<DetectorInput> {
+/**
+ * Plays inputs into a subject on `scheduler` (not yet flushed), each at frame `ts - T0` or at the
+ * frame `frameOf` gives (replayed history arrives long after its ts).
+ */
+export function play(scheduler: VirtualTimeScheduler, inputs: readonly DetectorInput[], frameOf?: (i: DetectorInput) => number): Subject<DetectorInput> {
   const input$ = new Subject<DetectorInput>()
-  const queue = [...inputs].sort((a, b) => a.ts - b.ts)
+  const frame = frameOf ?? ((i: DetectorInput) => i.ts - T0)
+  const queue = inputs.map((i) => ({ i, at: frame(i) })).sort((a, b) => a.at - b.at).map((x) => x.i)
   // one pending action at a time: the scheduler re-sorts its queue on every schedule
   const next = (k: number): void => {
     const i = queue[k]
@@ -53,7 +57,7 @@ export function play(scheduler: VirtualTimeScheduler, inputs: readonly DetectorI
     scheduler.schedule(() => {
       input$.next(i)
       next(k + 1)
-    }, i.ts - T0 - scheduler.now())
+    }, frame(i) - scheduler.now())
   }
   next(0)
   return input$
@@ -75,6 +79,8 @@ export interface DriveOptions {
   active?: AlarmType[]
   /** default FACTS; null = an elevator the registry does not describe */
   facts?: ElevatorFacts | null
+  /** the frame an input arrives at (default its ts − T0) */
+  frameOf?: (i: DetectorInput) => number
   /** driveAlarms: the lifecycle's holds (default LIFECYCLE_DEFAULTS) */
   lifecycle?: LifecycleConfig
 }
@@ -108,7 +114,7 @@ function run(d: Detector, inputs: readonly DetectorInput[], opts: DriveOptions, 
   const scheduler = vts(opts.until ?? 3_600_000)
   const config = Value.Default(d.configSchema, structuredClone(opts.config ?? {}))
   if (!Value.Check(d.configSchema, config)) throw new Error(`bad test config for ${d.id}`)
-  const input$ = play(scheduler, inputs)
+  const input$ = play(scheduler, inputs, opts.frameOf)
   const ctx = { scheduler, active: opts.active ?? [], elevator: opts.facts === undefined ? FACTS : opts.facts }
   const sub = d.create(config, ctx)(input$).subscribe((signal) => emit(scheduler, signal))
   scheduler.flush()
