@@ -39,8 +39,11 @@ function areaOf(url: string, fn: string, root: string): string {
 
 const pct = (x: number, total: number): number => Math.round((1000 * x) / total) / 10
 
-/** `window`: only samples taken in it (µs on the profile's clock, CLOCK_MONOTONIC on Linux). */
-export function summarizeProfile(file: string, root: string, window?: { fromUs: number; toUs: number }, top = 15): ProfileSummary {
+export interface ProfileWindow { fromUs: number; toUs: number }
+
+/** `window`: only samples taken in it, or in any of them (µs on the profile's clock, CLOCK_MONOTONIC on Linux). */
+export function summarizeProfile(file: string, root: string, window?: ProfileWindow | readonly ProfileWindow[], top = 15): ProfileSummary {
+  const windows = window === undefined ? undefined : 'fromUs' in window ? [window] : window
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile
   const byId = new Map(p.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
@@ -50,7 +53,7 @@ export function summarizeProfile(file: string, root: string, window?: { fromUs: 
   p.samples.forEach((id, i) => {
     const dt = p.timeDeltas[i] ?? 0
     t += dt
-    if (window && (t < window.fromUs || t > window.toUs)) return
+    if (windows && !windows.some((w) => t >= w.fromUs && t <= w.toUs)) return
     self.set(id, (self.get(id) ?? 0) + dt)
   })
   // time under each node, callees included

@@ -4,6 +4,7 @@ import { benchModbusTcp } from './modbus-tcp.ts'
 import { benchModbusClient } from './modbus-client.ts'
 import { benchGateway } from './gateway.ts'
 import { benchBroker } from './broker.ts'
+import { benchDetectors } from './detectors.ts'
 
 const only = process.argv.slice(2)
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   gatewayModbusClient: () => benchModbusClient({ seconds: 3, rounds: 3 }),
   gateway64Cars5Hz: () => benchGateway({ seconds: 20 }),
   brokerPipeline: () => benchBroker({ seconds: 20 }),
+  detectors: () => benchDetectors({ seconds: 3 }),
 }
 
 const results: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() }

@@ -3,12 +3,12 @@
 import type { Logger } from 'pino'
 import type { SchedulerLike, Subscription } from 'rxjs'
 import type { FastifyInstance } from 'fastify'
-import { alarmTopic, type AlarmEvent } from '../protocol/index.ts'
+import { alarmEventTopic, type AlarmEvent } from '../protocol/index.ts'
 import type { BrokerConfig } from './config.ts'
 import { MqttHost, type BoundPorts } from './mqtt/host.ts'
 import { Ingest, isForwarded } from './ingest/ingest.ts'
 import { DetectorRuntime } from './detect/runtime.ts'
-import { AlarmStore } from './alarms/store.ts'
+import { AlarmStore, unackedView, type StoredAlarm } from './alarms/store.ts'
 import { createTelemetrySink, type TelemetrySink } from './sinks/index.ts'
 import { build } from './http/app.ts'
 import { LiveView } from './view.ts'
@@ -47,9 +47,13 @@ export class Broker {
     })
     this.runtime = new DetectorRuntime({
       input$: ingest.events$, config: cfg.detectors, active: this.store.active(), log: log.child({ component: 'detectors' }),
+      facts: (id) => {
+        const e = registry.elevator(id)
+        return e ? { landings: e.landings, ratedSpeed: e.ratedSpeed, travel: e.travel ?? null } : null
+      },
       ...(this.opts.scheduler ? { scheduler: this.opts.scheduler } : {}),
     })
-    const view = this.view = new LiveView(registry, this.store, () => this.metrics.text(), () => this.health())
+    const view = this.view = new LiveView(registry, this.store, () => this.metrics.text(), () => this.health(), cfg.alarms.keepUntilAcked)
     this.subs.push(
       ingest.events$.subscribe((e) => view.onInput(e)),
       ingest.telemetry$.subscribe((t) => this.sink!.writeTelemetry({ ...t.msg, elevatorId: t.elevatorId, region: t.region })),
@@ -67,15 +71,17 @@ export class Broker {
 
   private onAlarm(a: AlarmEvent): void {
     // stored first: what the page and the API show is what survives a restart
+    let stored: StoredAlarm
     try {
-      this.store!.record(a)
+      stored = this.store!.record(a)
     } catch (err) {
       this.alarmStoreErrors++
       this.log.error({ err, alarm: a.id }, 'alarm store write failed')
+      stored = unackedView(a)
     }
     this.sink!.writeAlarm(a)
-    this.view!.onAlarm(a)
-    this.host!.publish(alarmTopic(a.region, a.elevatorId), JSON.stringify(a), { qos: 1 }).catch((err: unknown) => {
+    this.view!.onAlarm(stored)
+    this.host!.publish(alarmEventTopic(a), JSON.stringify(a), { qos: 1 }).catch((err: unknown) => {
       this.alarmPublishErrors++
       this.log.error({ err, alarm: a.id }, 'alarm publish failed')
     })

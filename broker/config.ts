@@ -2,7 +2,7 @@
 // part exports; every problem is reported as `<path>: <message>` naming the file.
 import { dirname, resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import type { Problem } from '../protocol/index.ts'
+import type { Problem, Severity } from '../protocol/index.ts'
 import { ConfigError, parseSection, readYamlFile } from './registry/config-file.ts'
 import { MqttHostConfigSchema, parseMqttHostConfig } from './mqtt/config.ts'
 import { IngestConfigSchema, parseIngestConfig } from './ingest/config.ts'
@@ -24,6 +24,10 @@ export const BrokerConfigSchema = Type.Object({
   ], { description: 'the elevators: a file name or inline' }),
   alarms: Type.Object({
     path: Type.String({ minLength: 1, default: './data/alarms.db', description: 'SQLite alarm store, relative to the working directory' }),
+    keepUntilAcked: Type.Array(Type.Unsafe<Severity>({ type: 'string', enum: ['critical', 'major', 'minor', 'warning'] }), {
+      uniqueItems: true, default: ['critical'],
+      description: 'severities whose cleared alarms stay on the live list until someone acknowledges them',
+    }),
   }, { additionalProperties: false, default: {} }),
   ingest: Type.Optional(IngestConfigSchema),
   detectors: Type.Optional(DetectorsConfigSchema),

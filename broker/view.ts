@@ -4,16 +4,13 @@ import { Subject, type Observable } from 'rxjs'
 import type { AlarmEvent, Telemetry } from '../protocol/index.ts'
 import type { DetectorInput } from '../detectors/types.ts'
 import type { Registry } from './registry/registry.ts'
-import type { AlarmStore, StoredAlarm } from './alarms/store.ts'
-import type { AlarmQuery, BrokerView, ElevatorView, LiveEvent } from './http/view.ts'
+import { DEFAULT_KEEP_UNTIL_ACKED, type AlarmStore, type Severity, type StoredAlarm } from './alarms/store.ts'
+import type { AlarmQuery, AlarmView, BrokerView, ElevatorView, LiveEvent } from './http/view.ts'
 
 type Availability = ElevatorView['availability']
 
-const asEvent = (a: StoredAlarm | AlarmEvent): AlarmEvent => ({
-  v: 1, id: a.id, key: a.key, type: a.type, code: a.code, severity: a.severity, state: a.state,
-  elevatorId: a.elevatorId, region: a.region, raisedAt: a.raisedAt, clearedAt: a.clearedAt,
-  evidence: a.evidence, drill: a.drill,
-})
+// the event without the acknowledgement, which is the monitoring centre's, not the elevator's
+const asEvent = ({ ackedAt: _at, ackedBy: _by, ackState: _state, ...event }: StoredAlarm): AlarmEvent => event
 
 export class LiveView implements BrokerView {
   private readonly last = new Map<string, Telemetry>()
@@ -26,6 +23,7 @@ export class LiveView implements BrokerView {
     private readonly store: AlarmStore,
     readonly metrics: () => Promise<string>,
     readonly health: () => { ok: boolean; checks: Record<string, boolean> },
+    readonly keepUntilAcked: readonly Severity[] = DEFAULT_KEEP_UNTIL_ACKED,
   ) {}
 
   /** ingest's accepted inputs, in event order */
@@ -39,8 +37,8 @@ export class LiveView implements BrokerView {
     }
   }
 
-  /** after the store recorded it */
-  onAlarm(a: AlarmEvent): void {
+  /** after the store recorded it: the alarm as stored */
+  onAlarm(a: AlarmView): void {
     this.live.next({ kind: 'alarm', alarm: a })
   }
 
@@ -65,13 +63,22 @@ export class LiveView implements BrokerView {
     }))
   }
 
-  alarms(q: AlarmQuery): AlarmEvent[] {
+  alarms(q: AlarmQuery): AlarmView[] {
+    if (q.state === 'visible') return this.store.visible({ keepUntilAcked: this.keepUntilAcked, elevatorId: q.elevatorId, limit: q.limit ?? 500 })
     const rows = q.state === 'active' ? this.store.active() : this.store.list({ elevatorId: q.elevatorId, limit: q.limit ?? 500 })
     return rows
       .filter((a) => !q.elevatorId || a.elevatorId === q.elevatorId)
       .sort((a, b) => b.raisedAt - a.raisedAt)
       .slice(0, q.limit ?? 500)
-      .map(asEvent)
+  }
+
+  ack(id: string, by: string): AlarmView | null {
+    const before = this.store.get(id)
+    if (!before) return null
+    const after = this.store.ack(id, by, Date.now())
+    // only the first acknowledgement is news; a repeat returns the kept one quietly
+    if (after && before.ackedAt === null) this.live.next({ kind: 'ack', alarm: after })
+    return after
   }
 
   stop(): void {

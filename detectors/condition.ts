@@ -32,7 +32,7 @@ export interface ConditionSpec<S extends TSchema, M> {
   /** per-elevator memory, advanced by every live sample in any mode (when the trip began, door cycles…) */
   readonly memo?: {
     readonly initial: M
-    next(memo: M, t: Telemetry, prev: Telemetry | null, cfg: Static<S>): M
+    next(memo: M, t: Telemetry, prev: Telemetry | null, cfg: Static<S>, facts: ElevatorFacts | null): M
   }
   /** null = the condition does not hold for this sample (only asked in a watched mode) */
   holds(t: Telemetry, memo: M, cfg: Static<S>, facts: ElevatorFacts | null): Holds | null
@@ -72,10 +72,11 @@ export function conditionMachine<S extends TSchema, M>(spec: ConditionSpec<S, M>
 
   const telemetry = (s: State<M>, i: Extract<DetectorInput, { kind: 'telemetry' }>, now: number): Step<State<M>> => {
     const t = i.msg
-    const memo = spec.memo ? spec.memo.next(s.memo, t, s.last, cfg) : s.memo
+    const memo = spec.memo ? spec.memo.next(s.memo, t, s.last, cfg, facts) : s.memo
     const gap = !isFresh(s.link, now, cfg.staleAfterMs)
     const next: State<M> = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), last: t, memo }
-    const h = modes.has(t.mode) ? spec.holds(t, memo, cfg, facts) : null
+    // a raised alarm is judged in any mode: switching to inspection is not a repair
+    const h = s.raised || modes.has(t.mode) ? spec.holds(t, memo, cfg, facts) : null
     if (s.raised) {
       if (h) return { state: { ...next, pending: h } }
       return {

@@ -8,6 +8,11 @@ export const telemetryTopic = (region: string, elevatorId: string): string => `$
 export const availabilityTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/availability`
 export const alarmTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/alarm`
 export const gatewayStatusTopic = (gatewayId: string): string => `${TOPIC_ROOT}/gateways/${gatewayId}/status`
+/** broker → subscribers: a gateway's own alarm (offline, grouping its elevators' communication_lost) */
+export const gatewayAlarmTopic = (gatewayId: string): string => `${TOPIC_ROOT}/gateways/${gatewayId}/alarm`
+/** Where an alarm event is published: its elevator's topic, or its gateway's for scope gateway. */
+export const alarmEventTopic = (a: { region: string; elevatorId: string; scope?: 'elevator' | 'gateway' }): string =>
+  a.scope === 'gateway' ? gatewayAlarmTopic(a.elevatorId) : alarmTopic(a.region, a.elevatorId)
 
 /** Subscription filters. A detector instance owns whole regions (DESIGN.md "Scaling"). */
 export const filters = {
@@ -15,6 +20,7 @@ export const filters = {
   region: (region: string) => `${TOPIC_ROOT}/${region}/#`,
   telemetry: `${TOPIC_ROOT}/+/+/telemetry`,
   availability: `${TOPIC_ROOT}/+/+/availability`,
+  /** elevator alarms and gateway alarms (lift/v1/gateways/{gatewayId}/alarm) alike */
   alarms: `${TOPIC_ROOT}/+/+/alarm`,
   gatewayStatus: `${TOPIC_ROOT}/gateways/+/status`,
 } as const
@@ -22,13 +28,17 @@ export const filters = {
 export type ParsedTopic =
   | { kind: ElevatorTopicKind; region: string; elevatorId: string }
   | { kind: 'status'; gatewayId: string }
+  | { kind: 'gateway-alarm'; gatewayId: string }
 
 /** null for anything that is not a well-formed v1 topic (wrong root, bad id, unknown leaf). */
 export function parseTopic(topic: string): ParsedTopic | null {
   const parts = topic.split('/')
   if (parts.length !== 5 || parts[0] !== 'lift' || parts[1] !== 'v1') return null
   const [, , a, b, leaf] = parts as [string, string, string, string, string]
-  if (a === 'gateways') return leaf === 'status' && isGatewayId(b) ? { kind: 'status', gatewayId: b } : null
+  if (a === 'gateways') {
+    if (!isGatewayId(b)) return null
+    return leaf === 'status' ? { kind: 'status', gatewayId: b } : leaf === 'alarm' ? { kind: 'gateway-alarm', gatewayId: b } : null
+  }
   if (!isRegion(a) || !isElevatorId(b)) return null
   if (leaf === 'telemetry' || leaf === 'availability' || leaf === 'alarm') return { kind: leaf, region: a, elevatorId: b }
   return null

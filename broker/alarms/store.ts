@@ -1,6 +1,7 @@
 // The alarm store on SQLite (better-sqlite3): every AlarmEvent upserted by id, so an alarm's row
-// holds its latest lifecycle state. Acknowledgement columns are here now; the ack lifecycle
-// (response chain) builds on them later.
+// holds its latest lifecycle state. Acknowledgement is independent of clearing (ISA-18.2's
+// active/cleared × acked/unacked): an alarm can be acked while active or after it cleared, and
+// the monitoring centre's list keeps a cleared alarm of a grave severity until someone acks it.
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
@@ -8,7 +9,7 @@ import { validateAlarmEvent, type AlarmEvent, type Problem } from '../../protoco
 
 export const AlarmStoreErrorCode = {
   Invalid: 'LW_ERR_ALARM_INVALID',       // record() given something that is not an AlarmEvent
-  Conflict: 'LW_ERR_ALARM_CONFLICT',     // same id, different alarm (key or raisedAt differ)
+  Conflict: 'LW_ERR_ALARM_CONFLICT',     // same id, different alarm (key differs)
   NotStarted: 'LW_ERR_ALARM_STORE',      // used before start() or after stop()
 } as const
 export type AlarmStoreErrorCode = (typeof AlarmStoreErrorCode)[keyof typeof AlarmStoreErrorCode]
@@ -20,9 +21,29 @@ export class AlarmStoreError extends Error {
   }
 }
 
+export type Severity = AlarmEvent['severity']
+export type AckState = 'active-unacked' | 'active-acked' | 'cleared-unacked' | 'cleared-acked'
+
 export interface StoredAlarm extends AlarmEvent {
   ackedAt: number | null
   ackedBy: string | null
+  /** derived from state and ackedAt, never stored */
+  ackState: AckState
+}
+
+export const ackStateOf = (a: Pick<AlarmEvent, 'state'> & { ackedAt: number | null }): AckState =>
+  `${a.state === 'raised' ? 'active' : 'cleared'}-${a.ackedAt === null ? 'unacked' : 'acked'}`
+
+/** An event not (yet) in the store, as the store would show it. */
+export const unackedView = (e: AlarmEvent): StoredAlarm => ({ ...e, ackedAt: null, ackedBy: null, ackState: ackStateOf({ state: e.state, ackedAt: null }) })
+
+/** Severities whose cleared alarms stay on the visible list until acknowledged. */
+export const DEFAULT_KEEP_UNTIL_ACKED: readonly Severity[] = Object.freeze(['critical'])
+
+export interface VisibleQuery {
+  keepUntilAcked?: readonly Severity[]
+  elevatorId?: string
+  limit?: number
 }
 
 export interface AlarmQuery {
@@ -56,18 +77,38 @@ const MIGRATIONS = [
   CREATE INDEX alarms_active ON alarms (raised_at) WHERE state = 'raised';
   CREATE INDEX alarms_elevator ON alarms (elevator_id, raised_at);
   CREATE INDEX alarms_raised_at ON alarms (raised_at);`,
+  // user_version 2: the event's optional protocol fields (scope, flapping, late, updatedAt, …) as
+  // one JSON object, so a field the protocol adds later round-trips without another migration;
+  // and the cleared-but-unacknowledged alarms the visible list reads.
+  `ALTER TABLE alarms ADD COLUMN extra TEXT;
+  CREATE INDEX alarms_cleared_unacked ON alarms (raised_at) WHERE state = 'cleared' AND acked_at IS NULL;`,
 ]
+
+// the columns of an AlarmEvent; whatever else an event carries goes to `extra`
+const COLUMNS = ['v', 'id', 'key', 'type', 'code', 'severity', 'state', 'elevatorId', 'region', 'raisedAt', 'clearedAt', 'evidence', 'drill'] as const
+
+function extraOf(event: AlarmEvent): string | null {
+  const rest: Record<string, unknown> = { ...event }
+  for (const k of COLUMNS) delete rest[k]
+  return Object.keys(rest).length ? JSON.stringify(rest) : null
+}
 
 interface Row {
   id: string; key: string; type: string; code: string | null; severity: string; state: string; elevator_id: string; region: string
   raised_at: number; cleared_at: number | null; evidence: string; drill: number; acked_at: number | null; acked_by: string | null
+  extra: string | null
 }
 
 const fromRow = (r: Row): StoredAlarm => ({
-  v: 1, id: r.id, key: r.key, type: r.type as AlarmEvent['type'], code: r.code, severity: r.severity as AlarmEvent['severity'],
+  v: 1, id: r.id, key: r.key, type: r.type as AlarmEvent['type'], code: r.code, severity: r.severity as Severity,
   state: r.state as AlarmEvent['state'], elevatorId: r.elevator_id, region: r.region, raisedAt: r.raised_at, clearedAt: r.cleared_at,
-  evidence: JSON.parse(r.evidence) as Record<string, unknown>, drill: r.drill === 1, ackedAt: r.acked_at, ackedBy: r.acked_by,
+  evidence: JSON.parse(r.evidence) as Record<string, unknown>, drill: r.drill === 1,
+  ...(r.extra ? JSON.parse(r.extra) as Partial<AlarmEvent> : {}),
+  ackedAt: r.acked_at, ackedBy: r.acked_by, ackState: ackStateOf({ state: r.state as AlarmEvent['state'], ackedAt: r.acked_at }),
 })
+
+// critical first, then newest
+const SEVERITY_RANK = "CASE severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 WHEN 'minor' THEN 2 ELSE 3 END"
 
 export class AlarmStore {
   private db: Database.Database | null = null
@@ -99,27 +140,28 @@ export class AlarmStore {
   }
 
   /**
-   * Upserts by id. A cleared alarm stays cleared: a late or repeated `raised` event does not
-   * reopen it. Acknowledgement columns are never touched here.
+   * Upserts by id. While the stored alarm is active every event updates it: the lifecycle re-emits
+   * a raised alarm with new evidence, `flapping`, or an earlier raisedAt found in late history. A
+   * cleared alarm stays cleared: a late or repeated event does not reopen or rewrite it. The
+   * acknowledgement columns are never touched here. Returns the alarm as stored now.
    */
-  record(event: AlarmEvent): void {
+  record(event: AlarmEvent): StoredAlarm {
     const checked = validateAlarmEvent(event)
     if (!checked.ok) throw invalid(checked.problems, event)
-    const existing = this.sql<[string], Pick<Row, 'key' | 'raised_at'>>('SELECT key, raised_at FROM alarms WHERE id = ?').get(event.id)
-    if (existing && (existing.key !== event.key || existing.raised_at !== event.raisedAt)) {
+    const existing = this.sql<[string], Pick<Row, 'key'>>('SELECT key FROM alarms WHERE id = ?').get(event.id)
+    if (existing && existing.key !== event.key) {
       throw new AlarmStoreError(AlarmStoreErrorCode.Conflict, 'alarm id already used by another alarm', { id: event.id, key: event.key, storedKey: existing.key })
     }
-    this.sql(`INSERT INTO alarms (id, key, type, code, severity, state, elevator_id, region, raised_at, cleared_at, evidence, drill)
-      VALUES (@id, @key, @type, @code, @severity, @state, @elevatorId, @region, @raisedAt, @clearedAt, @evidence, @drill)
+    this.sql(`INSERT INTO alarms (id, key, type, code, severity, state, elevator_id, region, raised_at, cleared_at, evidence, drill, extra)
+      VALUES (@id, @key, @type, @code, @severity, @state, @elevatorId, @region, @raisedAt, @clearedAt, @evidence, @drill, @extra)
       ON CONFLICT (id) DO UPDATE SET
-        state = CASE WHEN alarms.state = 'cleared' THEN 'cleared' ELSE excluded.state END,
-        cleared_at = CASE WHEN alarms.state = 'cleared' THEN alarms.cleared_at ELSE excluded.cleared_at END,
-        evidence = CASE WHEN alarms.state = 'cleared' THEN alarms.evidence ELSE excluded.evidence END,
+        ${['state', 'code', 'severity', 'raised_at', 'cleared_at', 'evidence', 'extra'].map(keepCleared).join(',\n        ')},
         drill = excluded.drill`).run({
       id: event.id, key: event.key, type: event.type, code: event.code, severity: event.severity, state: event.state,
       elevatorId: event.elevatorId, region: event.region, raisedAt: event.raisedAt, clearedAt: event.clearedAt,
-      evidence: JSON.stringify(event.evidence), drill: event.drill ? 1 : 0,
+      evidence: JSON.stringify(event.evidence), drill: event.drill ? 1 : 0, extra: extraOf(event),
     })
+    return this.get(event.id)!
   }
 
   get(id: string): StoredAlarm | null {
@@ -143,7 +185,28 @@ export class AlarmStore {
     return this.sql<[Record<string, unknown>], Row>(sql).all(params).map(fromRow)
   }
 
-  /** The first acknowledgement wins and is kept. Returns the alarm, or null when there is no such id. */
+  /**
+   * What the monitoring centre must see: every active alarm, and each cleared one of a
+   * `keepUntilAcked` severity (default critical) that nobody has acknowledged yet. Critical
+   * first, then newest raised; `limit` (default and cap MAX_LIST).
+   */
+  visible(q: VisibleQuery = {}): StoredAlarm[] {
+    const limit = Math.max(0, Math.min(Math.floor(q.limit ?? MAX_LIST), MAX_LIST))
+    // two branches, so each reads its own partial index instead of the whole history
+    return this.sql<[Record<string, unknown>], Row>(`SELECT * FROM (
+        SELECT * FROM alarms WHERE state = 'raised'
+        UNION ALL
+        SELECT * FROM alarms WHERE state = 'cleared' AND acked_at IS NULL AND severity IN (SELECT value FROM json_each(@keep))
+      ) WHERE @elevatorId IS NULL OR elevator_id = @elevatorId
+      ORDER BY ${SEVERITY_RANK}, raised_at DESC, id DESC LIMIT @limit`)
+      .all({ keep: JSON.stringify(q.keepUntilAcked ?? DEFAULT_KEEP_UNTIL_ACKED), elevatorId: q.elevatorId ?? null, limit })
+      .map(fromRow)
+  }
+
+  /**
+   * Acknowledges an active or a cleared alarm. The first acknowledgement wins and is kept.
+   * Returns the alarm, or null when there is no such id.
+   */
   ack(id: string, by: string, at: number): StoredAlarm | null {
     this.sql('UPDATE alarms SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(at, by, id)
     return this.get(id)
@@ -156,6 +219,10 @@ export class AlarmStore {
     if (!st) this.statements.set(text, (st = this.db.prepare(text)))
     return st as Database.Statement<P, R>
   }
+}
+
+function keepCleared(column: string): string {
+  return `${column} = CASE WHEN alarms.state = 'cleared' THEN alarms.${column} ELSE excluded.${column} END`
 }
 
 function invalid(problems: Problem[], event: unknown): AlarmStoreError {

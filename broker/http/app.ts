@@ -55,9 +55,15 @@ export function build(opts: BuildOptions): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) {
-      const q = req.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined
-      const problems = describeProblems(err.validation, Object.keys(q?.properties ?? {}))
-      return reply.code(400).send(errorBody(400, HttpErrorCode.BadQuery, `bad query: ${problems.join('; ')}`, problems))
+      const part = err.validationContext === 'querystring' ? 'query' : err.validationContext ?? 'request'
+      const schema = req.routeOptions.schema?.[err.validationContext ?? 'querystring'] as { properties?: Record<string, unknown> } | undefined
+      const problems = describeProblems(err.validation, Object.keys(schema?.properties ?? {}), part)
+      const code = part === 'query' ? HttpErrorCode.BadQuery : HttpErrorCode.BadRequest
+      return reply.code(400).send(errorBody(400, code, `bad ${part}: ${problems.join('; ')}`, problems))
+    }
+    // fastify's own refusals: a body that is not JSON, too large, of an unknown content type
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send(errorBody(err.statusCode, HttpErrorCode.BadRequest, err.message))
     }
     req.log.error({ err }, 'request failed')
     return reply.code(500).send(errorBody(500, HttpErrorCode.Internal, 'internal error; see the broker log'))

@@ -13,9 +13,17 @@ const NoQuery = Type.Object({}, { additionalProperties: false })
 
 const AlarmsQuery = Type.Object({
   // a plain enum (not a union of literals) so a bad value gives one clear error
-  state: Type.Unsafe<'active' | 'all'>({ type: 'string', enum: ['active', 'all'], default: 'all' }),
+  state: Type.Unsafe<'active' | 'all' | 'visible'>({ type: 'string', enum: ['active', 'all', 'visible'], default: 'all' }),
   elevator: Type.Optional(Type.String({ pattern: ELEVATOR_ID_PATTERN })),
   limit: Type.Integer({ minimum: 1, maximum: MAX_ALARM_LIMIT, default: 100 }),
+}, { additionalProperties: false })
+
+const AckParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+
+// no control characters, at least one visible one; describeProblems words the failure
+const OPERATOR_PATTERN = '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$'
+const AckBody = Type.Object({
+  by: Type.String({ minLength: 1, maxLength: 64, pattern: OPERATOR_PATTERN, description: 'who acknowledges: the operator on duty' }),
 }, { additionalProperties: false })
 
 const EventsQuery = Type.Object({
@@ -35,7 +43,20 @@ export function registerApi(app: FastifyInstance, view: BrokerView, hub: EventHu
     const { state, elevator, limit } = req.query
     const eventId = hub.lastId
     const alarms = view.alarms({ state, limit, ...(elevator ? { elevatorId: elevator } : {}) }).slice(0, limit)
-    return { eventId, now: Date.now(), count: alarms.length, alarms }
+    // the page needs the rule to keep its list right as alarm and ack events arrive
+    const rule = state === 'visible' ? { keepUntilAcked: view.keepUntilAcked } : {}
+    return { eventId, now: Date.now(), count: alarms.length, ...rule, alarms }
+  })
+
+  // The HTTP API has no login yet (it serves the county's internal network): `by` is the name
+  // the operator gives, and every acknowledgement is logged with it.
+  app.post<{ Params: Static<typeof AckParams>; Body: Static<typeof AckBody> }>('/api/alarms/:id/ack', { schema: { params: AckParams, body: AckBody } }, (req, reply) => {
+    const { id } = req.params
+    const by = req.body.by.trim()
+    const alarm = view.ack(id, by)
+    if (!alarm) return reply.code(404).send(errorBody(404, HttpErrorCode.UnknownAlarm, `no alarm with id ${id}`))
+    req.log.info({ alarm: id, by, ackedBy: alarm.ackedBy, ackState: alarm.ackState }, 'alarm acknowledged')
+    return { alarm }
   })
 
   app.get('/api/catalogue', { schema: { querystring: NoQuery } }, (_req, reply) => {

@@ -2,6 +2,11 @@
 // registry, ingest, detectors and the alarm store; tests implement it in memory.
 import type { Observable } from 'rxjs'
 import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
+import type { AckState, Severity, StoredAlarm } from '../alarms/store.ts'
+
+export type { AckState, Severity }
+/** An alarm as the API serves it: the AlarmEvent, who acknowledged it and when, and `ackState`. */
+export type AlarmView = StoredAlarm
 
 // not protocol's Availability (the MQTT payload): what the broker knows now, 'unknown' before any report
 export type AvailabilityState = 'online' | 'offline' | 'unknown'
@@ -27,19 +32,32 @@ export interface ElevatorView {
 export type LiveEvent =
   | { kind: 'state'; elevatorId: string; telemetry: Telemetry }
   | { kind: 'availability'; elevatorId: string; state: 'online' | 'offline' }
-  | { kind: 'alarm'; alarm: AlarmEvent }
+  /** a lifecycle event, as stored: a repeated raise of a cleared alarm arrives cleared */
+  | { kind: 'alarm'; alarm: AlarmView }
+  /** someone acknowledged the alarm */
+  | { kind: 'ack'; alarm: AlarmView }
 
 export interface AlarmQuery {
-  /** 'active' = raised and not cleared; 'all' = history too */
-  state?: 'active' | 'all'
+  /**
+   * 'active' = raised and not cleared; 'all' = history too; 'visible' = what the monitoring
+   * centre must see: active, plus cleared and unacknowledged of a keepUntilAcked severity
+   */
+  state?: 'active' | 'all' | 'visible'
   elevatorId?: string
   limit?: number
 }
 
 export interface BrokerView {
   elevators(): ElevatorView[]
-  /** newest raised first, at most `limit` */
-  alarms(q: AlarmQuery): AlarmEvent[]
+  /** newest raised first (visible: critical first, then newest), at most `limit` */
+  alarms(q: AlarmQuery): AlarmView[]
+  /** severities whose cleared alarms stay visible until acknowledged */
+  readonly keepUntilAcked: readonly Severity[]
+  /**
+   * Acknowledges an active or cleared alarm now; the first acknowledgement is kept. Emits an
+   * `ack` live event when this call acknowledged it. null: no such alarm.
+   */
+  ack(id: string, by: string): AlarmView | null
   /** hot stream; emits after the snapshot methods above already reflect the event */
   live$: Observable<LiveEvent>
   /** Prometheus text of the whole broker */

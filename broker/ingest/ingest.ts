@@ -88,7 +88,7 @@ export class Ingest {
     if (this.stopped) return 'ignored'
     const topic = parseTopic(m.topic)
     // alarms go broker → subscribers; a feed subscribed to lift/v1/# sees them too
-    if (topic?.kind === 'alarm') return 'ignored'
+    if (topic?.kind === 'alarm' || topic?.kind === 'gateway-alarm') return 'ignored'
     if (!topic) return this.invalid(this.keyOf(m, null), m, { path: '(topic)', message: 'not a v1 telemetry, availability or status topic' })
     const max = this.config.maxPayloadBytes
     if (m.payload.length > max) return this.invalid(this.keyOf(m, topic), m, { path: '(payload)', message: `${m.payload.length} bytes, over the ${max}-byte limit` })
@@ -224,7 +224,7 @@ export class Ingest {
   /** Who to count a message under: the authenticated gateway, else what the topic, registry or payload say. */
   private keyOf(m: InboundMessage, topic: ParsedTopic | null, claimed?: string): string {
     if (m.gatewayId !== undefined) return m.gatewayId
-    if (topic?.kind === 'status') return topic.gatewayId
+    if (topic?.kind === 'status' || topic?.kind === 'gateway-alarm') return topic.gatewayId
     return claimed ?? (topic ? this.registry.elevator(topic.elevatorId)?.gatewayId : undefined) ?? m.clientId ?? '(unknown)'
   }
 

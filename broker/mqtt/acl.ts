@@ -28,7 +28,7 @@ export function publishRefusal(who: Principal, topic: string, registry: Registry
   if (who.role === 'monitor') return PublishRefusal.ReadOnly
   const t = parseTopic(topic)
   if (!t) return PublishRefusal.NotV1
-  if (t.kind === 'alarm') return PublishRefusal.AlarmTopic
+  if (t.kind === 'alarm' || t.kind === 'gateway-alarm') return PublishRefusal.AlarmTopic
   // without an identity there is nothing to check against; ingest still checks payload vs registry
   if (who.role === 'anonymous') return null
   if (t.kind === 'status') return t.gatewayId === who.username ? null : PublishRefusal.OtherGatewayStatus

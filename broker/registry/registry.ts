@@ -19,6 +19,7 @@ export const ElevatorRecordSchema = Type.Object({
     Type.Array(Label, { minItems: 2, maxItems: 200, description: 'landing labels, lowest first' }),
   ], { description: 'landing labels, lowest first, or their count' }),
   ratedSpeed: Type.Number({ exclusiveMinimum: 0, maximum: 20, description: 'rated speed, m/s' }),
+  travel: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'metres from the lowest to the top landing (runtime limit, overtravel at the top)' })),
   gatewayId: Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'gateway that reports this elevator' }),
 }, { additionalProperties: false })
 export type ElevatorRecord = Static<typeof ElevatorRecordSchema>

@@ -1,11 +1,18 @@
-// Live alarm list, newest raised first: type in both languages (current one first), elevator,
-// building and address, raised time and a ticking duration. A cleared alarm stays a few
-// seconds, greyed, so the desk sees it go rather than vanish.
+// Live alarm list: what the monitoring centre must see (/api/alarms?state=visible). Every active
+// alarm, and a cleared one of a keepUntilAcked severity until someone acknowledges it: a cleared
+// entrapment nobody confirmed must not slip off the screen. Critical first, then newest. An alarm
+// that leaves on clearing stays a few seconds, greyed, so the desk sees it go rather than vanish.
 /* global document */  // browser module (eslint.config.js lints with node globals)
-import { alarmCode, alarmName, clock, duration, other, t } from './i18n.js'
+import { ackText, alarmCode, alarmName, clock, duration, other, t } from './i18n.js'
 import { displayName } from './fleet.js'
 
 const CLEARED_LINGER_MS = 8000
+const RANK = { critical: 0, major: 1, minor: 2, warning: 3 }
+
+// the server's order: severity, newest raised, id
+const before = (x, y) => (RANK[x.severity] - RANK[y.severity] || y.raisedAt - x.raisedAt || (x.id < y.id ? 1 : -1)) < 0
+
+export const ackStateOf = (a) => a.ackState ?? `${a.state === 'raised' ? 'active' : 'cleared'}-${a.ackedAt == null ? 'unacked' : 'acked'}`
 
 function el(tag, cls, parent, text) {
   const n = document.createElement(tag)
@@ -16,54 +23,105 @@ function el(tag, cls, parent, text) {
 }
 
 export class AlarmList {
-  constructor(root, none, count, store, { now, onPick }) {
+  constructor(root, none, count, store, { now, onPick, onAck }) {
     this.root = root
     this.none = none
     this.count = count
     this.store = store
     this.now = now
-    this.onPick = onPick
-    this.items = new Map() // alarm id → { li, alarm, dur, timer }
+    this.keep = new Set(['critical'])
+    this.items = new Map() // alarm id → { li, alarm, timer, …cells }
     root.addEventListener('click', (ev) => {
       const li = ev.target.closest('li[data-elevator]')
-      if (li) onPick(li.dataset.elevator)
+      if (!li) return
+      if (ev.target.closest('.al-ack-btn')) onAck(li.dataset.id)
+      else onPick(li.dataset.elevator)
     })
+  }
+
+  /** The severities the server keeps listed after clearing until acknowledged. */
+  setRule(keepUntilAcked) {
+    this.keep = new Set(keepUntilAcked)
+  }
+
+  stays(a) {
+    return a.state === 'raised' || (a.ackedAt == null && this.keep.has(a.severity))
+  }
+
+  get(id) {
+    return this.items.get(id)?.alarm
   }
 
   reset(alarms) {
     for (const it of this.items.values()) clearTimeout(it.timer)
     this.items.clear()
     this.root.replaceChildren()
-    for (const a of [...alarms].sort((x, y) => y.raisedAt - x.raisedAt)) this.add(a, false)
+    for (const a of [...alarms].filter((x) => this.stays(x)).sort((x, y) => (before(x, y) ? -1 : 1))) this.add(a, false, true)
     this.counted()
   }
 
-  /** Applies one lifecycle event; returns true when the alarm was not listed before. */
+  /** Applies an alarm as stored (lifecycle or ack event); returns true when it is newly listed. */
   apply(alarm) {
     const it = this.items.get(alarm.id)
-    if (alarm.state === 'cleared') {
-      if (it && !it.timer) {
-        it.alarm = alarm
-        it.li.classList.add('cleared')
-        it.dur.textContent = `${t('cleared')} ${clock(alarm.clearedAt ?? this.now())}`
-        it.timer = setTimeout(() => { it.li.remove(); this.items.delete(alarm.id); this.counted() }, CLEARED_LINGER_MS)
+    if (it?.timer) return false // already on its way out
+    if (this.stays(alarm)) {
+      if (!it) {
+        this.add(alarm, alarm.state === 'raised')
         this.counted()
+        return true
       }
+      it.alarm = alarm
+      this.fill(it)
+      this.place(it)
       return false
     }
-    if (it) { it.alarm = alarm; this.fill(it); return false }
-    this.add(alarm, true)
+    if (!it) return false
+    const wasCleared = it.alarm.state === 'cleared'
+    it.alarm = alarm
+    if (wasCleared) {
+      // acknowledged after it cleared: done, nothing more to watch
+      this.drop(it)
+      return false
+    }
+    it.timer = setTimeout(() => this.drop(it), CLEARED_LINGER_MS)
+    it.li.classList.add('leaving')
+    this.fill(it)
     this.counted()
-    return true
+    return false
   }
 
-  add(alarm, fresh) {
-    const li = el('li', `al sev-${alarm.severity}${fresh ? ' fresh' : ''}`)
+  /** Our own acknowledgement's answer: it may be older than an event already applied. */
+  acked(alarm) {
+    const cur = this.get(alarm.id)
+    if (!cur || cur.ackedAt != null) return
+    this.apply({ ...cur, ackedAt: alarm.ackedAt, ackedBy: alarm.ackedBy, ackState: `${cur.state === 'raised' ? 'active' : 'cleared'}-acked` })
+  }
+
+  /** While the acknowledgement is on its way; `error` when it failed. */
+  pending(id, busy, error = '') {
+    const it = this.items.get(id)
+    if (!it) return
+    it.busy = busy
+    it.error = error
+    this.fill(it)
+  }
+
+  drop(it) {
+    clearTimeout(it.timer)
+    it.li.remove()
+    this.items.delete(it.alarm.id)
+    this.counted()
+  }
+
+  /** `last`: the caller adds in order (reset), so the item goes at the end without a search. */
+  add(alarm, fresh, last = false) {
+    const li = el('li', `al${fresh ? ' fresh' : ''}`)
+    li.dataset.id = alarm.id
     li.dataset.elevator = alarm.elevatorId
     li.dataset.type = alarm.type
     const head = el('div', 'al-head', li)
     const it = {
-      li, alarm, timer: 0,
+      li, alarm, timer: 0, busy: false, error: '',
       name: el('span', 'al-name', head),
       alt: el('span', 'al-alt', head),
       code: el('span', 'al-code', head),
@@ -74,18 +132,37 @@ export class AlarmList {
     const time = el('div', 'al-time', li)
     it.raised = el('span', 'al-raised', time)
     it.dur = el('span', 'al-dur', time)
+    const ack = el('div', 'al-ackline', li)
+    it.state = el('span', 'al-ack', ack)
+    it.who = el('span', 'al-who', ack)
+    it.button = el('button', 'btn al-ack-btn', ack)
+    it.button.type = 'button'
+    it.err = el('div', 'al-err', li)
     this.items.set(alarm.id, it)
     this.fill(it)
-    // newest first: insert before the first item raised earlier
-    let before = null
-    for (const other of this.items.values()) {
-      if (other !== it && other.alarm.raisedAt < alarm.raisedAt && (!before || other.alarm.raisedAt > before.alarm.raisedAt)) before = other
+    if (last) this.root.append(li)
+    else this.place(it)
+  }
+
+  /** Moves the item to its place in the order (severity and raisedAt may change). */
+  place(it) {
+    let next = null
+    for (const li of this.root.children) {
+      const other = this.items.get(li.dataset.id)
+      if (li !== it.li && other && before(it.alarm, other.alarm)) { next = li; break }
     }
-    this.root.insertBefore(li, before ? before.li : null)
+    if (it.li.nextSibling !== next || it.li.parentNode !== this.root) this.root.insertBefore(it.li, next)
   }
 
   fill(it) {
     const a = it.alarm
+    const state = ackStateOf(a)
+    const cleared = a.state === 'cleared'
+    const li = it.li
+    li.classList.remove(...[...li.classList].filter((c) => c.startsWith('sev-') || c.startsWith('ack-')))
+    li.classList.add(`sev-${a.severity}`, `ack-${state}`)
+    li.classList.toggle('cleared', cleared)
+    li.dataset.ack = state
     const rec = this.store.get(a.elevatorId)
     const info = rec?.info ?? { elevatorId: a.elevatorId }
     it.name.textContent = alarmName(a.type)
@@ -98,28 +175,34 @@ export class AlarmList {
     it.where.textContent = displayName(info) === id ? id : `${displayName(info)} · ${id}`
     it.addr.textContent = [info.building && info.address, info.rescueCode && `${t('rescueCode')} ${info.rescueCode}`].filter(Boolean).join(' · ')
     it.raised.textContent = `${t('raisedAt')} ${clock(a.raisedAt)}`
-    if (!it.timer) it.dur.textContent = `${t('lasted')} ${duration(this.now() - a.raisedAt)}`
+    it.dur.textContent = cleared ? `${t('cleared')} ${clock(a.clearedAt ?? this.now())}` : `${t('lasted')} ${duration(this.now() - a.raisedAt)}`
+    it.state.textContent = ackText(state)
+    it.who.textContent = a.ackedAt == null ? '' : t('ackedBy', { by: a.ackedBy ?? '', at: clock(a.ackedAt) })
+    it.button.hidden = a.ackedAt != null || Boolean(it.timer)
+    it.button.disabled = it.busy
+    it.button.textContent = t(it.busy ? 'acking' : 'ack')
+    it.err.textContent = it.error ? t('ackFailed', { m: it.error }) : ''
   }
 
   relabel() {
     for (const it of this.items.values()) this.fill(it)
   }
 
-  /** Once a second: only the duration cells change. */
+  /** Once a second: only the duration cells of active alarms change. */
   tick() {
     const now = this.now()
     const label = t('lasted')
     for (const it of this.items.values()) {
-      if (it.timer) continue
+      if (it.alarm.state !== 'raised') continue
       const text = `${label} ${duration(now - it.alarm.raisedAt)}`
       if (it.dur.textContent !== text) it.dur.textContent = text
     }
   }
 
   counted() {
-    let active = 0
-    for (const it of this.items.values()) if (!it.timer) active++
-    this.count.textContent = String(active)
+    let listed = 0
+    for (const it of this.items.values()) if (!it.timer) listed++
+    this.count.textContent = String(listed)
     this.none.hidden = this.items.size > 0
   }
 }

@@ -1,6 +1,7 @@
-// The live page: loads the snapshot (/api/elevators, /api/alarms?state=active), then applies
+// The live page: loads the snapshot (/api/elevators, /api/alarms?state=visible), then applies
 // /api/events from the snapshot's event id on, so nothing between the two is lost or doubled.
 /* global document */  // browser module (eslint.config.js lints with node globals)
+import { Operator, postAck } from './ack.js'
 import { AlarmList } from './alarms.js'
 import { Fleet } from './fleet.js'
 import { getLang, onLang, other, setCatalogue, setLang, t } from './i18n.js'
@@ -19,7 +20,8 @@ const now = () => Date.now() + clockOffset
 
 const sound = new Sound($('sound'))
 const fleet = new Fleet($('fleet'), $('fleet-empty'), store, summary)
-const list = new AlarmList($('alarms'), $('no-alarms'), $('alarm-count'), store, { now, onPick: (id) => fleet.reveal(id) })
+const operator = new Operator($('operator'))
+const list = new AlarmList($('alarms'), $('no-alarms'), $('alarm-count'), store, { now, onPick: (id) => fleet.reveal(id), onAck: ack })
 const live = new LiveStream({
   onEvent: apply,
   onReset: () => load(),
@@ -40,7 +42,7 @@ async function load() {
   live.close()
   try {
     if (!loaded) setCatalogue((await getJson('/api/catalogue')).types)
-    const [e, a] = await Promise.all([getJson('/api/elevators'), getJson('/api/alarms?state=active&limit=5000')])
+    const [e, a] = await Promise.all([getJson('/api/elevators'), getJson('/api/alarms?state=visible&limit=5000')])
     // both snapshots must come from one broker process; resume from the older of the two
     if (e.eventId.split(':')[0] !== a.eventId.split(':')[0]) return load()
     const since = seqOf(e.eventId) <= seqOf(a.eventId) ? e.eventId : a.eventId
@@ -49,16 +51,23 @@ async function load() {
       const { availability, last, activeAlarms, ...info } = v
       store.set(v.elevatorId, { info, availability, last, alarms: new Map(activeAlarms.map((x) => [x.id, x])) })
     }
-    const active = new Map()
-    for (const rec of store.values()) for (const x of rec.alarms.values()) active.set(x.id, x)
-    for (const x of a.alarms) { active.set(x.id, x); record(x.elevatorId).alarms.set(x.id, x) }
-    for (const x of active.values()) {
+    // the visible list holds every active alarm (and cleared ones awaiting acknowledgement);
+    // the elevators' own lists only matter past its limit
+    const shown = new Map()
+    for (const rec of store.values()) for (const x of rec.alarms.values()) shown.set(x.id, x)
+    for (const x of a.alarms) {
+      shown.set(x.id, x)
+      if (x.state === 'raised') record(x.elevatorId).alarms.set(x.id, x)
+    }
+    for (const x of shown.values()) {
+      if (x.state !== 'raised') continue
       // entrapments raised while this page was away from the stream still deserve the cue
       if (loaded && x.type === 'entrapment' && !seen.has(x.id)) sound.entrapment()
       seen.add(x.id)
     }
     fleet.reset()
-    list.reset(active.values())
+    list.setRule(a.keepUntilAcked ?? ['critical'])
+    list.reset(shown.values())
     loaded = true
     loadFailures = 0
     live.open(since)
@@ -92,15 +101,30 @@ function apply(ev) {
   } else if (ev.kind === 'availability') {
     record(ev.elevatorId).availability = ev.state
     fleet.mark(ev.elevatorId)
-  } else if (ev.kind === 'alarm') {
+  } else if (ev.kind === 'alarm' || ev.kind === 'ack') {
+    // both carry the alarm as stored, acknowledgement included
     const a = ev.alarm
     const rec = record(a.elevatorId)
     if (a.state === 'raised') rec.alarms.set(a.id, a)
     else rec.alarms.delete(a.id)
     const isNew = list.apply(a)
-    if (isNew && a.type === 'entrapment' && !seen.has(a.id)) sound.entrapment()
+    if (isNew && a.state === 'raised' && a.type === 'entrapment' && !seen.has(a.id)) sound.entrapment()
     if (a.state === 'raised') seen.add(a.id)
     fleet.mark(a.elevatorId)
+  }
+}
+
+async function ack(id) {
+  const by = operator.name || operator.ask()
+  if (!by) return
+  list.pending(id, true)
+  try {
+    list.acked(await postAck(id, by))
+    list.pending(id, false)
+  } catch (err) {
+    list.pending(id, false, err.message)
+    // eslint-disable-next-line no-console -- the browser console is this page's log
+    console.warn('acknowledgement failed', err)
   }
 }
 
@@ -130,6 +154,7 @@ function relabel() {
   $('lang').textContent = t('langSwitch')
   $('lang').lang = other() === 'zh' ? 'zh-CN' : 'en'
   sound.label()
+  operator.label()
   status(...lastStatus)
   summary(lastSummary)
   fleet.markAll()

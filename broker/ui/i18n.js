@@ -27,7 +27,14 @@ const TEXT = {
   alarmed: { zh: '报警电梯', en: 'With alarms' },
   raisedAt: { zh: '发生', en: 'Raised' },
   lasted: { zh: '持续', en: 'Lasting' },
-  cleared: { zh: '已解除', en: 'Cleared' },
+  cleared: { zh: '已恢复', en: 'Cleared' },
+  ack: { zh: '确认', en: 'Acknowledge' },
+  acking: { zh: '确认中…', en: 'Acknowledging…' },
+  ackedBy: { zh: '{by} {at} 确认', en: 'by {by} at {at}' },
+  ackFailed: { zh: '确认失败：{m}', en: 'Acknowledgement failed: {m}' },
+  operator: { zh: '值班员：{name}', en: 'Operator: {name}' },
+  operatorUnset: { zh: '设置值班员', en: 'Set operator' },
+  operatorPrompt: { zh: '值班员姓名（记入每条报警确认）', en: 'Your name, recorded with each acknowledgement' },
   drill: { zh: '演练', en: 'Drill' },
   floor: { zh: '层', en: 'Floor' },
   more: { zh: '等 {n} 项', en: '+{n} more' },
@@ -36,6 +43,14 @@ const TEXT = {
   gateway: { zh: '网关', en: 'Gateway' },
   lastUpdate: { zh: '更新于', en: 'Updated' },
   noMatch: { zh: '没有符合条件的电梯', en: 'No elevator matches' },
+}
+
+// acknowledgement is apart from clearing: four states (ISA-18.2)
+const ACK = {
+  'active-unacked': { zh: '未确认', en: 'Unacknowledged' },
+  'active-acked': { zh: '已确认', en: 'Acknowledged' },
+  'cleared-unacked': { zh: '已恢复未确认', en: 'Cleared, unacknowledged' },
+  'cleared-acked': { zh: '已恢复已确认', en: 'Cleared, acknowledged' },
 }
 
 const DOOR = {
@@ -82,6 +97,7 @@ export function t(key, vars, l = lang) {
   return vars ? s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? '')) : s
 }
 
+export const ackText = (state) => ACK[state]?.[lang] ?? state
 export const doorText = (door) => (DOOR[door] ?? DOOR.unknown)[lang]
 export const modeText = (mode) => (mode && mode !== 'normal' ? (MODE[mode] ?? MODE.unknown)[lang] : '')
 

@@ -2,7 +2,7 @@
 // Last-Event-ID); when it gives up (HTTP error, server gone) we reopen with ?since= and a
 // growing delay. A `reset` event means the server cannot replay the gap: reload the snapshot.
 /* global EventSource */  // browser module (eslint.config.js lints with node globals)
-const KINDS = ['state', 'availability', 'alarm']
+const KINDS = ['state', 'availability', 'alarm', 'ack']
 
 export class LiveStream {
   constructor({ onEvent, onReset, onStatus, onHello }) {

@@ -1,6 +1,7 @@
 // End to end with every real peer: simulator → `liftwatch gateway` → `liftwatch broker` (aedes,
 // ingest, detectors) → the entrapment alarm on MQTT, in the SQLite alarm store, in VictoriaMetrics
-// (written by the InfluxDB client through /api/v2/write) and on the live page in Debian chromium.
+// (written by the InfluxDB client through /api/v2/write) and on the live page in Debian chromium,
+// where the operator acknowledges it.
 import { afterAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -104,7 +105,17 @@ describe('simulator → gateway → broker → entrapment alarm everywhere', () 
     await page.goto(`http://127.0.0.1:${started.http}/`)
     await page.getByText('困人').first().waitFor({ timeout: 10_000 })
     // the alarm's elevator, listed once the page has applied the alarm list
-    await page.locator(`li[data-elevator="${ids[0]}"]`).first().waitFor({ timeout: 10_000 })
+    const item = page.locator(`li[data-id="${alarm.json.id as string}"]`)
+    await item.waitFor({ timeout: 10_000 })
+    expect(await item.getAttribute('data-ack')).toBe('active-unacked')
+
+    // acknowledged on the page: into the SQLite store under the operator's name, still listed
+    page.on('dialog', (d) => void d.accept('值班员 王五'))
+    await item.locator('.al-ack-btn').click()
+    await page.waitForFunction((id) => document.querySelector<HTMLElement>(`li[data-id="${id}"]`)?.dataset.ack === 'active-acked', alarm.json.id as string)
+    const acked = new Database(join(dir, 'alarms.db'), { readonly: true })
+    expect(acked.prepare('SELECT acked_by FROM alarms WHERE id = ?').get(alarm.json.id)).toEqual({ acked_by: '值班员 王五' })
+    acked.close()
     await sub.close()
   }, 120_000)
 })

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AlarmStore, AlarmStoreError, MAX_LIST } from '../../../broker/alarms/store.ts'
+import Database from 'better-sqlite3'
+import { AlarmStore, AlarmStoreError, MAX_LIST, type StoredAlarm } from '../../../broker/alarms/store.ts'
 import { DetectorRuntime } from '../../../broker/detect/runtime.ts'
 import type { AlarmEvent } from '../../../protocol/index.ts'
 import { E1, E2, STUCK, T0, beats, play, tele, vts } from '../../detectors/harness.ts'
@@ -33,7 +34,7 @@ describe('AlarmStore', () => {
   it('round-trips an alarm with ack fields empty', () => {
     const store = opened()
     store.record(alarm())
-    expect(store.get('01HX0000000000A0')).toEqual({ ...alarm(), ackedAt: null, ackedBy: null })
+    expect(store.get('01HX0000000000A0')).toEqual({ ...alarm(), ackedAt: null, ackedBy: null, ackState: 'active-unacked' })
     expect(store.get('nope')).toBeNull()
     store.stop()
   })
@@ -97,9 +98,108 @@ describe('AlarmStore', () => {
     store.stop()
     expect(() => store.active()).toThrow(expect.objectContaining({ code: 'LW_ERR_ALARM_STORE' }))
     const again = opened(path)
-    expect(again.active()).toEqual([{ ...alarm(), ackedAt: T0 + 5_000, ackedBy: 'desk' }])
+    expect(again.active()).toEqual([{ ...alarm(), ackedAt: T0 + 5_000, ackedBy: 'desk', ackState: 'active-acked' }])
     expect(again.get('ID-OLD')).toMatchObject({ state: 'cleared' })
     again.stop()
+  })
+
+  it('updates an active alarm from a repeated raise: evidence, an earlier raisedAt, flapping, late', () => {
+    const path = tempFile()
+    const store = opened(path)
+    store.record(alarm())
+    const updated = alarm({ raisedAt: T0 - 20_000, evidence: { floor: '3', flaps: 2 }, flapping: true, late: true, updatedAt: T0 + 9_000 })
+    expect(store.record(updated)).toEqual({ ...updated, ackedAt: null, ackedBy: null, ackState: 'active-unacked' })
+    store.ack('01HX0000000000A0', 'desk', T0 + 10_000)
+    // the lifecycle keeps re-emitting the same alarm: the acknowledgement stays
+    store.record(alarm({ raisedAt: T0 - 20_000, evidence: { floor: '3', flaps: 3 }, flapping: true, updatedAt: T0 + 11_000 }))
+    expect(store.get('01HX0000000000A0')).toMatchObject({ evidence: { flaps: 3 }, flapping: true, updatedAt: T0 + 11_000, ackedBy: 'desk' })
+    expect(store.get('01HX0000000000A0')).not.toHaveProperty('late')
+    const cleared = alarm({ state: 'cleared', clearedAt: T0 + 30_000, raisedAt: T0 - 20_000, evidence: { cleared: {} }, flapping: true })
+    store.record(cleared)
+    // once cleared, nothing a repeat says changes it
+    store.record(alarm({ raisedAt: T0 - 90_000, evidence: { again: true }, late: true }))
+    store.stop()
+    const again = opened(path)
+    expect(again.get('01HX0000000000A0')).toEqual({ ...cleared, ackedAt: T0 + 10_000, ackedBy: 'desk', ackState: 'cleared-acked' })
+    again.stop()
+  })
+
+  it('derives the four acknowledgement states; an ack is independent of the clear', () => {
+    const store = opened()
+    const state = (id: string) => store.get(id)!.ackState
+    store.record(alarm({ id: 'A' }))
+    expect(state('A')).toBe('active-unacked')
+    expect(store.ack('A', 'desk-1', T0 + 1_000)).toMatchObject({ ackState: 'active-acked', ackedBy: 'desk-1', ackedAt: T0 + 1_000 })
+    // cleared after it was acked: stays acked
+    store.record(alarm({ id: 'A', state: 'cleared', clearedAt: T0 + 2_000 }))
+    expect(store.get('A')).toMatchObject({ ackState: 'cleared-acked', ackedBy: 'desk-1', ackedAt: T0 + 1_000 })
+
+    store.record(alarm({ id: 'B', raisedAt: T0 + 10 }))
+    store.record(alarm({ id: 'B', raisedAt: T0 + 10, state: 'cleared', clearedAt: T0 + 3_000 }))
+    expect(state('B')).toBe('cleared-unacked')
+    expect(store.ack('B', 'desk-2', T0 + 4_000)).toMatchObject({ ackState: 'cleared-acked', ackedBy: 'desk-2', ackedAt: T0 + 4_000 })
+    // first ack wins, whether the alarm is active or cleared
+    expect(store.ack('B', 'desk-3', T0 + 5_000)).toMatchObject({ ackedBy: 'desk-2', ackedAt: T0 + 4_000 })
+    expect(store.ack('C', 'desk-3', T0 + 5_000)).toBeNull()
+    store.stop()
+  })
+
+  it('lists the visible alarms: every active one, cleared critical ones until acked; critical first, then newest', () => {
+    const store = opened()
+    const ids = (list: StoredAlarm[]) => list.map((a) => a.id)
+    const put = (id: string, type: 'entrapment' | 'power_failure' | 'door_open_too_long', severity: StoredAlarm['severity'], raisedAt: number, cleared = false, who = E1) =>
+      store.record(alarm({ id, key: `${who.elevatorId}:${type}`, type, severity, elevatorId: who.elevatorId, raisedAt, ...(cleared ? { state: 'cleared', clearedAt: raisedAt + 500 } : {}) }))
+    put('crit-old', 'entrapment', 'critical', T0)
+    put('crit-new', 'entrapment', 'critical', T0 + 5_000, false, E2)
+    put('crit-cleared', 'entrapment', 'critical', T0 + 3_000, true)
+    put('major', 'power_failure', 'major', T0 + 9_000)
+    put('major-cleared', 'power_failure', 'major', T0 + 8_000, true)
+    put('minor', 'door_open_too_long', 'minor', T0 + 10_000)
+    expect(ids(store.visible())).toEqual(['crit-new', 'crit-cleared', 'crit-old', 'major', 'minor'])
+    expect(store.visible().find((a) => a.id === 'crit-cleared')!.ackState).toBe('cleared-unacked')
+    expect(ids(store.visible({ keepUntilAcked: ['critical', 'major'] }))).toEqual(['crit-new', 'crit-cleared', 'crit-old', 'major', 'major-cleared', 'minor'])
+    expect(ids(store.visible({ keepUntilAcked: [] }))).toEqual(['crit-new', 'crit-old', 'major', 'minor'])
+    expect(ids(store.visible({ elevatorId: E2.elevatorId }))).toEqual(['crit-new'])
+    expect(ids(store.visible({ limit: 2 }))).toEqual(['crit-new', 'crit-cleared'])
+
+    // acking an active alarm keeps it listed; acking a cleared one takes it off
+    store.ack('crit-old', 'desk', T0 + 20_000)
+    store.ack('crit-cleared', 'desk', T0 + 20_000)
+    expect(ids(store.visible())).toEqual(['crit-new', 'crit-old', 'major', 'minor'])
+    expect(store.visible()[1]!.ackState).toBe('active-acked')
+    // and an acked alarm that clears leaves the list
+    put('crit-old', 'entrapment', 'critical', T0, true)
+    expect(ids(store.visible())).toEqual(['crit-new', 'major', 'minor'])
+    store.stop()
+  })
+
+  it('opens a store written before acknowledgement and optional fields: migrates, keeps its rows', () => {
+    const path = tempFile()
+    const db = new Database(path)
+    // exactly the user_version 1 schema, as a broker of the previous release left it
+    db.exec(`CREATE TABLE alarms (id TEXT PRIMARY KEY, key TEXT NOT NULL, type TEXT NOT NULL, code TEXT, severity TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('raised', 'cleared')), elevator_id TEXT NOT NULL, region TEXT NOT NULL,
+      raised_at INTEGER NOT NULL, cleared_at INTEGER, evidence TEXT NOT NULL, drill INTEGER NOT NULL, acked_at INTEGER, acked_by TEXT) STRICT;
+      CREATE INDEX alarms_active ON alarms (raised_at) WHERE state = 'raised';
+      CREATE INDEX alarms_elevator ON alarms (elevator_id, raised_at);
+      CREATE INDEX alarms_raised_at ON alarms (raised_at);
+      PRAGMA user_version = 1;`)
+    db.prepare(`INSERT INTO alarms VALUES ('OLD', ?, 'entrapment', '11', 'critical', 'cleared', ?, '330922', ?, ?, '{"floor":"3"}', 0, NULL, NULL)`)
+      .run(`${E1.elevatorId}:entrapment`, E1.elevatorId, T0, T0 + 100)
+    db.close()
+
+    const store = opened(path)
+    expect(store.get('OLD')).toEqual({ ...alarm({ id: 'OLD', state: 'cleared', clearedAt: T0 + 100, evidence: { floor: '3' } }), ackedAt: null, ackedBy: null, ackState: 'cleared-unacked' })
+    expect(store.visible().map((a) => a.id)).toEqual(['OLD'])
+    store.record(alarm({ id: 'NEW', late: true }))
+    expect(store.get('NEW')).toMatchObject({ late: true })
+    store.stop()
+    const check = new Database(path, { readonly: true })
+    expect(check.pragma('user_version', { simple: true })).toBe(2)
+    expect((check.pragma('table_info(alarms)') as { name: string }[]).map((c) => c.name)).toContain('extra')
+    check.close()
+    // a second opening runs no migration again
+    opened(path).stop()
   })
 
   it('with the runtime: alarms recorded, broker restarted, the active alarm cleared under its id', () => {

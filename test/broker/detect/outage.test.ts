@@ -16,8 +16,16 @@ const ONLINE = OFFLINE + 10 * 60 * S
 const TRAP = { from: 120 * S, to: 400 * S }
 
 /** What each elevator reported at `ms`: idle, except the trapped car between TRAP.from and TRAP.to. */
-const stateAt = (who: typeof TRAPPED, ms: number): Partial<ControllerState> =>
-  who === TRAPPED && ms >= TRAP.from && ms < TRAP.to ? STUCK : {}
+const stateAt = (who: typeof TRAPPED, ms: number): Partial<ControllerState> => {
+  if (who !== TRAPPED) return {}
+  // on its way up from the lobby when it stopped between floors
+  if (ms === TRAP.from - 10 * S) return { moving: true, direction: 'up', speed: 1.5, position: 7, floor: '2', floorIndex: 1, doorZone: false, occupied: true }
+  if (ms < TRAP.from) return {}
+  if (ms < TRAP.to) return STUCK
+  // the rescuer winds the car to the landing at 3 and opens the door; then it stands there
+  const atThree = { floor: '3', floorIndex: 3, position: 10, doorZone: true }
+  return ms === TRAP.to ? { ...atThree, door: 'open', occupied: true } : atThree
+}
 
 /** Every input with the frame it arrives at. */
 function outage(): Map<DetectorInput, number> {
@@ -66,7 +74,8 @@ describe('a 10-minute gateway outage with an entrapment during it', () => {
     expect(lost[0]).toMatchObject({ scope: 'gateway', gatewayId: GW, elevatorId: GW, raisedAt: T0 + OFFLINE + 15 * S })
     expect(lost.at(-1)!.elevators).toEqual(ELEVATORS.map((e) => e.elevatorId).sort())
     expect(events.filter((e) => e.type === 'communication_lost' && e.state === 'cleared')).toHaveLength(1)
-    // nothing else: the other cars stood idle
-    expect([...new Set(raised.map((e) => e.type))].sort()).toEqual(['communication_lost', 'entrapment'])
+    // and, as true of a car stopped 280 s between floors, stop_outside_door_zone: late, from the same start
+    const others = raised.filter((e) => e.type !== 'communication_lost' && e.type !== 'entrapment')
+    expect(others.map((e) => [e.type, e.elevatorId, e.raisedAt - T0, e.late])).toEqual([['stop_outside_door_zone', TRAPPED!.elevatorId, TRAP.from, true]])
   })
 })

@@ -56,7 +56,7 @@ describe('GET /metrics', () => {
     const registry = new Registry()
     const v = new MemoryView()
     v.metricsText = ''
-    const a = build({ view: { ...v, live$: v.live$, elevators: () => v.elevators(), alarms: (q) => v.alarms(q), health: () => v.health(), metrics: () => registry.metrics() }, log, registry })
+    const a = build({ view: { ...v, live$: v.live$, elevators: () => v.elevators(), alarms: (q) => v.alarms(q), ack: (id, by) => v.ack(id, by), health: () => v.health(), metrics: () => registry.metrics() }, log, registry })
     await a.ready()
     const body = (await a.inject('/metrics')).body
     expect(body.match(/# TYPE liftwatch_http_sse_clients gauge/g)).toHaveLength(1)
@@ -113,12 +113,12 @@ describe('GET /api/alarms', () => {
   })
 
   it.each([
-    ['state=open', 'bad query: state: must be one of active, all'],
     ['limit=0', 'bad query: limit: must be >= 1'],
     ['limit=99999', 'bad query: limit: must be <= 5000'],
     ['limit=ten', 'bad query: limit: must be integer'],
     ['elevator=../etc', 'bad query: elevator: not a valid elevator id'],
     ['stat=active', "bad query: unknown parameter 'stat' (allowed: state, elevator, limit)"],
+    ['state=open', 'bad query: state: must be one of active, all, visible'],
   ])('%s → 400', async (q, message) => {
     const res = await app.inject(`/api/alarms?${q}`)
     expect(res.statusCode).toBe(400)
@@ -130,6 +130,76 @@ describe('GET /api/alarms', () => {
   it('reports every problem at once', async () => {
     const body = (await app.inject('/api/alarms?state=x&limit=0')).json()
     expect(body.problems).toHaveLength(2)
+  })
+})
+
+describe('alarm acknowledgement', () => {
+  const post = (id: string, payload: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: `/api/alarms/${id}/ack`, ...(typeof payload === 'string' ? { payload, headers } : { payload: payload as object }) })
+  beforeEach(() => {
+    view.now = () => 7000
+    view.alarm(alarmEvent(ids[0]!, 'entrapment', { id: 'trap', raisedAt: 1000 }))
+    view.alarm(alarmEvent(ids[1]!, 'overspeed', { id: 'fast', raisedAt: 2000 }))
+    view.alarm(alarmEvent(ids[1]!, 'overspeed', { id: 'fast', raisedAt: 2000, state: 'cleared', clearedAt: 2500 }))
+    view.alarm(alarmEvent(ids[0]!, 'power_failure', { id: 'power', raisedAt: 3000 }))
+    view.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'door', raisedAt: 4000 }))
+    view.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'door', raisedAt: 4000, state: 'cleared', clearedAt: 5000 }))
+  })
+  const visible = async () => (await app.inject('/api/alarms?state=visible')).json() as { keepUntilAcked: string[]; alarms: { id: string; ackState: string }[] }
+
+  it('GET /api/alarms?state=visible: active, and cleared critical until acked; critical first, with ackState', async () => {
+    const body = await visible()
+    expect(body.keepUntilAcked).toEqual(['critical'])
+    expect(body.alarms.map((a) => [a.id, a.ackState])).toEqual([['fast', 'cleared-unacked'], ['trap', 'active-unacked'], ['power', 'active-unacked']])
+    expect(view.lastQuery).toEqual({ state: 'visible', limit: 100 })
+    // every listing carries the acknowledgement; only the visible one the rule
+    const all = (await app.inject('/api/alarms')).json()
+    expect(all.keepUntilAcked).toBeUndefined()
+    expect(all.alarms[0]).toMatchObject({ id: 'door', ackState: 'cleared-unacked', ackedAt: null, ackedBy: null })
+  })
+
+  it('acks an active alarm, first ack wins; acking a cleared one takes it off the visible list', async () => {
+    const res = await post('trap', { by: ' 值班员 张三 ' })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ alarm: expect.objectContaining({ id: 'trap', state: 'raised', ackState: 'active-acked', ackedBy: '值班员 张三', ackedAt: 7000 }) })
+    view.now = () => 9000
+    expect((await post('trap', { by: 'Li Si' })).json().alarm).toMatchObject({ ackedBy: '值班员 张三', ackedAt: 7000 })
+    expect((await post('fast', { by: 'Li Si' })).json().alarm).toMatchObject({ state: 'cleared', ackState: 'cleared-acked', ackedBy: 'Li Si' })
+    expect((await visible()).alarms.map((a) => [a.id, a.ackState])).toEqual([['trap', 'active-acked'], ['power', 'active-unacked']])
+    // a name of 64 characters, counted as characters, not bytes
+    expect((await post('power', { by: '张'.repeat(64) })).statusCode).toBe(200)
+  })
+
+  it('answers an unknown alarm with 404', async () => {
+    const res = await post('nope', { by: 'desk' })
+    expect(res.statusCode).toBe(404)
+    expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_UNKNOWN_ALARM', message: 'no alarm with id nope' })
+  })
+
+  it.each([
+    [{ by: '' }, 'bad body: by: must NOT have fewer than 1 characters; by: must contain a visible character and no control characters'],
+    [{ by: 'x'.repeat(65) }, 'bad body: by: must NOT have more than 64 characters'],
+    [{ by: '   ' }, 'bad body: by: must contain a visible character and no control characters'],
+    [{ by: 'desk\u0007' }, 'bad body: by: must contain a visible character and no control characters'],
+    [{ by: ['desk', 'desk'] }, 'bad body: by: must be string'],
+    [{}, "bad body: body: must have required property 'by'"],
+    [{ by: 'desk', note: 'x' }, "bad body: unknown field 'note' (allowed: by)"],
+  ])('%j → 400', async (payload, message) => {
+    const res = await post('trap', payload)
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_BAD_REQUEST', message })
+    expect(view.alarms({ state: 'all' }).find((a) => a.id === 'trap')!.ackedAt).toBeNull()
+  })
+
+  it('refuses a body that is not JSON, and an over-long id, with a 4xx', async () => {
+    const broken = await post('trap', '{"by":', { 'content-type': 'application/json' })
+    expect(broken.statusCode).toBe(400)
+    expect(broken.json().code).toBe('LW_ERR_HTTP_BAD_REQUEST')
+    const form = await post('trap', 'by=desk', { 'content-type': 'application/x-www-form-urlencoded' })
+    expect(form.statusCode).toBe(415)
+    const long = await post('x'.repeat(65), { by: 'desk' })
+    expect(long.statusCode).toBe(400)
+    expect(long.json().message).toBe('bad params: id: must NOT have more than 64 characters')
   })
 })
 

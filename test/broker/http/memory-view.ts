@@ -2,7 +2,10 @@
 // stand-in for a peer. State is updated before live$ emits, as BrokerView requires.
 import { Subject } from 'rxjs'
 import { catalogueEntry, registrationCode, type AlarmEvent, type AlarmType, type Telemetry } from '../../../protocol/index.ts'
-import type { AlarmQuery, BrokerView, ElevatorView, LiveEvent } from '../../../broker/http/view.ts'
+import type { AlarmQuery, AlarmView, BrokerView, ElevatorView, LiveEvent, Severity } from '../../../broker/http/view.ts'
+import { ackStateOf, unackedView } from '../../../broker/alarms/store.ts'
+
+const RANK: Record<Severity, number> = { critical: 0, major: 1, minor: 2, warning: 3 }
 
 type Registration = Omit<ElevatorView, 'availability' | 'last' | 'activeAlarms'>
 
@@ -12,7 +15,10 @@ export class MemoryView implements BrokerView {
   private readonly regs = new Map<string, Registration>()
   private readonly avail = new Map<string, 'online' | 'offline'>()
   private readonly last = new Map<string, Telemetry>()
-  private readonly history: AlarmEvent[] = []
+  private readonly history: AlarmView[] = []
+  keepUntilAcked: Severity[] = ['critical']
+  /** the clock ack() stamps with */
+  now = (): number => Date.now()
   checks: Record<string, boolean> = { mqtt: true, store: true }
   metricsText = '# HELP liftwatch_broker_up test view\n# TYPE liftwatch_broker_up gauge\nliftwatch_broker_up 1\n'
   lastQuery: AlarmQuery | undefined
@@ -29,11 +35,29 @@ export class MemoryView implements BrokerView {
     this.subject.next({ kind: 'availability', elevatorId, state })
   }
 
+  /** Records like the alarm store: updates an active alarm, keeps a cleared one, keeps the ack. */
   alarm(a: AlarmEvent): void {
     const i = this.history.findIndex((h) => h.id === a.id)
-    if (i >= 0) this.history[i] = a
-    else this.history.push(a)
-    this.subject.next({ kind: 'alarm', alarm: a })
+    const prev = this.history[i]
+    let stored: AlarmView
+    if (!prev) this.history.push(stored = unackedView(a))
+    else if (prev.state === 'cleared') stored = prev
+    else {
+      stored = { ...a, ackedAt: prev.ackedAt, ackedBy: prev.ackedBy, ackState: ackStateOf({ state: a.state, ackedAt: prev.ackedAt }) }
+      this.history[i] = stored
+    }
+    this.subject.next({ kind: 'alarm', alarm: stored })
+  }
+
+  ack(id: string, by: string): AlarmView | null {
+    const i = this.history.findIndex((h) => h.id === id)
+    const prev = this.history[i]
+    if (!prev) return null
+    if (prev.ackedAt !== null) return prev
+    const acked = { ...prev, ackedAt: this.now(), ackedBy: by, ackState: ackStateOf({ state: prev.state, ackedAt: 1 }) }
+    this.history[i] = acked
+    this.subject.next({ kind: 'ack', alarm: acked })
+    return acked
   }
 
   fail(err: Error): void { this.subject.error(err) }
@@ -43,15 +67,17 @@ export class MemoryView implements BrokerView {
       ...r,
       availability: this.avail.get(r.elevatorId) ?? 'unknown',
       ...(this.last.has(r.elevatorId) ? { last: this.last.get(r.elevatorId) } : {}),
-      activeAlarms: this.history.filter((a) => a.elevatorId === r.elevatorId && a.state === 'raised'),
+      activeAlarms: this.history.filter((a) => a.elevatorId === r.elevatorId && a.state === 'raised')
+        .map(({ ackedAt: _at, ackedBy: _by, ackState: _state, ...event }) => event),
     }))
   }
 
-  alarms(q: AlarmQuery): AlarmEvent[] {
+  alarms(q: AlarmQuery): AlarmView[] {
     this.lastQuery = q
+    const visible = (a: AlarmView) => a.state === 'raised' || (a.ackedAt === null && this.keepUntilAcked.includes(a.severity))
     return this.history
-      .filter((a) => (q.state !== 'active' || a.state === 'raised') && (!q.elevatorId || a.elevatorId === q.elevatorId))
-      .sort((x, y) => y.raisedAt - x.raisedAt)
+      .filter((a) => (q.state !== 'active' || a.state === 'raised') && (q.state !== 'visible' || visible(a)) && (!q.elevatorId || a.elevatorId === q.elevatorId))
+      .sort((x, y) => (q.state === 'visible' ? RANK[x.severity] - RANK[y.severity] : 0) || y.raisedAt - x.raisedAt)
       .slice(0, q.limit ?? Infinity)
   }
 

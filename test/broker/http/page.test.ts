@@ -1,13 +1,14 @@
 // The live page in Debian's chromium (driven by playwright-core, never a downloaded browser):
 // fleet, a pushed entrapment within 2 s in Chinese, English switch, sound button, reconnect,
-// and per-cell updates. Screenshots go to a temp dir (or $LIFTWATCH_SCREENSHOTS) for a human.
+// per-cell updates, and acknowledgement (a cleared critical alarm stays until acknowledged).
+// Screenshots go to a temp dir (or $LIFTWATCH_SCREENSHOTS) for a human.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { chromium, type BrowserContext, type Dialog, type Page } from 'playwright-core'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../../broker/http/app.ts'
 import { alarmEvent, fleet, MemoryView, telemetry } from './memory-view.ts'
@@ -182,7 +183,66 @@ describe('live page', () => {
     const a = alarmEvent(ids[44]!, 'door_close_fault', { id: 'door-1' })
     view.alarm({ ...a, state: 'cleared', clearedAt: Date.now() })
     await page.waitForFunction(() => document.querySelector('#alarms li[data-type="door_close_fault"]')?.classList.contains('cleared'))
-    expect(await page.locator('#alarms li[data-type="door_close_fault"] .al-dur').textContent()).toMatch(/^已解除 /)
+    expect(await page.locator('#alarms li[data-type="door_close_fault"] .al-dur').textContent()).toMatch(/^已恢复 /)
+    // a major alarm is not kept for acknowledgement: it is on its way out
+    expect(await page.locator('#alarms li[data-type="door_close_fault"]').getAttribute('class')).toContain('leaving')
+  })
+
+  it('keeps a cleared critical alarm listed until someone acknowledges it with the button', async () => {
+    const raised = alarmEvent(ids[300]!, 'overspeed', { id: 'crit-ack', raisedAt: Date.now() - 5_000 })
+    const item = page.locator('#alarms li[data-id="crit-ack"]')
+    const ackOf = (id: string) => page.locator(`#alarms li[data-id="${id}"]`).getAttribute('data-ack')
+    view.alarm(raised)
+    await item.waitFor()
+    expect(await ackOf('crit-ack')).toBe('active-unacked')
+    expect(await item.locator('.al-ack').textContent()).toBe('未确认')
+    expect(await item.locator('.al-ack-btn').textContent()).toBe('确认')
+
+    view.alarm({ ...raised, state: 'cleared', clearedAt: Date.now() })
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#alarms li[data-id="crit-ack"]')?.dataset.ack === 'cleared-unacked')
+    expect(await item.getAttribute('class')).toMatch(/\bcleared\b/)
+    expect(await item.getAttribute('class')).not.toContain('leaving')
+    expect(await item.locator('.al-ack').textContent()).toBe('已恢复未确认')
+    expect(await item.locator('.al-dur').textContent()).toMatch(/^已恢复 \d\d:\d\d:\d\d$/)
+    // critical first, cleared or not, then by age
+    const order = await page.locator('#alarms li:not(.leaving)').evaluateAll((lis) => lis.map((li) => ({ id: li.dataset.id, sev: /sev-(\w+)/.exec(li.className)![1]! })))
+    const rank = order.map((o) => ['critical', 'major', 'minor', 'warning'].indexOf(o.sev))
+    expect(rank).toEqual([...rank].sort((a, b) => a - b))
+    expect(order.find((o) => o.id === 'crit-ack')?.sev).toBe('critical')
+    await page.screenshot({ path: join(shots, 'live-zh-cleared-unacked.png') })
+
+    // the first acknowledgement asks for the operator's name, once
+    const asked: string[] = []
+    const answer = (d: Dialog) => { asked.push(d.message()); void d.accept('值班员 张三') }
+    page.on('dialog', answer)
+    await item.locator('.al-ack-btn').click()
+    await item.waitFor({ state: 'detached' })
+    expect(asked).toEqual(['值班员姓名（记入每条报警确认）'])
+    expect(view.alarms({ state: 'all' }).find((a) => a.id === 'crit-ack')).toMatchObject({ ackedBy: '值班员 张三', ackState: 'cleared-acked' })
+    expect(await page.locator('#operator').textContent()).toBe('值班员：值班员 张三')
+
+    // an active alarm acknowledged stays listed, marked, without asking the name again
+    view.alarm(alarmEvent(ids[301]!, 'unintended_movement', { id: 'crit-2' }))
+    const second = page.locator('#alarms li[data-id="crit-2"]')
+    await second.locator('.al-ack-btn').click()
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#alarms li[data-id="crit-2"]')?.dataset.ack === 'active-acked')
+    expect(asked).toHaveLength(1)
+    expect(await second.locator('.al-ack').textContent()).toBe('已确认')
+    expect(await second.locator('.al-who').textContent()).toMatch(/^值班员 张三 \d\d:\d\d:\d\d 确认$/)
+    expect(await second.locator('.al-ack-btn').isVisible()).toBe(false)
+    await page.locator('#lang').click()
+    expect(await second.locator('.al-ack').textContent()).toBe('Acknowledged')
+    expect(await page.locator('#operator').textContent()).toBe('Operator: 值班员 张三')
+    await page.locator('#lang').click()
+    page.off('dialog', answer)
+
+    // acknowledged at another desk: the ack event reaches every open page
+    const third = alarmEvent(ids[302]!, 'overtravel_top', { id: 'crit-3' })
+    view.alarm(third)
+    view.alarm({ ...third, state: 'cleared', clearedAt: Date.now() })
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#alarms li[data-id="crit-3"]')?.dataset.ack === 'cleared-unacked')
+    view.ack('crit-3', '李四')
+    await page.locator('#alarms li[data-id="crit-3"]').waitFor({ state: 'detached' })
   })
 
   it('reveals the elevator of an alarm clicked in the list', async () => {

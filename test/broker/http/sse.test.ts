@@ -64,13 +64,31 @@ describe('GET /api/events', () => {
     view.alarm(alarm)
 
     const got = await c.next((m) => m.event === 'alarm')
-    expect(JSON.parse(got.data)).toEqual({ kind: 'alarm', alarm })
+    expect(JSON.parse(got.data)).toEqual({ kind: 'alarm', alarm: { ...alarm, ackedAt: null, ackedBy: null, ackState: 'active-unacked' } })
     const [state, avail] = [c.events('state')[0]!, c.events('availability')[0]!]
     expect(JSON.parse(state.data)).toMatchObject({ kind: 'state', elevatorId: ids[0], telemetry: { floor: '7', direction: 'up' } })
     expect(JSON.parse(avail.data)).toEqual({ kind: 'availability', elevatorId: ids[1], state: 'offline' })
     const seqs = [state, avail, got].map((m) => Number(m.id!.split(':')[1]))
     expect(seqs).toEqual([seqs[0], seqs[0]! + 1, seqs[0]! + 2])
     expect(got.id!.split(':')[0]).toBe(hello.stream)
+  })
+
+  it('pushes an acknowledgement made over the API as one ack event, to every client', async () => {
+    const { view, ids, base } = await start()
+    view.alarm(alarmEvent(ids[0]!, 'entrapment', { id: 'trap-ack' }))
+    const [a, b] = [await connect(`${base}/api/events`), await connect(`${base}/api/events`)]
+    const ack = (by: string) => fetch(`${base}/api/alarms/trap-ack/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by }) })
+    expect((await ack('张三')).status).toBe(200)
+    for (const c of [a, b]) {
+      const got = await c.next((m) => m.event === 'ack')
+      expect(got.id).toMatch(/^[0-9a-z]+:\d+$/)
+      expect(JSON.parse(got.data)).toMatchObject({ kind: 'ack', alarm: { id: 'trap-ack', state: 'raised', ackedBy: '张三', ackState: 'active-acked' } })
+    }
+    // a second acknowledgement changes nothing, so it tells nobody
+    expect((await ack('李四')).status).toBe(200)
+    view.alarm(alarmEvent(ids[1]!, 'power_failure', { id: 'marker' }))
+    await a.next((m) => m.event === 'alarm' && m.data.includes('marker'))
+    expect(a.events('ack')).toHaveLength(1)
   })
 
   it('sends heartbeat comments', async () => {

@@ -1,0 +1,66 @@
+// Controller fault codes (DOMAIN.md, Controllers): a profile maps a controller's own code to the
+// catalogue type it means, e.g. the reference controller's 81 → restart_prevented (GB/T fault
+// code 08), which no telemetry signal shows by itself. Raised while the mapped code is reported.
+import { Type, type Static } from '@sinclair/typebox'
+import { ALARM_TYPES, MODES, liftwatchRef, type AlarmType, type Telemetry } from '../protocol/index.ts'
+import { elevatorOf, runMachine, type Machine, type Step } from './lifecycle.ts'
+import { modesSetting } from './condition.ts'
+import type { AlarmSignal, Detector, DetectorInput } from './types.ts'
+
+// our own types have conditions no controller reports as a fault code
+const NOT_MAPPABLE = new Set<AlarmType>(['communication_lost', 'anomaly', 'long_idle', 'maintenance_overdue'])
+const MAPPABLE = ALARM_TYPES.filter((t) => !NOT_MAPPABLE.has(t))
+
+const configSchema = Type.Object({
+  faultCodes: Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Union(MAPPABLE.map((t) => Type.Literal(t))), {
+    default: { ...liftwatchRef.faultCodes },
+    description: "controller fault code → the catalogue type it raises (the controller profile's map)",
+  }),
+  // technicians provoke faults while they test and repair: inspection and maintenance are theirs
+  modes: modesSetting(MODES.filter((m) => m !== 'inspection' && m !== 'maintenance'), 'service modes in which a mapped fault code is an alarm'),
+}, { additionalProperties: false })
+export type FaultCodeConfig = Static<typeof configSchema>
+
+interface State {
+  /** the type this instance has raised and not cleared (one code, so one type at a time) */
+  readonly raised: AlarmType | null
+}
+
+function machine(cfg: FaultCodeConfig, raised: AlarmType | null): Machine<State> {
+  const modes = new Set<string>(cfg.modes)
+  const map = new Map<number, AlarmType>(Object.entries(cfg.faultCodes).map(([code, type]) => [Number(code), type]))
+
+  const telemetry = (s: State, i: Extract<DetectorInput, { kind: 'telemetry' }>, now: number): Step<State> => {
+    const t: Telemetry = i.msg
+    // 0 = no fault, whatever a map says
+    const type = t.faultCode !== 0 && modes.has(t.mode) ? map.get(t.faultCode) ?? null : null
+    if (type === s.raised) return { state: s }
+    const signals: AlarmSignal[] = []
+    if (s.raised) {
+      signals.push({ ...elevatorOf(i), type: s.raised, state: 'cleared', at: i.ts, evidence: { faultCode: t.faultCode, floor: t.floor, mode: t.mode } })
+    }
+    if (type) {
+      signals.push({
+        ...elevatorOf(i), type, state: 'raised', at: i.ts,
+        evidence: { faultCode: t.faultCode, since: i.ts, detectedAt: now, floor: t.floor, floorIndex: t.floorIndex, mode: t.mode, door: t.door, moving: t.moving },
+      })
+    }
+    return { state: { raised: type }, signals }
+  }
+
+  return {
+    initial: { raised },
+    // raised and cleared only by a live sample, so never from stale data; an offline report
+    // leaves a raised alarm up until fresh data shows the code has gone
+    input: (s, i, now) => (i.kind === 'telemetry' ? telemetry(s, i, now) : { state: s }),
+    wake: (s) => ({ state: s }),
+  }
+}
+
+export const faultCode: Detector<typeof configSchema> = {
+  id: 'fault-code',
+  types: MAPPABLE,
+  configSchema,
+  // only the types its map can raise are its own: the others in `active` belong to other detectors
+  create: (cfg, ctx) => runMachine(machine(cfg, ctx.active.find((t) => Object.values(cfg.faultCodes).includes(t)) ?? null), ctx.scheduler),
+}

@@ -1,0 +1,64 @@
+// 楼层位置丢失, GB/T fault code 07 (DOMAIN.md): the floor is unknown or outside the registered
+// landings, or the position jumps more than one floor while the car stands. One sample is enough.
+import { Type } from '@sinclair/typebox'
+import { MODES, type Telemetry } from '../protocol/index.ts'
+import { conditionDetector, modesSetting, staleSetting } from './condition.ts'
+import type { ElevatorFacts } from './types.ts'
+
+// inspection/maintenance: a technician may be running a shaft-learning trip, when the floor
+// register is meaningless until it ends
+const configSchema = Type.Object({
+  holdMs: Type.Integer({ minimum: 0, default: 0, description: '0 = one sample' }),
+  jumpM: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()], {
+    default: null,
+    description: 'a standing car reported this many metres from where it stopped has jumped; null = one storey (travel / (landings − 1) from the registry, else 3 m)',
+  }),
+  staleAfterMs: staleSetting(),
+  modes: modesSetting(MODES.filter((m) => m !== 'inspection' && m !== 'maintenance'), 'service modes in which a lost floor is an alarm'),
+}, { additionalProperties: false })
+
+/** metres: a typical storey, for an elevator the registry gives no travel for */
+const STOREY_M = 3
+
+interface Memo {
+  /** where the car came to rest after it last moved; null while it moves or when unknown */
+  readonly restAt: number | null
+  /** it has reported a position: a null one now means the position was lost, not that there is no encoder */
+  readonly positioned: boolean
+}
+
+const storey = (facts: ElevatorFacts | null): number =>
+  facts?.travel && facts.landings.length > 1 ? facts.travel / (facts.landings.length - 1) : STOREY_M
+
+function lost(t: Telemetry, memo: Memo, jumpM: number): string[] {
+  const why: string[] = []
+  if (t.position === null && memo.positioned) why.push('position_unknown')
+  if (!t.moving && memo.restAt !== null && t.position !== null && Math.abs(t.position - memo.restAt) > jumpM) why.push('position_jump')
+  return why
+}
+
+export const floorLost = conditionDetector({
+  id: 'floor-lost',
+  type: 'floor_lost',
+  configSchema,
+  memo: {
+    initial: { restAt: null, positioned: false } as Memo,
+    next: (memo, t, prev, cfg) => {
+      // across a gap in the data the car may have run unseen: where it stands now is the new rest
+      const gap = prev !== null && t.ts - prev.ts >= cfg.staleAfterMs
+      const restAt = t.moving ? null : gap ? t.position : memo.restAt ?? t.position
+      return { restAt, positioned: memo.positioned || t.position !== null }
+    },
+  },
+  holds: (t, memo, cfg, facts) => {
+    const why = lost(t, memo, cfg.jumpM ?? storey(facts))
+    // without registered landings only the position can tell
+    if (facts && facts.landings.length > 0) {
+      if (!facts.landings.includes(t.floor)) why.push('floor_not_a_landing')
+      if (t.floorIndex >= facts.landings.length) why.push('floor_index_out_of_range')
+    }
+    if (why.length === 0) return null
+    return { holdMs: cfg.holdMs, evidence: { lost: why, floor: t.floor, floorIndex: t.floorIndex, position: t.position, restAt: memo.restAt } }
+  },
+  clearedEvidence: (t) => ({ floor: t.floor, floorIndex: t.floorIndex, position: t.position, mode: t.mode }),
+})

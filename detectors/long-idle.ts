@@ -1,0 +1,39 @@
+// 长时间未运行 (DOMAIN.md): no trip in normal service for 24 h. A car nobody uses may be
+// silently out of order, or its building empty; either way someone should look. Counted from
+// the end of the last trip, or from the first sample this instance saw.
+import { Type } from '@sinclair/typebox'
+import { conditionDetector, modesSetting, onTrip, staleSetting } from './condition.ts'
+
+// a car out of normal service (inspection, fire recall, out_of_service…) is not idle for lack of
+// passengers: the count starts again when it comes back
+const configSchema = Type.Object({
+  maxIdleMs: Type.Integer({ minimum: 60_000, default: 86_400_000, description: 'no trip this long in a watched mode' }),
+  staleAfterMs: staleSetting(),
+  modes: modesSetting(['normal'], 'service modes in which a car should make trips'),
+}, { additionalProperties: false })
+
+interface Memo {
+  /** when the car last stood still after a trip (or was first seen, or came back to a watched mode) */
+  readonly idleSince: number | null
+  readonly floorIndex: number | null
+}
+
+export const longIdle = conditionDetector({
+  id: 'long-idle',
+  type: 'long_idle',
+  configSchema,
+  memo: {
+    initial: { idleSince: null, floorIndex: null } as Memo,
+    next: (memo, t, _prev, cfg) => {
+      if (onTrip(t) || !cfg.modes.includes(t.mode)) return { idleSince: null, floorIndex: t.floorIndex }
+      // found at another landing (after a gap in the data, say) it has run: the count starts here
+      const moved = memo.floorIndex !== null && t.floorIndex !== memo.floorIndex
+      return { idleSince: moved ? t.ts : memo.idleSince ?? t.ts, floorIndex: t.floorIndex }
+    },
+  },
+  // the count lives in memo, so a short gap in the data does not restart a 24 h count
+  holds: (t, memo, cfg) => (memo.idleSince === null ? null : {
+    holdMs: cfg.maxIdleMs, since: memo.idleSince, evidence: { idleSince: memo.idleSince, floor: t.floor },
+  }),
+  clearedEvidence: (t) => ({ floor: t.floor, mode: t.mode, moving: t.moving }),
+})

@@ -1,0 +1,116 @@
+// 超速 (DOMAIN.md, no platform code): the car runs faster than its rated speed × a factor. One
+// alarm type, critical, with the level reached in evidence:
+// - `warning` above ×1.10 for a short debounce (1 s): a drive out of control that the governor,
+//   which trips at ≥ 115 % (GB 7588), has not caught; overspeed.yaml runs at 113 %;
+// - `critical` at ×1.15 at once: the governor's tripping speed reached;
+// - `critical` when the car stops straight from above ×1.10 with the safety chain open: the
+//   governor tripped and the safety gear gripped between two samples, so no sample shows 115 %.
+// An alarm raised as `warning` that reaches `critical` is re-raised as an evidence update.
+// Needs the rated speed: the registry's, else a configured one, else no detection.
+import { Type, type Static } from '@sinclair/typebox'
+import { MODES, type Telemetry } from '../protocol/index.ts'
+import { conditionMachine, modesSetting, staleSetting, type ConditionSpec, type Holds } from './condition.ts'
+import { runMachine, type Elevator, type Machine, type Step } from './lifecycle.ts'
+import type { Detector } from './types.ts'
+
+// a car above its rated speed is never intended, whoever drives it; technicians test the
+// governor and safety gear in maintenance
+const WATCHED = MODES.filter((m) => m !== 'maintenance')
+
+const configSchema = Type.Object({
+  warningFactor: Type.Number({ minimum: 1, default: 1.1, description: 'above rated speed × this is overspeed at level warning' }),
+  criticalFactor: Type.Number({ minimum: 1, default: 1.15, description: 'at rated speed × this (the governor tripping speed) it is level critical' }),
+  warningHoldMs: Type.Integer({ minimum: 0, default: 1_000, description: 'debounce above the warning speed' }),
+  criticalHoldMs: Type.Integer({
+    minimum: 0, default: 0, description: 'debounce at the critical speed, counted from the first sample above the warning speed (raise it where the gateway derives speed from noisy positions)',
+  }),
+  ratedSpeed: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'm/s, for an elevator the registry does not describe' })),
+  staleAfterMs: staleSetting(),
+  modes: modesSetting(WATCHED, 'service modes in which overspeed is an alarm'),
+}, { additionalProperties: false })
+type Config = Static<typeof configSchema>
+
+type Level = 'warning' | 'critical'
+
+interface Memo {
+  /** the car is moving (a new run starts the peak afresh) */
+  readonly running: boolean
+  /** peak speed of this run, or of the last one while standing */
+  readonly peak: number
+  /** first sample of the current stretch above the warning speed; null = not above it */
+  readonly overAt: number | null
+  /** the car stopped straight from overspeed with the chain open; kept while the chain stays open */
+  readonly governor: { readonly at: number; readonly peak: number } | null
+}
+
+function levelOf(speed: number | null, cfg: Config): Level | null {
+  if (speed === null || cfg.ratedSpeed === undefined) return null
+  if (speed >= cfg.ratedSpeed * cfg.criticalFactor) return 'critical'
+  return speed > cfg.ratedSpeed * cfg.warningFactor ? 'warning' : null
+}
+
+function next(m: Memo, t: Telemetry, _prev: Telemetry | null, cfg: Config): Memo {
+  const speed = t.speed ?? 0
+  if (t.moving) {
+    const over = levelOf(t.speed, cfg) !== null
+    return { running: true, peak: m.running ? Math.max(m.peak, speed) : speed, overAt: over ? m.overAt ?? t.ts : null, governor: null }
+  }
+  const tripped = m.governor ?? (m.overAt !== null ? { at: m.overAt, peak: m.peak } : null)
+  return { running: false, peak: m.peak, overAt: null, governor: t.safetyCircuit ? null : tripped }
+}
+
+const spec: ConditionSpec<typeof configSchema, Memo> = {
+  id: 'overspeed',
+  type: 'overspeed',
+  configSchema,
+  memo: { initial: { running: false, peak: 0, overAt: null, governor: null }, next },
+  holds: (t, memo, cfg) => {
+    const rated = { ratedSpeed: cfg.ratedSpeed, warningSpeed: (cfg.ratedSpeed ?? 0) * cfg.warningFactor }
+    if (memo.governor) {
+      return { holdMs: 0, since: memo.governor.at, evidence: { level: 'critical', governorTrip: true, peakSpeed: memo.governor.peak, speed: t.speed, ...rated } }
+    }
+    const level = t.moving ? levelOf(t.speed, cfg) : null
+    if (!level) return null
+    const holdMs = level === 'critical' ? cfg.criticalHoldMs : cfg.warningHoldMs
+    return { holdMs, evidence: { level, peakSpeed: memo.peak, speed: t.speed, direction: t.direction, position: t.position, ...rated } }
+  },
+  clearedEvidence: (t, memo) => ({ peakSpeed: memo.peak, speed: t.speed, moving: t.moving, safetyCircuit: t.safetyCircuit }),
+}
+
+interface Raisable { readonly raised: boolean; readonly since: number | null; readonly pending: Holds | null; readonly elevator: Elevator | null }
+type Reported<S> = S & { readonly reported: Level | null }
+
+/** Re-raises an alarm raised as `warning` once it reaches `critical`, as an evidence update. */
+function escalating<S extends Raisable>(m: Machine<S>): Machine<Reported<S>> {
+  const after = (before: Reported<S>, step: Step<S>, now: number): Step<Reported<S>> => {
+    let reported = before.reported
+    for (const sig of step.signals ?? []) reported = sig.state === 'raised' ? (sig.evidence.level as Level) : null
+    const s = step.state
+    const evidence = s.pending?.evidence
+    if (!s.raised || !s.elevator || reported === 'critical' || evidence?.level !== 'critical') return { ...step, state: { ...s, reported } }
+    return {
+      ...step,
+      state: { ...s, reported: 'critical' },
+      signals: [...(step.signals ?? []), {
+        ...s.elevator, type: 'overspeed', state: 'raised', at: s.since ?? now, evidenceUpdate: true, evidence: { ...evidence, escalatedAt: now },
+      }],
+    }
+  }
+  return {
+    initial: { ...m.initial, reported: null },
+    input: (s, i, now) => after(s, m.input(s, i, now), now),
+    wake: (s, now) => after(s, m.wake(s, now), now),
+  }
+}
+
+export const overspeed: Detector<typeof configSchema> = {
+  id: 'overspeed',
+  types: ['overspeed'],
+  configSchema,
+  create: (cfg, ctx) => {
+    // the registry's rated speed first; without either, holds() never holds and nothing is raised
+    const ratedSpeed = ctx.elevator?.ratedSpeed ?? cfg.ratedSpeed
+    const machine = conditionMachine(spec, { ...cfg, ratedSpeed }, ctx.elevator ?? null, ctx.active.includes('overspeed'))
+    return runMachine(escalating(machine), ctx.scheduler)
+  },
+}

@@ -1,0 +1,39 @@
+// 轿厢意外移动 / 开门走梯, GB/T fault code 05 (DOMAIN.md): the car moves while its door is not
+// closed for 1 s, except re-levelling (inside the door zone at ≤ 0.3 m/s). Clears when the car
+// stands still or its door is closed. A door the controller cannot report (`unknown`) is no
+// evidence, else a car without a door signal would alarm on every trip.
+import { Type } from '@sinclair/typebox'
+import { MODES, type Telemetry } from '../protocol/index.ts'
+import { RELEVEL_MAX_SPEED, conditionDetector, modesSetting, staleSetting } from './condition.ts'
+
+// A brake that fails to hold does not care about the service mode, so every mode is watched but
+// inspection and maintenance, where the door bypass (GB 7588.1-2020) lets a technician run the
+// car with the door contacts bridged. `unknown` stays watched: a miss here is a fall into the shaft.
+const WATCHED = MODES.filter((m) => m !== 'inspection' && m !== 'maintenance')
+
+const configSchema = Type.Object({
+  holdMs: Type.Integer({ minimum: 0, default: 1_000, description: 'debounce: moving with the door not closed this long' }),
+  relevelMaxSpeed: Type.Number({
+    exclusiveMinimum: 0, default: RELEVEL_MAX_SPEED, description: 'm/s; slower than this inside the door zone is re-levelling, which may run with the door open',
+  }),
+  staleAfterMs: staleSetting(),
+  modes: modesSetting(WATCHED, 'service modes in which the car moving with its door not closed is an alarm'),
+}, { additionalProperties: false })
+
+const DOOR_NOT_CLOSED = new Set<Telemetry['door']>(['open', 'opening', 'closing'])
+
+export const unintendedMovement = conditionDetector({
+  id: 'unintended-movement',
+  type: 'unintended_movement',
+  configSchema,
+  holds: (t, _memo, cfg) => {
+    if (!t.moving || !DOOR_NOT_CLOSED.has(t.door)) return null
+    // an unknown speed inside the door zone is given the benefit of the doubt
+    if (t.doorZone && (t.speed ?? 0) <= cfg.relevelMaxSpeed) return null
+    return {
+      holdMs: cfg.holdMs,
+      evidence: { door: t.door, speed: t.speed, direction: t.direction, doorZone: t.doorZone, position: t.position, occupied: t.occupied, faultCode: t.faultCode },
+    }
+  },
+  clearedEvidence: (t) => ({ moving: t.moving, door: t.door, position: t.position, floor: t.floor }),
+})

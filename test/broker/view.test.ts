@@ -1,0 +1,85 @@
+// LiveView over a real SQLite alarm store, and the HTTP API on top of it: what the broker serves
+// is what the store holds, acknowledgements included.
+import { afterEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { AlarmStore } from '../../broker/alarms/store.ts'
+import { build } from '../../broker/http/app.ts'
+import type { LiveEvent } from '../../broker/http/view.ts'
+import { parseRegistry } from '../../broker/registry/registry.ts'
+import { LiveView } from '../../broker/view.ts'
+import type { AlarmEvent } from '../../protocol/index.ts'
+
+const E1 = '31103309222018060001'
+const E2 = '31103309222018060002'
+const T0 = Date.now() - 60_000
+const registry = parseRegistry({
+  elevators: [E1, E2].map((id, i) => ({
+    id, registrationCode: id, rescueCode: `5000${i + 1}`, region: '330922', address: '西屏街道测试路 1 号', landings: 6, ratedSpeed: 1, gatewayId: 'gw-1',
+  })),
+})
+
+const cleanup: (() => void)[] = []
+afterEach(() => { for (const f of cleanup.splice(0)) f() })
+
+function setup(keepUntilAcked?: AlarmEvent['severity'][]) {
+  const dir = mkdtempSync(join(tmpdir(), 'lw-view-'))
+  const store = new AlarmStore(join(dir, 'alarms.db'))
+  store.start()
+  const view = new LiveView(registry, store, async () => '', () => ({ ok: true, checks: {} }), keepUntilAcked)
+  const events: LiveEvent[] = []
+  view.live$.subscribe((e) => events.push(e))
+  cleanup.push(() => { view.stop(); store.stop(); rmSync(dir, { recursive: true, force: true }) })
+  // what Broker.onAlarm does: store, then tell the view what the store now holds
+  const raise = (a: AlarmEvent) => view.onAlarm(store.record(a))
+  return { store, view, events, raise }
+}
+
+const alarm = (over: Partial<AlarmEvent> = {}): AlarmEvent => ({
+  v: 1, id: 'A1', key: `${E1}:entrapment`, type: 'entrapment', code: '11', severity: 'critical', state: 'raised',
+  elevatorId: E1, region: '330922', raisedAt: T0, clearedAt: null, evidence: {}, drill: false, ...over,
+})
+
+describe('LiveView', () => {
+  it('serves alarms with their acknowledgement, elevators with plain events, and the visible list', () => {
+    const { view, events, raise } = setup(['critical', 'major'])
+    raise(alarm({ flapping: true }))
+    raise(alarm({ id: 'P1', key: `${E2}:power_failure`, type: 'power_failure', code: '41', severity: 'major', elevatorId: E2 }))
+    raise(alarm({ id: 'P1', key: `${E2}:power_failure`, type: 'power_failure', code: '41', severity: 'major', elevatorId: E2, state: 'cleared', clearedAt: Date.now() }))
+    // a repeated raise of a cleared alarm goes out as the store holds it: cleared
+    raise(alarm({ id: 'P1', key: `${E2}:power_failure`, type: 'power_failure', code: '41', severity: 'major', elevatorId: E2 }))
+    expect(events.at(-1)).toMatchObject({ kind: 'alarm', alarm: { id: 'P1', state: 'cleared', ackState: 'cleared-unacked' } })
+    expect(view.elevators().find((e) => e.elevatorId === E1)!.activeAlarms).toEqual([alarm({ flapping: true })])
+    expect(view.alarms({ state: 'visible' }).map((a) => [a.id, a.ackState])).toEqual([['A1', 'active-unacked'], ['P1', 'cleared-unacked']])
+    expect(view.alarms({ state: 'visible', elevatorId: E1 }).map((a) => a.id)).toEqual(['A1'])
+    expect(view.keepUntilAcked).toEqual(['critical', 'major'])
+  })
+
+  it('acknowledges through the store and emits one ack event', () => {
+    const { view, store, events, raise } = setup()
+    raise(alarm())
+    const acked = view.ack('A1', '张三')
+    expect(acked).toMatchObject({ ackedBy: '张三', ackState: 'active-acked' })
+    expect(store.get('A1')).toEqual(acked)
+    expect(view.ack('A1', '李四')).toEqual(acked)
+    expect(view.ack('nope', '李四')).toBeNull()
+    expect(events.filter((e) => e.kind === 'ack')).toEqual([{ kind: 'ack', alarm: acked }])
+  })
+
+  it('through the HTTP API: a cleared critical alarm stays visible until acknowledged', async () => {
+    const { view, raise } = setup()
+    const app = build({ view, log: pino({ level: 'silent' }), uiDir: false })
+    await app.ready()
+    raise(alarm())
+    raise(alarm({ state: 'cleared', clearedAt: Date.now() }))
+    const visible = async () => (await app.inject('/api/alarms?state=visible')).json().alarms.map((a: { id: string; ackState: string }) => [a.id, a.ackState])
+    expect(await visible()).toEqual([['A1', 'cleared-unacked']])
+    const res = await app.inject({ method: 'POST', url: '/api/alarms/A1/ack', payload: { by: 'desk-1' } })
+    expect(res.json().alarm).toMatchObject({ ackState: 'cleared-acked', ackedBy: 'desk-1' })
+    expect(await visible()).toEqual([])
+    expect((await app.inject({ method: 'POST', url: '/api/alarms/B9/ack', payload: { by: 'desk-1' } })).statusCode).toBe(404)
+    await app.close()
+  })
+})
