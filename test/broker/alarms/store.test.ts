@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { AlarmStore, AlarmStoreError, MAX_LIST, type StoredAlarm } from '../../../broker/alarms/store.ts'
 import { DetectorRuntime } from '../../../broker/detect/runtime.ts'
+import { entrapment } from '../../../detectors/entrapment.ts'
 import type { AlarmEvent } from '../../../protocol/index.ts'
 import { E1, E2, STUCK, T0, beats, play, tele, vts } from '../../detectors/harness.ts'
 
@@ -207,7 +208,7 @@ describe('AlarmStore', () => {
     const first = (() => {
       const store = opened(path)
       const scheduler = vts(60_000)
-      const runtime = new DetectorRuntime({ input$: play(scheduler, beats(0, 60_000, STUCK)), scheduler })
+      const runtime = new DetectorRuntime({ input$: play(scheduler, beats(0, 60_000, STUCK)), scheduler, detectors: [entrapment] })
       runtime.alarms$.subscribe((e) => store.record(e))
       runtime.start()
       scheduler.flush()
@@ -219,8 +220,9 @@ describe('AlarmStore', () => {
     expect(first.map((a) => a.type)).toEqual(['entrapment'])
 
     const store = opened(path)
-    const scheduler = vts(80_000)
-    const runtime = new DetectorRuntime({ input$: play(scheduler, [tele(70_000, { ...STUCK, door: 'open' })]), scheduler, active: store.active() })
+    // past the lifecycle's 30 s hold on a clear
+    const scheduler = vts(110_000)
+    const runtime = new DetectorRuntime({ input$: play(scheduler, [tele(70_000, { ...STUCK, door: 'open' })]), scheduler, active: store.active(), detectors: [entrapment] })
     runtime.alarms$.subscribe((e) => store.record(e))
     runtime.start()
     scheduler.flush()
