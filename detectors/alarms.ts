@@ -35,6 +35,8 @@ export interface LifecycleOptions {
 
 interface Open {
   event: AlarmEvent
+  /** detectors holding it raised (a profile can map a controller code to a type another detector raises too) */
+  sources: Set<string>
   /** a clear being held: its event time and the timer that will publish it */
   clearing: { at: number; evidence: Record<string, unknown>; timer: Subscription } | null
 }
@@ -65,6 +67,7 @@ export class AlarmLifecycle {
     const current = this.open.get(key)
     if (s.state === 'raised') {
       if (!current) return this.raise(key, s)
+      if (s.source !== undefined) current.sources.add(s.source)
       const e = current.event
       const earlier = s.at < e.raisedAt
       if (current.clearing && s.at > current.clearing.at) {
@@ -87,6 +90,8 @@ export class AlarmLifecycle {
       return 'updated'
     }
     if (!current || current.clearing) return 'ignored'
+    if (s.source !== undefined) current.sources.delete(s.source)
+    if (current.sources.size > 0) return 'ignored'
     const hold = this.holdFor(current.event)
     if (hold === 0) {
       this.close(key, s.at, s.evidence)
@@ -124,6 +129,7 @@ export class AlarmLifecycle {
       ...(s.late ? { late: true } : {}),
     }
     this.track(event)
+    if (s.source !== undefined) this.open.get(key)!.sources.add(s.source)
     this.opts.emit(event)
     return 'raised'
   }
@@ -155,7 +161,7 @@ export class AlarmLifecycle {
   private track(e: AlarmEvent): void {
     const o = this.open.get(e.key)
     if (o) o.event = e
-    else this.open.set(e.key, { event: e, clearing: null })
+    else this.open.set(e.key, { event: e, sources: new Set(), clearing: null })
     if (e.scope === 'gateway') return
     const types = this.byElevator.get(e.elevatorId) ?? new Set<AlarmType>()
     types.add(e.type)

@@ -33,6 +33,8 @@ export interface AlarmSignal {
   scope?: 'elevator' | 'gateway'
   /** scope gateway: the elevators whose communication_lost it groups */
   groups?: string[]
+  /** the detector id it came from, set by the runtime: a type two detectors raise clears when both have cleared */
+  source?: string
 }
 
 /** What the registry knows about one elevator; detectors fall back to safe defaults without it. */

@@ -1,7 +1,7 @@
 // The detector runtime: ingest's accepted inputs, grouped per elevator, through every registered
 // detector; each detector instance contained; signals turned into AlarmEvents by the lifecycle.
 import {
-  Subject, asyncScheduler, filter, finalize, groupBy, merge, mergeMap, switchMap, tap, timer,
+  Subject, asyncScheduler, filter, finalize, groupBy, map, merge, mergeMap, switchMap, tap, timer,
   type GroupedObservable, type Observable, type SchedulerLike, type Subscription,
 } from 'rxjs'
 import type { Logger } from 'pino'
@@ -154,7 +154,7 @@ export class DetectorRuntime {
         this.report({ code: DetectErrorCode.Failed, detectorId: d.id, elevatorId, err })
       },
       restarted: () => { stats.restarts++ },
-    }).pipe(filter((s) => {
+    }).pipe(map((s) => ({ ...s, source: d.id })), filter((s) => {
       const problem = signalProblem(d, elevatorId, s)
       if (problem === null) return true
       stats.invalidSignals++

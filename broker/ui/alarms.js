@@ -171,9 +171,18 @@ export class AlarmList {
     it.code.textContent = code ? `#${code}` : ''
     it.drill.textContent = a.drill ? t('drill') : ''
     it.drill.hidden = !a.drill
-    const id = info.registrationCode || info.elevatorId
-    it.where.textContent = displayName(info) === id ? id : `${displayName(info)} · ${id}`
-    it.addr.textContent = [info.building && info.address, info.rescueCode && `${t('rescueCode')} ${info.rescueCode}`].filter(Boolean).join(' · ')
+    // flapping: one alarm for a condition that keeps coming back; late: found in replayed history
+    const flags = [a.flapping && t('flapping'), a.late && t('late')].filter(Boolean)
+    if (flags.length) it.name.textContent += ` · ${flags.join(' · ')}`
+    if (a.scope === 'gateway') {
+      // a gateway offline: one alarm for all the elevators behind it
+      it.where.textContent = `${t('gateway')} ${a.gatewayId ?? a.elevatorId}`
+      it.addr.textContent = t('gatewayElevators', { n: (a.elevators ?? []).length })
+    } else {
+      const id = info.registrationCode || info.elevatorId
+      it.where.textContent = displayName(info) === id ? id : `${displayName(info)} · ${id}`
+      it.addr.textContent = [info.building && info.address, info.rescueCode && `${t('rescueCode')} ${info.rescueCode}`].filter(Boolean).join(' · ')
+    }
     it.raised.textContent = `${t('raisedAt')} ${clock(a.raisedAt)}`
     it.dur.textContent = cleared ? `${t('cleared')} ${clock(a.clearedAt ?? this.now())}` : `${t('lasted')} ${duration(this.now() - a.raisedAt)}`
     it.state.textContent = ackText(state)

@@ -108,3 +108,18 @@ describe('alarm lifecycle', () => {
     expect(brief(seen)).toEqual(['0 raised'])
   })
 })
+
+describe('alarm lifecycle, two detectors on one type', () => {
+  it('clears only when every detector that raised it has cleared', () => {
+    const scheduler = vts()
+    const seen: AlarmEvent[] = []
+    const lc = new AlarmLifecycle({ newId: alarmIds(() => scheduler.now()), scheduler, config: { clearHoldMs: 0, flappingHoldMs: 0 }, emit: (e) => seen.push(e) })
+    const s = (state: AlarmSignal['state'], source: string): AlarmSignal => ({ ...E1, type: 'overtravel_top', state, at: T0, evidence: {}, source })
+    lc.apply(s('raised', 'overtravel-top'))
+    lc.apply(s('raised', 'fault-code'))
+    expect(lc.apply(s('cleared', 'fault-code'))).toBe('ignored')
+    expect(seen.map((e) => e.state)).toEqual(['raised'])
+    expect(lc.apply(s('cleared', 'overtravel-top'))).toBe('cleared')
+    expect(seen.map((e) => e.state)).toEqual(['raised', 'cleared'])
+  })
+})
