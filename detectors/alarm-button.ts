@@ -2,8 +2,8 @@
 // on release. Also evidence for an entrapment, which the entrapment detector reads itself.
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
-import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, runMachine, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
-import type { Detector } from './types.ts'
+import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
+import { machineDetector } from './driver.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 0, default: 3000, description: 'pressed this long before it is an alarm' }),
@@ -57,9 +57,9 @@ function machine(cfg: AlarmButtonConfig, raised: boolean): Machine<State> {
   }
 }
 
-export const alarmButton: Detector<typeof configSchema> = {
+export const alarmButton = machineDetector({
   id: 'alarm-button',
   types: ['alarm_button'],
   configSchema,
-  create: (cfg, ctx) => runMachine(machine(cfg, ctx.active.includes('alarm_button')), ctx.scheduler),
-}
+  machine: (cfg, ctx) => ({ machine: machine(cfg, ctx.active.includes('alarm_button')) }),
+})

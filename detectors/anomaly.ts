@@ -6,8 +6,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { DoorState, Telemetry } from '../protocol/index.ts'
 import { BaselineWindows, type DriftStats } from './baseline.ts'
 import { modesSetting, staleSetting } from './condition.ts'
-import { elevatorOf, runMachine, type Elevator, type Machine, type Step } from './lifecycle.ts'
-import type { AlarmSignal, Detector, DetectorInput } from './types.ts'
+import { elevatorOf, type Elevator, type Machine, type Step } from './lifecycle.ts'
+import { machineDetector } from './driver.ts'
+import type { AlarmSignal, DetectorInput } from './types.ts'
 
 const configSchema = Type.Object({
   threshold: Type.Number({ exclusiveMinimum: 0, default: 4, description: 'drift of the recent median from the baseline median, in MADs (× 1.4826)' }),
@@ -214,10 +215,10 @@ export function anomalyMachine(cfg: AnomalyConfig, raised: boolean): Machine<Ano
   }
 }
 
-export const anomaly: Detector<typeof configSchema> = {
+export const anomaly = machineDetector({
   id: 'anomaly',
   types: ['anomaly'],
   configSchema,
   // its state changes in place, so it cannot fork a copy for replayed history; a trend needs none
-  create: (cfg, ctx) => runMachine(anomalyMachine(cfg, ctx.active.includes('anomaly')), ctx.scheduler, { replay: false }),
-}
+  machine: (cfg, ctx) => ({ machine: anomalyMachine(cfg, ctx.active.includes('anomaly')), replay: false }),
+})

@@ -2,8 +2,8 @@
 // unreachable (availability offline), or the gateway itself is offline (its status, or its last
 // will). Clears on fresh telemetry, or when the offline report that raised it turns online.
 import { Type, type Static } from '@sinclair/typebox'
-import { LINK_UNKNOWN, elevatorOf, linkLost, linkStep, runMachine, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
-import type { Detector } from './types.ts'
+import { LINK_UNKNOWN, elevatorOf, linkLost, linkStep, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
+import { machineDetector } from './driver.ts'
 
 const configSchema = Type.Object({
   heartbeatMs: Type.Integer({ minimum: 100, default: 10_000, description: "the gateways' heartbeat interval" }),
@@ -52,10 +52,10 @@ function machine(cfg: CommunicationLostConfig, raised: boolean): Machine<State> 
   }
 }
 
-export const communicationLost: Detector<typeof configSchema> = {
+export const communicationLost = machineDetector({
   id: 'communication-lost',
   types: ['communication_lost'],
   configSchema,
   // replayed history says nothing about the link now
-  create: (cfg, ctx) => runMachine(machine(cfg, ctx.active.includes('communication_lost')), ctx.scheduler, { replay: false }),
-}
+  machine: (cfg, ctx) => ({ machine: machine(cfg, ctx.active.includes('communication_lost')), replay: false }),
+})

@@ -3,8 +3,9 @@
 // clears when it no longer holds. A detector file gives the condition; this gives the rest.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { MODES, type AlarmType, type Mode, type Telemetry } from '../protocol/index.ts'
-import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, runMachine, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
-import type { Detector, DetectorContext, DetectorInput, ElevatorFacts } from './types.ts'
+import { elevatorOf, type Elevator, type Machine, type Step } from './lifecycle.ts'
+import { machineDetector } from './driver.ts'
+import type { AlarmSignal, Detector, DetectorInput, ElevatorFacts } from './types.ts'
 
 /** The `modes` setting: service modes in which the condition is watched. */
 export const modesSetting = (defaults: readonly Mode[], description: string) =>
@@ -40,9 +41,22 @@ export interface ConditionSpec<S extends TSchema, M> {
   clearedEvidence?(t: Telemetry, memo: M): Record<string, unknown>
 }
 
-interface State<M> {
-  readonly link: Link
+/** `offline` bits: the availability topic or the gateway reports offline (lifecycle.ts `Link`). */
+const AVAILABILITY_OFFLINE = 1
+const GATEWAY_OFFLINE = 2
+
+/**
+ * One elevator's condition, an immutable value: the driver keeps old states to replay history
+ * from. The link to the elevator is `Link` flattened to what `isFresh` reads.
+ *
+ * `telemetryAt` and `last` are read only while the condition is pending (and `last` by a memo),
+ * so a sample that changes nothing else may keep the previous state, leaving them behind.
+ */
+export interface ConditionState<M> {
   readonly elevator: Elevator | null
+  /** input ts of the last live telemetry; null = none yet */
+  readonly telemetryAt: number | null
+  readonly offline: number
   readonly last: Telemetry | null
   readonly memo: M
   /** event time the condition began; null = not holding */
@@ -51,72 +65,142 @@ interface State<M> {
   readonly raised: boolean
 }
 
-export function conditionMachine<S extends TSchema, M>(spec: ConditionSpec<S, M>, cfg: Static<S> & ConditionSettings,
-  facts: ElevatorFacts | null, raised: boolean): Machine<State<M>> {
-  const modes = new Set<string>(cfg.modes)
+// one allocation site, all fields in one order: one hidden class for every condition's state
+const conditionState = <M>(elevator: Elevator | null, telemetryAt: number | null, offline: number, last: Telemetry | null, memo: M,
+  since: number | null, pending: Holds | null, raised: boolean): ConditionState<M> =>
+  ({ elevator, telemetryAt, offline, last, memo, since, pending, raised })
 
-  const evaluate = (s: State<M>, now: number): Step<State<M>> => {
-    if (s.raised || s.since === null || s.pending === null || !s.elevator) return { state: s }
-    // a condition seen across a gap in the data is not known to have held: start again
-    if (!isFresh(s.link, now, cfg.staleAfterMs)) return { state: { ...s, since: null, pending: null } }
-    const due = s.since + s.pending.holdMs
-    if (now < due) return { state: s, wakeAt: due }
-    return {
-      state: { ...s, raised: true },
-      signals: [{
-        ...s.elevator, type: spec.type, state: 'raised', at: s.since,
-        evidence: { since: s.since, detectedAt: now, thresholdMs: s.pending.holdMs, floor: s.last?.floor, mode: s.last?.mode, ...s.pending.evidence },
-      }],
-    }
+// states are values, so every machine of a spec starts from the same two; the watched modes of a
+// config shared by many elevators are one set
+const initials = new WeakMap<object, readonly [ConditionState<unknown>, ConditionState<unknown>]>()
+const modeSets = new WeakMap<readonly Mode[], ReadonlySet<string>>()
+
+function initialOf<M>(spec: ConditionSpec<TSchema, M>, raised: boolean): ConditionState<M> {
+  let pair = initials.get(spec)
+  if (!pair) {
+    const memo = spec.memo?.initial
+    pair = [conditionState(null, null, 0, null, memo, null, null, false), conditionState(null, null, 0, null, memo, null, null, true)]
+    initials.set(spec, pair)
+  }
+  return pair[raised ? 1 : 0] as ConditionState<M>
+}
+
+function modeSetOf(modes: readonly Mode[]): ReadonlySet<string> {
+  let set = modeSets.get(modes)
+  if (!set) modeSets.set(modes, (set = new Set<string>(modes)))
+  return set
+}
+
+type TelemetryInput = Extract<DetectorInput, { kind: 'telemetry' }>
+
+/**
+ * A condition's alarm lifecycle for one elevator. A class, so that the thousands of instances a
+ * fleet needs share their methods; a step makes at most one new state, and none when nothing
+ * that is read later has changed.
+ */
+export class ConditionMachine<S extends TSchema, M> implements Machine<ConditionState<M>> {
+  readonly initial: ConditionState<M>
+  private readonly modes: ReadonlySet<string>
+
+  constructor(private readonly spec: ConditionSpec<S, M>, private readonly cfg: Static<S> & ConditionSettings,
+    private readonly facts: ElevatorFacts | null, raised: boolean) {
+    this.initial = initialOf(spec as ConditionSpec<TSchema, M>, raised)
+    this.modes = modeSetOf(cfg.modes)
   }
 
-  const telemetry = (s: State<M>, i: Extract<DetectorInput, { kind: 'telemetry' }>, now: number): Step<State<M>> => {
+  input(s: ConditionState<M>, i: DetectorInput, now: number): Step<ConditionState<M>> {
+    if (i.kind === 'telemetry') return this.telemetry(s, i, now)
+    // an offline report: what we hold may no longer be true; a raised alarm stays raised
+    // until fresh data shows the condition has ended
+    const lost = i.state === 'offline'
+    const bit = i.kind === 'availability' ? AVAILABILITY_OFFLINE : GATEWAY_OFFLINE
+    return this.settle(s, s.elevator ?? elevatorOf(i), s.telemetryAt, lost ? s.offline | bit : s.offline & ~bit, s.last, s.memo,
+      lost ? null : s.since, lost ? null : s.pending, now)
+  }
+
+  wake(s: ConditionState<M>, now: number): Step<ConditionState<M>> {
+    return this.settle(s, s.elevator, s.telemetryAt, s.offline, s.last, s.memo, s.since, s.pending, now)
+  }
+
+  private telemetry(s: ConditionState<M>, i: TelemetryInput, now: number): Step<ConditionState<M>> {
+    const { spec, cfg, facts } = this
     const t = i.msg
     const memo = spec.memo ? spec.memo.next(s.memo, t, s.last, cfg, facts) : s.memo
-    const gap = !isFresh(s.link, now, cfg.staleAfterMs)
-    const next: State<M> = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), last: t, memo }
+    const elevator = s.elevator ?? elevatorOf(i)
     // a raised alarm is judged in any mode: switching to inspection is not a repair
-    const h = s.raised || modes.has(t.mode) ? spec.holds(t, memo, cfg, facts) : null
+    const h = s.raised || this.modes.has(t.mode) ? spec.holds(t, memo, cfg, facts) : null
     if (s.raised) {
-      if (h) return { state: { ...next, pending: h } }
+      if (h) return { state: conditionState(elevator, i.ts, 0, t, memo, s.since, h, true) }
       return {
-        state: { ...next, since: null, pending: null, raised: false },
+        state: conditionState(elevator, i.ts, 0, t, memo, null, null, false),
         signals: [{
           ...elevatorOf(i), type: spec.type, state: 'cleared', at: i.ts,
           evidence: spec.clearedEvidence ? spec.clearedEvidence(t, memo) : { floor: t.floor, mode: t.mode },
         }],
       }
     }
-    if (!h) return { state: { ...next, since: null, pending: null } }
+    if (!h) {
+      // still not holding, and no memo reads the sample: nothing here is read before it holds again
+      if (s.since === null && s.pending === null && s.offline === 0 && s.elevator !== null && !spec.memo) return { state: s }
+      return { state: conditionState(elevator, i.ts, 0, t, memo, null, null, false) }
+    }
     // after a gap in the data the count starts from this sample (a since from memory stands)
-    const since = h.since ?? (gap || s.since === null ? i.ts : s.since)
-    return evaluate({ ...next, since, pending: h }, now)
+    const since = h.since ?? (s.since === null || !this.fresh(s.telemetryAt, s.offline, now) ? i.ts : s.since)
+    return this.settle(s, elevator, i.ts, 0, t, memo, since, h, now)
   }
 
-  return {
-    initial: { link: LINK_UNKNOWN, elevator: null, last: null, memo: spec.memo?.initial as M, since: null, pending: null, raised },
-    input(s, i, now) {
-      if (i.kind === 'telemetry') return telemetry(s, i, now)
-      // an offline report: what we hold may no longer be true; a raised alarm stays raised
-      // until fresh data shows the condition has ended
-      const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i) }
-      return evaluate(i.state === 'offline' ? { ...next, since: null, pending: null } : next, now)
-    },
-    wake: evaluate,
+  /** Judges a pending condition with these fields at `now`; a new state only when a field changes. */
+  private settle(s: ConditionState<M>, elevator: Elevator | null, telemetryAt: number | null, offline: number, last: Telemetry | null, memo: M,
+    since: number | null, pending: Holds | null, now: number): Step<ConditionState<M>> {
+    let wakeAt: number | null = null
+    if (!s.raised && since !== null && pending !== null && elevator !== null) {
+      if (!this.fresh(telemetryAt, offline, now)) {
+        // a condition seen across a gap in the data is not known to have held: start again
+        since = null
+        pending = null
+      } else if (now >= since + pending.holdMs) {
+        return {
+          state: conditionState(elevator, telemetryAt, offline, last, memo, since, pending, true),
+          signals: [this.raisedSignal(elevator, since, pending, last, now)],
+        }
+      } else {
+        wakeAt = since + pending.holdMs
+      }
+    }
+    const same = elevator === s.elevator && telemetryAt === s.telemetryAt && offline === s.offline && last === s.last && memo === s.memo &&
+      since === s.since && pending === s.pending
+    const state = same ? s : conditionState(elevator, telemetryAt, offline, last, memo, since, pending, s.raised)
+    return wakeAt === null ? { state } : { state, wakeAt }
+  }
+
+  /** `isFresh` of lifecycle.ts on the flattened link */
+  private fresh(telemetryAt: number | null, offline: number, now: number): boolean {
+    return telemetryAt !== null && offline === 0 && now - telemetryAt < this.cfg.staleAfterMs
+  }
+
+  private raisedSignal(elevator: Elevator, since: number, pending: Holds, last: Telemetry | null, now: number): AlarmSignal {
+    return {
+      ...elevator, type: this.spec.type, state: 'raised', at: since,
+      evidence: { since, detectedAt: now, thresholdMs: pending.holdMs, floor: last?.floor, mode: last?.mode, ...pending.evidence },
+    }
   }
 }
 
-/** A detector from a condition: `create` validated config in, per-elevator machine out. */
+export function conditionMachine<S extends TSchema, M>(spec: ConditionSpec<S, M>, cfg: Static<S> & ConditionSettings,
+  facts: ElevatorFacts | null, raised: boolean): ConditionMachine<S, M> {
+  return new ConditionMachine(spec, cfg, facts, raised)
+}
+
+/** A detector from a condition: validated config in, per-elevator machine out. */
 export function conditionDetector<S extends TSchema, M = null>(spec: ConditionSpec<S, M>): Detector<S> {
-  return {
+  return machineDetector({
     id: spec.id,
     types: [spec.type],
     configSchema: spec.configSchema,
-    create: (cfg, ctx: DetectorContext) => runMachine(
-      conditionMachine(spec, cfg as Static<S> & ConditionSettings, ctx.elevator ?? null, ctx.active.includes(spec.type)),
-      ctx.scheduler,
-    ),
-  }
+    machine: (cfg, ctx) => ({
+      machine: new ConditionMachine(spec, cfg as Static<S> & ConditionSettings, ctx.elevator ?? null, ctx.active.includes(spec.type)),
+    }),
+  })
 }
 
 /** A car on a trip: moving, and not merely re-levelling (inside the door zone, ≤ 0.3 m/s; DOMAIN.md code 05). */

@@ -3,9 +3,10 @@
 // code 08), which no telemetry signal shows by itself. Raised while the mapped code is reported.
 import { Type, type Static } from '@sinclair/typebox'
 import { ALARM_TYPES, MODES, liftwatchRef, type AlarmType, type Telemetry } from '../protocol/index.ts'
-import { elevatorOf, runMachine, type Machine, type Step } from './lifecycle.ts'
+import { elevatorOf, type Machine, type Step } from './lifecycle.ts'
+import { machineDetector } from './driver.ts'
 import { modesSetting } from './condition.ts'
-import type { AlarmSignal, Detector, DetectorInput } from './types.ts'
+import type { AlarmSignal, DetectorInput } from './types.ts'
 
 // our own types have conditions no controller reports as a fault code
 const NOT_MAPPABLE = new Set<AlarmType>(['communication_lost', 'anomaly', 'long_idle', 'maintenance_overdue'])
@@ -57,10 +58,10 @@ function machine(cfg: FaultCodeConfig, raised: AlarmType | null): Machine<State>
   }
 }
 
-export const faultCode: Detector<typeof configSchema> = {
+export const faultCode = machineDetector({
   id: 'fault-code',
   types: MAPPABLE,
   configSchema,
   // only the types its map can raise are its own: the others in `active` belong to other detectors
-  create: (cfg, ctx) => runMachine(machine(cfg, ctx.active.find((t) => Object.values(cfg.faultCodes).includes(t)) ?? null), ctx.scheduler),
-}
+  machine: (cfg, ctx) => ({ machine: machine(cfg, ctx.active.find((t) => Object.values(cfg.faultCodes).includes(t)) ?? null) }),
+})

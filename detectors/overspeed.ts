@@ -10,8 +10,8 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
 import { conditionMachine, modesSetting, staleSetting, type ConditionSpec, type Holds } from './condition.ts'
-import { runMachine, type Elevator, type Machine, type Step } from './lifecycle.ts'
-import type { Detector } from './types.ts'
+import { type Elevator, type Machine, type Step } from './lifecycle.ts'
+import { machineDetector } from './driver.ts'
 
 // a car above its rated speed is never intended, whoever drives it; technicians test the
 // governor and safety gear in maintenance
@@ -103,14 +103,13 @@ function escalating<S extends Raisable>(m: Machine<S>): Machine<Reported<S>> {
   }
 }
 
-export const overspeed: Detector<typeof configSchema> = {
+export const overspeed = machineDetector({
   id: 'overspeed',
   types: ['overspeed'],
   configSchema,
-  create: (cfg, ctx) => {
+  machine: (cfg, ctx) => {
     // the registry's rated speed first; without either, holds() never holds and nothing is raised
     const ratedSpeed = ctx.elevator?.ratedSpeed ?? cfg.ratedSpeed
-    const machine = conditionMachine(spec, { ...cfg, ratedSpeed }, ctx.elevator ?? null, ctx.active.includes('overspeed'))
-    return runMachine(escalating(machine), ctx.scheduler)
+    return { machine: escalating(conditionMachine(spec, { ...cfg, ratedSpeed }, ctx.elevator ?? null, ctx.active.includes('overspeed'))) }
   },
-}
+})

@@ -4,6 +4,7 @@
 import type { Observable, SchedulerLike } from 'rxjs'
 import type { TSchema, Static } from '@sinclair/typebox'
 import type { AlarmType, Telemetry } from '../protocol/index.ts'
+import type { Machine } from './lifecycle.ts'
 
 /**
  * What ingest hands the detector runtime, already validated and deduplicated. `gateway` inputs
@@ -59,6 +60,13 @@ export interface DetectorContext {
   active: readonly AlarmType[]
 }
 
+/** A detector's behaviour as a state machine, which the runtime drives without a stream per elevator. */
+export interface DetectorMachine {
+  readonly machine: Machine<{ readonly raised: unknown }>
+  /** evaluate replayed history in event time (default true) */
+  readonly replay?: boolean
+}
+
 export interface Detector<S extends TSchema = TSchema> {
   /** equal to the file name, e.g. 'entrapment' */
   readonly id: string
@@ -67,4 +75,6 @@ export interface Detector<S extends TSchema = TSchema> {
   readonly configSchema: S
   /** config already validated and defaulted against configSchema */
   create(config: Static<S>, ctx: DetectorContext): (input$: Observable<DetectorInput>) => Observable<AlarmSignal>
+  /** the same behaviour as a machine (detectors/driver.ts machineDetector gives both) */
+  machine?(config: Static<S>, ctx: DetectorContext): DetectorMachine
 }

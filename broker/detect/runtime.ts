@@ -1,16 +1,13 @@
 // The detector runtime: ingest's accepted inputs, grouped per elevator, through every registered
 // detector; each detector instance contained; signals turned into AlarmEvents by the lifecycle.
-import {
-  Subject, asyncScheduler, filter, finalize, groupBy, map, merge, mergeMap, switchMap, tap, timer,
-  type GroupedObservable, type Observable, type SchedulerLike, type Subscription,
-} from 'rxjs'
+import { Subject, asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs'
 import type { Logger } from 'pino'
 import type { AlarmEvent } from '../../protocol/index.ts'
 import { AlarmLifecycle, DETECTORS, alarmIds, type Applied, type AlarmSignal, type Detector, type DetectorInput } from '../../detectors/index.ts'
 import { GatewayInhibition } from '../../detectors/inhibit.ts'
 import type { ElevatorFacts } from '../../detectors/types.ts'
-import { resolveDetectorsConfig, type DetectorsConfig, type ResolvedDetectorsConfig } from './config.ts'
-import { contained } from './contain.ts'
+import { resolveDetectorsConfig, type DetectorsConfig } from './config.ts'
+import { ElevatorEngine } from './elevators.ts'
 import { DetectError, DetectErrorCode } from './errors.ts'
 
 export interface DetectorFailure {
@@ -69,8 +66,9 @@ export class DetectorRuntime {
   private stopped = false
   private lifecycle: AlarmLifecycle | null = null
   private inhibition: GatewayInhibition | null = null
+  private engine: ElevatorEngine | null = null
   private log: Logger | undefined
-  private readonly counts = { eventsIn: 0, elevators: 0, alarmsRaised: 0, alarmsUpdated: 0, alarmsCleared: 0, signalsIgnored: 0 }
+  private readonly counts = { eventsIn: 0, alarmsRaised: 0, alarmsUpdated: 0, alarmsCleared: 0, signalsIgnored: 0 }
   private readonly perDetector = new Map<string, DetectorStats>()
 
   constructor(private readonly opts: DetectorRuntimeOptions) {
@@ -98,20 +96,24 @@ export class DetectorRuntime {
     inhibition.restore(this.opts.active ?? [])
     for (const d of detectors) this.perDetector.set(d.id, { errors: 0, restarts: 0, invalidSignals: 0 })
 
-    this.sub = this.opts.input$.pipe(
-      tap(() => { this.counts.eventsIn++ }),
-      groupBy((i) => i.elevatorId, {
-        // bounded memory: an elevator silent for evictAfterMs is forgotten; its active alarms
-        // stay in the lifecycle and are handed to the next instances through ctx.active
-        duration: (g) => g.pipe(switchMap(() => timer(evictAfterMs, scheduler))),
+    const engine = (this.engine = new ElevatorEngine(detectors, scheduler, evictAfterMs, {
+      configFor: (d, elevatorId) => config.configFor(d.id, elevatorId),
+      context: (elevatorId) => ({
+        scheduler, elevator: this.opts.facts?.(elevatorId) ?? null,
+        active: [...lifecycle.activeTypes(elevatorId), ...inhibition.activeTypes(elevatorId)],
       }),
-      mergeMap((group) => {
-        this.counts.elevators++
-        return merge(...detectors.map((d) => this.instance(d, group, config, scheduler, lifecycle)))
-          .pipe(finalize(() => { this.counts.elevators-- }))
-      }),
-    ).subscribe({
-      next: (s) => inhibition.apply(s),
+      signal: (d, elevatorId, s) => this.signal(d, elevatorId, s, inhibition),
+      failed: (d, elevatorId, err) => {
+        this.perDetector.get(d.id)!.errors++
+        this.report({ code: DetectErrorCode.Failed, detectorId: d.id, elevatorId, err })
+      },
+      restarted: (d) => { this.perDetector.get(d.id)!.restarts++ },
+    }))
+    this.sub = this.opts.input$.subscribe({
+      next: (i) => {
+        this.counts.eventsIn++
+        engine.input(i)
+      },
       error: (err) => this.log?.error({ err, code: DetectErrorCode.Input }, 'detector input failed; detection stopped'),
     })
   }
@@ -122,6 +124,7 @@ export class DetectorRuntime {
     this.stopped = true
     this.sub?.unsubscribe()
     this.sub = null
+    this.engine?.stop()
     this.inhibition?.stop()
     this.lifecycle?.stop()
     this.alarms.complete()
@@ -130,6 +133,7 @@ export class DetectorRuntime {
   stats(): DetectorRuntimeStats {
     return {
       ...this.counts,
+      elevators: this.engine?.size ?? 0,
       alarmsActive: this.lifecycle?.active().length ?? 0,
       detectors: Object.fromEntries([...this.perDetector].map(([id, s]) => [id, { ...s }])),
     }
@@ -140,27 +144,15 @@ export class DetectorRuntime {
     return this.lifecycle?.active() ?? []
   }
 
-  private instance(d: Detector, group: GroupedObservable<string, DetectorInput>, config: ResolvedDetectorsConfig,
-    scheduler: SchedulerLike, lifecycle: AlarmLifecycle): Observable<AlarmSignal> {
-    const elevatorId = group.key
-    const stats = this.perDetector.get(d.id)!
-    const start = () => d.create(config.configFor(d.id, elevatorId), {
-      scheduler, elevator: this.opts.facts?.(elevatorId) ?? null,
-      active: [...lifecycle.activeTypes(elevatorId), ...(this.inhibition?.activeTypes(elevatorId) ?? [])],
-    })(group)
-    return contained(start, group, {
-      failed: (err) => {
-        stats.errors++
-        this.report({ code: DetectErrorCode.Failed, detectorId: d.id, elevatorId, err })
-      },
-      restarted: () => { stats.restarts++ },
-    }).pipe(map((s) => ({ ...s, source: d.id })), filter((s) => {
-      const problem = signalProblem(d, elevatorId, s)
-      if (problem === null) return true
-      stats.invalidSignals++
+  /** A signal checked against the detector contract, tagged with its source, on to inhibition and the lifecycle. */
+  private signal(d: Detector, elevatorId: string, s: AlarmSignal, inhibition: GatewayInhibition): void {
+    const problem = signalProblem(d, elevatorId, s)
+    if (problem !== null) {
+      this.perDetector.get(d.id)!.invalidSignals++
       this.report({ code: DetectErrorCode.Signal, detectorId: d.id, elevatorId, err: new DetectError(DetectErrorCode.Signal, problem, { signal: s }) })
-      return false
-    }))
+      return
+    }
+    inhibition.apply({ ...s, source: d.id })
   }
 
   private count(a: Applied): void {

@@ -1,0 +1,167 @@
+// Every detector of every elevator, driven directly: per elevator one record holding a driver per
+// detector, no stream per detector per elevator (a county is thousands of elevators × 21
+// detectors). Each driver is contained (STYLE rule 9): when it throws, the failure is reported
+// and a fresh instance takes the elevator's later inputs; the others never see it. An elevator
+// silent for `evictAfterMs` is forgotten; its active alarms stay in the lifecycle.
+import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs'
+import type { Detector, DetectorContext, DetectorInput, AlarmSignal } from '../../detectors/index.ts'
+import { MachineDriver, type DriverSink } from '../../detectors/driver.ts'
+
+/** What the engine needs from its runtime. */
+export interface EngineHooks {
+  /** a fresh instance's settings and context */
+  configFor(d: Detector, elevatorId: string): unknown
+  context(elevatorId: string): DetectorContext
+  signal(d: Detector, elevatorId: string, s: AlarmSignal): void
+  failed(d: Detector, elevatorId: string, err: unknown): void
+  restarted(d: Detector): void
+}
+
+interface Driven {
+  input(i: DetectorInput): void
+  dispose(): void
+}
+
+interface Group {
+  readonly elevatorId: string
+  readonly slots: Slot[]
+  lastSeen: number
+}
+
+/** One detector of one elevator: its current instance, and the sink its signals go through. */
+class Slot implements DriverSink {
+  driver: Driven | null = null
+  constructor(readonly d: Detector, readonly group: Group, private readonly engine: ElevatorEngine) {}
+
+  signal(s: AlarmSignal): void {
+    this.engine.hooks.signal(this.d, this.group.elevatorId, s)
+  }
+
+  fail(err: unknown, from: unknown): void {
+    this.engine.failed(this, from, err)
+  }
+}
+
+function sweepWork(this: SchedulerAction<ElevatorEngine>, e?: ElevatorEngine): void {
+  e!.sweep()
+}
+
+export class ElevatorEngine {
+  private readonly groups = new Map<string, Group>()
+  private sweeping: Subscription | null = null
+  private stopped = false
+
+  constructor(
+    private readonly detectors: readonly Detector[],
+    private readonly scheduler: SchedulerLike,
+    private readonly evictAfterMs: number,
+    readonly hooks: EngineHooks,
+  ) {}
+
+  get size(): number {
+    return this.groups.size
+  }
+
+  input(i: DetectorInput): void {
+    if (this.stopped) return
+    let g = this.groups.get(i.elevatorId)
+    if (!g) {
+      const group: Group = { elevatorId: i.elevatorId, slots: [], lastSeen: 0 }
+      for (const d of this.detectors) group.slots.push(new Slot(d, group, this))
+      this.groups.set(i.elevatorId, (g = group))
+      for (const slot of g.slots) this.launch(slot)
+      this.sweeping ??= this.scheduler.schedule(sweepWork, this.sweepEvery(), this)
+    }
+    // an instance that failed while starting is retried at the next input, not at once, so a
+    // detector whose create() always throws costs one attempt per input instead of a busy loop
+    for (const slot of g.slots) {
+      if (slot.driver) continue
+      this.hooks.restarted(slot.d)
+      this.launch(slot)
+    }
+    g.lastSeen = this.scheduler.now()
+    for (const slot of g.slots) {
+      const driver = slot.driver
+      if (!driver) continue
+      try {
+        driver.input(i)
+      } catch (err) {
+        this.failed(slot, driver, err)
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.sweeping?.unsubscribe()
+    for (const g of this.groups.values()) for (const s of g.slots) s.driver?.dispose()
+    this.groups.clear()
+  }
+
+  /** @internal forgets the elevators silent for evictAfterMs */
+  sweep(): void {
+    this.sweeping = null
+    const before = this.scheduler.now() - this.evictAfterMs
+    for (const [id, g] of this.groups) {
+      if (g.lastSeen > before) continue
+      for (const s of g.slots) s.driver?.dispose()
+      this.groups.delete(id)
+    }
+    if (this.groups.size > 0 && !this.stopped) this.sweeping = this.scheduler.schedule(sweepWork, this.sweepEvery(), this)
+  }
+
+  /** @internal an instance failed: reported; restarted at once for the inputs after the one that broke it */
+  failed(slot: Slot, from: unknown, err: unknown): void {
+    this.hooks.failed(slot.d, slot.group.elevatorId, err)
+    // a late failure of an instance already replaced is only reported
+    if (slot.driver !== from || !slot.driver) return
+    slot.driver.dispose()
+    slot.driver = null
+    if (this.groups.get(slot.group.elevatorId) !== slot.group || this.stopped) return
+    this.hooks.restarted(slot.d)
+    this.launch(slot)
+  }
+
+  private sweepEvery(): number {
+    return Math.max(1, Math.min(this.evictAfterMs / 10, 60_000))
+  }
+
+  private launch(slot: Slot): void {
+    const { d } = slot
+    const id = slot.group.elevatorId
+    slot.driver = null
+    try {
+      const ctx = this.hooks.context(id)
+      const cfg = this.hooks.configFor(d, id)
+      if (d.machine) {
+        const m = d.machine(cfg, ctx)
+        slot.driver = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false)
+      } else {
+        slot.driver = streamed(slot, d.create(cfg, ctx))
+      }
+    } catch (err) {
+      this.hooks.failed(d, id, err)
+    }
+  }
+}
+
+/** A detector that is only a stream transform, fed through a subject of its own. Throws what it fails with at once. */
+function streamed(slot: Slot, transform: ReturnType<Detector['create']>): Driven {
+  const input$ = new Subject<DetectorInput>()
+  let starting = true
+  let startErr: { err: unknown } | null = null
+  const driver: Driven = {
+    input: (i) => input$.next(i),
+    dispose: () => sub.unsubscribe(),
+  }
+  const sub: Subscription = transform(input$).subscribe({
+    next: (s) => slot.signal(s),
+    error: (err) => {
+      if (starting) startErr = { err }
+      else slot.fail(err, driver)
+    },
+  })
+  starting = false
+  if (startErr) throw (startErr as { err: unknown }).err
+  return driver
+}
