@@ -9,14 +9,18 @@
 //     poll, so inputs come out in ts order the way ingest hands them on.
 import type { ControllerState } from '../protocol/index.ts'
 import { registrationCode } from '../protocol/index.ts'
-import type { DetectorInput } from '../detectors/index.ts'
-import { controllerState, createCar, defaultCarSpec, inDoorZone, step, type CarFaults, type CarInputs } from '../simulators/model/index.ts'
+import type { DetectorInput, ElevatorFacts } from '../detectors/index.ts'
+import { controllerState, createCar, defaultCarSpec, inDoorZone, step, topHeight, type CarFaults, type CarInputs } from '../simulators/model/index.ts'
 import { createRng, traffic } from '../simulators/traffic.ts'
 import { changed } from '../gateway/telemetry.ts'
 
 export interface Slot { readonly state: ControllerState; readonly reason: 'change' | 'heartbeat' }
-/** one entry per poll */
-export type Trace = readonly (Slot | null)[]
+export interface Trace {
+  /** the car as the registry would describe it */
+  readonly facts: ElevatorFacts
+  /** one entry per poll */
+  readonly slots: readonly (Slot | null)[]
+}
 
 export interface TraceOptions { cars: number; minutes: number; pollMs: number; heartbeatMs: number; seed: number }
 
@@ -35,7 +39,7 @@ export function simulateTraces(o: TraceOptions): Trace[] {
     // quiet residential lifts to busy office lifts
     const intensity = 0.15 + (0.85 * c) / Math.max(1, o.cars - 1)
     const incident = incidentOf(o.cars - 1 - c, polls)
-    const trace: (Slot | null)[] = []
+    const slots: (Slot | null)[] = []
     let sent: ControllerState | null = null
     let sentAt = -Infinity
     for (let p = 0; p < polls; p++) {
@@ -48,15 +52,15 @@ export function simulateTraces(o: TraceOptions): Trace[] {
       const ms = p * o.pollMs
       const news = sent === null || changed(sent, state, DEADBAND)
       if (news || ms - sentAt >= o.heartbeatMs) {
-        trace.push({ state, reason: news ? 'change' : 'heartbeat' })
+        slots.push({ state, reason: news ? 'change' : 'heartbeat' })
         sent = state
         sentAt = ms
-      } else trace.push(null)
+      } else slots.push(null)
     }
     // a replay starts anywhere in the trace: its first message must be a change
-    const first = trace[0]
-    if (first) trace[0] = { ...first, reason: 'change' }
-    return trace
+    const first = slots[0]
+    if (first) slots[0] = { ...first, reason: 'change' }
+    return { facts: { landings: spec.landings.map((l) => l.label), ratedSpeed: spec.ratedSpeed, travel: topHeight(spec) }, slots }
   })
 }
 
@@ -86,6 +90,7 @@ export interface ReplayStats { change: number; heartbeat: number }
 
 export class Replay {
   readonly ids: string[]
+  private readonly index: Map<string, number>
   private readonly gateways: string[]
   private readonly phase: Int32Array
   private readonly offsetMs: Int32Array
@@ -97,14 +102,21 @@ export class Replay {
 
   constructor(private readonly traces: readonly Trace[], private readonly o: ReplayOptions) {
     const E = o.elevators
-    const length = traces[0]!.length
+    const length = traces[0]!.slots.length
     this.ids = Array.from({ length: E }, (_, e) => registrationCode('3110', o.region, '202401', e + 1))
+    this.index = new Map(this.ids.map((id, e) => [id, e]))
     this.gateways = Array.from({ length: E }, (_, e) => `gw-${String(Math.floor(e / o.perGateway) + 1).padStart(4, '0')}`)
     // elevators playing the same sample car are spread over its trace
     this.phase = Int32Array.from({ length: E }, (_, e) => (Math.floor(e / traces.length) * 613) % length)
     this.offsetMs = Int32Array.from({ length: E }, (_, e) => Math.floor((e * o.pollMs) / E))
     this.seq = new Float64Array(E)
     this.boot = `bench-${o.startTs.toString(36)}`
+  }
+
+  /** what the registry knows about an elevator of this replay */
+  facts(elevatorId: string): ElevatorFacts | null {
+    const e = this.index.get(elevatorId)
+    return e === undefined ? null : this.traces[e % this.traces.length]!.facts
   }
 
   /** ts of the next poll round's first elevator */
@@ -119,8 +131,8 @@ export class Replay {
     let k = 0
     while (k < n) {
       const e = this.e
-      const trace = this.traces[e % S]!
-      const slot = trace[(this.poll + this.phase[e]!) % trace.length]
+      const slots = this.traces[e % S]!.slots
+      const slot = slots[(this.poll + this.phase[e]!) % slots.length]
       if (slot) {
         const ts = this.o.startTs + this.poll * this.o.pollMs + this.offsetMs[e]!
         const gateway = this.gateways[e]!

@@ -24,9 +24,9 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Subject, ignoreElements } from 'rxjs'
 import { Type } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
-import { DETECTORS, type Detector, type DetectorInput } from '../detectors/index.ts'
+import { DETECTORS, type Detector, type DetectorInput, type ElevatorFacts } from '../detectors/index.ts'
 import { DetectorRuntime } from '../broker/detect/runtime.ts'
+import { resolveDetectorsConfig } from '../broker/detect/config.ts'
 import { EventClock } from './event-clock.ts'
 import { Replay, simulateTraces, type Trace } from './detectors-load.ts'
 import { summarizeProfile, type ProfileWindow } from './cpu-profile.ts'
@@ -114,7 +114,8 @@ export async function benchDetectors(opts: DetectorsBenchOptions = {}): Promise<
 
 /** One variant in a child process (node --expose-gc [nodeArgs]); its JSON line back. */
 async function measureIn(variant: Variant, seconds: number, elevators: number, nodeArgs: string[] = []): Promise<Measured> {
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, RUN_TS, SELF, '--measure', variant, String(seconds), String(elevators)],
+  // room for a heavy variant's state: a heap near its limit would time the GC, not the detectors
+  const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', ...nodeArgs, RUN_TS, SELF, '--measure', variant, String(seconds), String(elevators)],
     { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
@@ -164,11 +165,12 @@ interface Rig {
   readonly clock: EventClock
 }
 
-function rig(variant: Variant): Rig {
+function rig(variant: Variant, replay: Replay): Rig {
   const clock = new EventClock(T0)
-  if (variant === 'direct') return directRig(clock)
+  const facts = (id: string) => replay.facts(id)
+  if (variant === 'direct') return directRig(clock, facts)
   const input$ = new Subject<DetectorInput>()
-  const runtime = new DetectorRuntime({ input$, detectors: variant === 'full' ? DETECTORS : [idle], scheduler: clock })
+  const runtime = new DetectorRuntime({ input$, detectors: variant === 'full' ? DETECTORS : [idle], scheduler: clock, facts })
   let raised = 0
   runtime.alarms$.subscribe((e) => { if (e.state === 'raised') raised++ })
   runtime.start()
@@ -187,8 +189,8 @@ function rig(variant: Variant): Rig {
   }
 }
 
-function directRig(clock: EventClock): Rig {
-  const configs = DETECTORS.map((d) => Value.Default(d.configSchema, {}))
+function directRig(clock: EventClock, facts: (elevatorId: string) => ElevatorFacts | null): Rig {
+  const config = resolveDetectorsConfig(DETECTORS)
   const groups = new Map<string, Subject<DetectorInput>>()
   let raised = 0
   const signal = (s: { state: string }) => { if (s.state === 'raised') raised++ }
@@ -202,7 +204,8 @@ function directRig(clock: EventClock): Rig {
         if (!g) {
           g = new Subject<DetectorInput>()
           groups.set(i.elevatorId, g)
-          DETECTORS.forEach((d, j) => d.create(configs[j], { scheduler: clock, active: [] })(g!).subscribe(signal))
+          const ctx = { scheduler: clock, elevator: facts(i.elevatorId), active: [] }
+          for (const d of DETECTORS) d.create(config.configFor(d.id, i.elevatorId), ctx)(g).subscribe(signal)
         }
         g.next(i)
       }
@@ -240,13 +243,14 @@ function measure(variant: Variant, seconds: number, elevators: number): Measured
   const replayOf = (n: number) => new Replay(traces, { elevators: n, region: REGION, perGateway: 20, startTs: T0, pollMs: POLL_MS })
 
   // 1. JIT warm-up, thrown away
-  const jit = rig(variant)
-  feedUntil(jit, replayOf(500), T0 + 60_000, batch)
+  const jitReplay = replayOf(500)
+  const jit = rig(variant, jitReplay)
+  feedUntil(jit, jitReplay, T0 + 60_000, batch)
   jit.stop()
 
-  // 2. the elevators' state: heap before and after one simulated minute of all of them
+  // 2. the elevators' state: heap before and after WARM_SECONDS of all of them
   const replay = replayOf(elevators)
-  const r = rig(variant)
+  const r = rig(variant, replay)
   batch.fill(undefined as unknown as DetectorInput)
   const before = heapUsed()
   const w0 = performance.now()
