@@ -75,7 +75,7 @@ export async function benchBroker(opts: BrokerBenchOptions = {}): Promise<object
       registry: {
         elevators: fleet.flatMap((g, gi) => g.elevators.map((id, ei) => ({
           id, registrationCode: id, rescueCode: String(10_000 + gi * E + ei), region: REGION, address: `嵊泗县菜园镇测试路 ${gi + 1} 号`,
-          building: `${ei + 1}号梯`, landings: 13, ratedSpeed: 1.75, gatewayId: g.username,
+          building: `${ei + 1}号梯`, landings: ['B1', ...Array.from({ length: 12 }, (_, k) => String(k + 1))], ratedSpeed: 1.75, gatewayId: g.username,
         }))),
       },
       detectors: { detectors: { entrapment: { outsideDoorZoneMs: thresholdMs } } },

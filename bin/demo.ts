@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
   const dir = resolve(values.data!)
   mkdirSync(dir, { recursive: true })
   const ids = Array.from({ length: CARS }, (_, i) => registrationCode('3110', REGION, '202401', i + 1))
+  const LANDINGS = ['B1', ...Array.from({ length: 12 }, (_, k) => String(k + 1))]
   const gatewayOf = (i: number) => `gw-demo-${String(Math.floor(i / (CARS / GATEWAYS)) + 1).padStart(2, '0')}`
   const passwords = new Map(Array.from({ length: GATEWAYS }, (_, g) => [`gw-demo-${String(g + 1).padStart(2, '0')}`, randomBytes(12).toString('base64url')]))
   const users: Record<string, { role: string; hash: string }> = { monitor: { role: 'monitor', hash: await hashPassword('monitor-demo') } }
@@ -49,7 +50,8 @@ export async function main(argv: string[]): Promise<void> {
       elevators: ids.map((id, i) => ({
         id, registrationCode: id, rescueCode: String(33001 + i), region: REGION,
         address: `嵊泗县菜园镇${STREETS[i % STREETS.length]} ${10 + Math.floor(i / 2)} 号`, building: `${Math.floor(i / 2) + 1}号楼 ${(i % 2) + 1}单元`,
-        landings: 13, ratedSpeed: 1.75, gatewayId: gatewayOf(i),
+        // the simulator's cars: B1 and 1–12, 37 m of travel (simulators/model/spec.ts)
+        landings: LANDINGS, ratedSpeed: 1.75, travel: 37, gatewayId: gatewayOf(i),
       })),
     },
     alarms: { path: join(dir, 'alarms.db') },

@@ -51,7 +51,7 @@ describe('simulator → gateway → broker → entrapment alarm everywhere', () 
       registry: {
         elevators: ids.map((id, i) => ({
           id, registrationCode: id, rescueCode: `3300${i + 1}`, region: '330922', address: '嵊泗县菜园镇测试路 1 号',
-          building: `${i + 1}号楼`, landings: 13, ratedSpeed: 1.75, gatewayId: 'gw-test',
+          building: `${i + 1}号楼`, landings: ['B1', ...Array.from({ length: 12 }, (_, k) => String(k + 1))], ratedSpeed: 1.75, gatewayId: 'gw-test',
         })),
       },
       alarms: { path: join(dir, 'alarms.db') },

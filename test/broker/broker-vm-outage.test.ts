@@ -30,7 +30,7 @@ describe('broker with VictoriaMetrics down for 2 minutes', () => {
     writeFileSync(join(dir, 'broker.yaml'), stringify({
       mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } }, users: { 'gw-vm': { role: 'gateway', hash: await hashPassword('pw') } } },
       http: { host: '127.0.0.1', port: 0 },
-      registry: { elevators: [{ id: ID, registrationCode: ID, rescueCode: '39999', region: '330922', address: '测试地址', landings: 13, ratedSpeed: 1.75, gatewayId: 'gw-vm' }] },
+      registry: { elevators: [{ id: ID, registrationCode: ID, rescueCode: '39999', region: '330922', address: '测试地址', landings: ['B1', ...Array.from({ length: 12 }, (_, k) => String(k + 1))], ratedSpeed: 1.75, gatewayId: 'gw-vm' }] },
       alarms: { path: join(dir, 'alarms.db') },
       telemetry: { influx: { url: vm.url, org: 'county', bucket: 'liftwatch', spillDir: join(dir, 'spill'), flushIntervalMs: 200, timeoutMs: 2000, maxRetryTimeMs: 5000 } },
     }))
