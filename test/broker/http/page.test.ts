@@ -188,6 +188,21 @@ describe('live page', () => {
     expect(await page.locator('#alarms li[data-type="door_close_fault"]').getAttribute('class')).toContain('leaving')
   })
 
+  it('shows a gateway offline as one alarm naming the gateway and how many elevators it cuts off, flapping flagged', async () => {
+    const gw = {
+      ...alarmEvent(ids[0]!, 'communication_lost', { id: 'gw-off' }), key: 'gateway:gw-7:communication_lost', elevatorId: 'gw-7',
+      scope: 'gateway' as const, gatewayId: 'gw-7', elevators: ids.slice(0, 20), flapping: true,
+    }
+    view.alarm(gw)
+    const item = page.locator('#alarms li[data-id="gw-off"]')
+    await item.waitFor()
+    expect(await item.textContent()).toContain('网关 gw-7')
+    expect(await item.textContent()).toContain('影响 20 部电梯')
+    expect(await item.textContent()).toContain('反复触发')
+    view.alarm({ ...gw, state: 'cleared', clearedAt: Date.now() })
+    await page.waitForFunction(() => document.querySelector('#alarms li[data-id="gw-off"]')?.classList.contains('cleared') ?? true)
+  })
+
   it('keeps a cleared critical alarm listed until someone acknowledges it with the button', async () => {
     const raised = alarmEvent(ids[300]!, 'overspeed', { id: 'crit-ack', raisedAt: Date.now() - 5_000 })
     const item = page.locator('#alarms li[data-id="crit-ack"]')
