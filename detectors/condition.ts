@@ -70,25 +70,36 @@ const conditionState = <M>(elevator: Elevator | null, telemetryAt: number | null
   since: number | null, pending: Holds | null, raised: boolean): ConditionState<M> =>
   ({ elevator, telemetryAt, offline, last, memo, since, pending, raised })
 
-// states are values, so every machine of a spec starts from the same two; the watched modes of a
-// config shared by many elevators are one set
-const initials = new WeakMap<object, readonly [ConditionState<unknown>, ConditionState<unknown>]>()
-const modeSets = new WeakMap<readonly Mode[], ReadonlySet<string>>()
+/**
+ * What the machines of one spec and config share, by whether they start raised: a machine holds
+ * these and its elevator's facts only. States are values, so they share their initial state too.
+ */
+class ConditionRules<S extends TSchema, M> {
+  readonly modes: ReadonlySet<string>
+  readonly initial: ConditionState<M>
 
-function initialOf<M>(spec: ConditionSpec<TSchema, M>, raised: boolean): ConditionState<M> {
-  let pair = initials.get(spec)
-  if (!pair) {
-    const memo = spec.memo?.initial
-    pair = [conditionState(null, null, 0, null, memo, null, null, false), conditionState(null, null, 0, null, memo, null, null, true)]
-    initials.set(spec, pair)
+  constructor(readonly spec: ConditionSpec<S, M>, readonly cfg: Static<S> & ConditionSettings, raised: boolean) {
+    this.modes = new Set<string>(cfg.modes)
+    this.initial = conditionState(null, null, 0, null, spec.memo?.initial as M, null, null, raised)
   }
-  return pair[raised ? 1 : 0] as ConditionState<M>
 }
 
-function modeSetOf(modes: readonly Mode[]): ReadonlySet<string> {
-  let set = modeSets.get(modes)
-  if (!set) modeSets.set(modes, (set = new Set<string>(modes)))
-  return set
+const rulesBySpec = new WeakMap<object, WeakMap<object, (object | undefined)[]>>()
+
+function rulesOf<S extends TSchema, M>(spec: ConditionSpec<S, M>, cfg: Static<S> & ConditionSettings, raised: boolean): ConditionRules<S, M> {
+  let byCfg = rulesBySpec.get(spec)
+  if (!byCfg) rulesBySpec.set(spec, (byCfg = new WeakMap()))
+  let pair = byCfg.get(cfg)
+  if (!pair) byCfg.set(cfg, (pair = [undefined, undefined]))
+  return (pair[raised ? 1 : 0] ??= new ConditionRules(spec, cfg, raised)) as ConditionRules<S, M>
+}
+
+// an elevator's condition machines see each input in turn: they share the value naming it
+let lastElevator: Elevator | null = null
+function elevatorFor(i: DetectorInput): Elevator {
+  const e = lastElevator
+  if (e !== null && e.elevatorId === i.elevatorId && e.region === i.region) return e
+  return (lastElevator = elevatorOf(i))
 }
 
 type TelemetryInput = Extract<DetectorInput, { kind: 'telemetry' }>
@@ -99,13 +110,14 @@ type TelemetryInput = Extract<DetectorInput, { kind: 'telemetry' }>
  * that is read later has changed.
  */
 export class ConditionMachine<S extends TSchema, M> implements Machine<ConditionState<M>> {
-  readonly initial: ConditionState<M>
-  private readonly modes: ReadonlySet<string>
+  private readonly rules: ConditionRules<S, M>
 
-  constructor(private readonly spec: ConditionSpec<S, M>, private readonly cfg: Static<S> & ConditionSettings,
-    private readonly facts: ElevatorFacts | null, raised: boolean) {
-    this.initial = initialOf(spec as ConditionSpec<TSchema, M>, raised)
-    this.modes = modeSetOf(cfg.modes)
+  constructor(spec: ConditionSpec<S, M>, cfg: Static<S> & ConditionSettings, private readonly facts: ElevatorFacts | null, raised: boolean) {
+    this.rules = rulesOf(spec, cfg, raised)
+  }
+
+  get initial(): ConditionState<M> {
+    return this.rules.initial
   }
 
   input(s: ConditionState<M>, i: DetectorInput, now: number): Step<ConditionState<M>> {
@@ -114,7 +126,7 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
     // until fresh data shows the condition has ended
     const lost = i.state === 'offline'
     const bit = i.kind === 'availability' ? AVAILABILITY_OFFLINE : GATEWAY_OFFLINE
-    return this.settle(s, s.elevator ?? elevatorOf(i), s.telemetryAt, lost ? s.offline | bit : s.offline & ~bit, s.last, s.memo,
+    return this.settle(s, s.elevator ?? elevatorFor(i), s.telemetryAt, lost ? s.offline | bit : s.offline & ~bit, s.last, s.memo,
       lost ? null : s.since, lost ? null : s.pending, now)
   }
 
@@ -123,18 +135,19 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
   }
 
   private telemetry(s: ConditionState<M>, i: TelemetryInput, now: number): Step<ConditionState<M>> {
-    const { spec, cfg, facts } = this
+    const { spec, cfg, modes } = this.rules
+    const facts = this.facts
     const t = i.msg
     const memo = spec.memo ? spec.memo.next(s.memo, t, s.last, cfg, facts) : s.memo
-    const elevator = s.elevator ?? elevatorOf(i)
+    const elevator = s.elevator ?? elevatorFor(i)
     // a raised alarm is judged in any mode: switching to inspection is not a repair
-    const h = s.raised || this.modes.has(t.mode) ? spec.holds(t, memo, cfg, facts) : null
+    const h = s.raised || modes.has(t.mode) ? spec.holds(t, memo, cfg, facts) : null
     if (s.raised) {
       if (h) return { state: conditionState(elevator, i.ts, 0, t, memo, s.since, h, true) }
       return {
         state: conditionState(elevator, i.ts, 0, t, memo, null, null, false),
         signals: [{
-          ...elevatorOf(i), type: spec.type, state: 'cleared', at: i.ts,
+          elevatorId: i.elevatorId, region: i.region, type: spec.type, state: 'cleared', at: i.ts,
           evidence: spec.clearedEvidence ? spec.clearedEvidence(t, memo) : { floor: t.floor, mode: t.mode },
         }],
       }
@@ -175,12 +188,12 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
 
   /** `isFresh` of lifecycle.ts on the flattened link */
   private fresh(telemetryAt: number | null, offline: number, now: number): boolean {
-    return telemetryAt !== null && offline === 0 && now - telemetryAt < this.cfg.staleAfterMs
+    return telemetryAt !== null && offline === 0 && now - telemetryAt < this.rules.cfg.staleAfterMs
   }
 
   private raisedSignal(elevator: Elevator, since: number, pending: Holds, last: Telemetry | null, now: number): AlarmSignal {
     return {
-      ...elevator, type: this.spec.type, state: 'raised', at: since,
+      elevatorId: elevator.elevatorId, region: elevator.region, type: this.rules.spec.type, state: 'raised', at: since,
       evidence: { since, detectedAt: now, thresholdMs: pending.holdMs, floor: last?.floor, mode: last?.mode, ...pending.evidence },
     }
   }

@@ -12,6 +12,7 @@ import { MODES, type Telemetry } from '../protocol/index.ts'
 import { conditionMachine, modesSetting, staleSetting, type ConditionSpec, type Holds } from './condition.ts'
 import { type Elevator, type Machine, type Step } from './lifecycle.ts'
 import { machineDetector } from './driver.ts'
+import type { DetectorInput, ElevatorFacts } from './types.ts'
 
 // a car above its rated speed is never intended, whoever drives it; technicians test the
 // governor and safety gear in maintenance
@@ -43,16 +44,19 @@ interface Memo {
   readonly governor: { readonly at: number; readonly peak: number } | null
 }
 
-function levelOf(speed: number | null, cfg: Config): Level | null {
-  if (speed === null || cfg.ratedSpeed === undefined) return null
-  if (speed >= cfg.ratedSpeed * cfg.criticalFactor) return 'critical'
-  return speed > cfg.ratedSpeed * cfg.warningFactor ? 'warning' : null
+// the registry's rated speed first; without either, holds() never holds and nothing is raised
+const ratedOf = (cfg: Config, facts: ElevatorFacts | null): number | undefined => facts?.ratedSpeed ?? cfg.ratedSpeed
+
+function levelOf(speed: number | null, cfg: Config, ratedSpeed: number | undefined): Level | null {
+  if (speed === null || ratedSpeed === undefined) return null
+  if (speed >= ratedSpeed * cfg.criticalFactor) return 'critical'
+  return speed > ratedSpeed * cfg.warningFactor ? 'warning' : null
 }
 
-function next(m: Memo, t: Telemetry, _prev: Telemetry | null, cfg: Config): Memo {
+function next(m: Memo, t: Telemetry, _prev: Telemetry | null, cfg: Config, facts: ElevatorFacts | null): Memo {
   const speed = t.speed ?? 0
   if (t.moving) {
-    const over = levelOf(t.speed, cfg) !== null
+    const over = levelOf(t.speed, cfg, ratedOf(cfg, facts)) !== null
     return { running: true, peak: m.running ? Math.max(m.peak, speed) : speed, overAt: over ? m.overAt ?? t.ts : null, governor: null }
   }
   const tripped = m.governor ?? (m.overAt !== null ? { at: m.overAt, peak: m.peak } : null)
@@ -64,12 +68,13 @@ const spec: ConditionSpec<typeof configSchema, Memo> = {
   type: 'overspeed',
   configSchema,
   memo: { initial: { running: false, peak: 0, overAt: null, governor: null }, next },
-  holds: (t, memo, cfg) => {
-    const rated = { ratedSpeed: cfg.ratedSpeed, warningSpeed: (cfg.ratedSpeed ?? 0) * cfg.warningFactor }
+  holds: (t, memo, cfg, facts) => {
+    const ratedSpeed = ratedOf(cfg, facts)
+    const rated = { ratedSpeed, warningSpeed: (ratedSpeed ?? 0) * cfg.warningFactor }
     if (memo.governor) {
       return { holdMs: 0, since: memo.governor.at, evidence: { level: 'critical', governorTrip: true, peakSpeed: memo.governor.peak, speed: t.speed, ...rated } }
     }
-    const level = t.moving ? levelOf(t.speed, cfg) : null
+    const level = t.moving ? levelOf(t.speed, cfg, ratedSpeed) : null
     if (!level) return null
     const holdMs = level === 'critical' ? cfg.criticalHoldMs : cfg.warningHoldMs
     return { holdMs, evidence: { level, peakSpeed: memo.peak, speed: t.speed, direction: t.direction, position: t.position, ...rated } }
@@ -78,28 +83,50 @@ const spec: ConditionSpec<typeof configSchema, Memo> = {
 }
 
 interface Raisable { readonly raised: boolean; readonly since: number | null; readonly pending: Holds | null; readonly elevator: Elevator | null }
-type Reported<S> = S & { readonly reported: Level | null }
+/** The condition's state and the level last reported for it. */
+interface Reported<S> { readonly raised: boolean; readonly condition: S; readonly reported: Level | null }
 
-/** Re-raises an alarm raised as `warning` once it reaches `critical`, as an evidence update. */
-function escalating<S extends Raisable>(m: Machine<S>): Machine<Reported<S>> {
-  const after = (before: Reported<S>, step: Step<S>, now: number): Step<Reported<S>> => {
+// the wrapped machines of a spec share their initial state: one wrapped initial for each
+const reportedInitials = new WeakMap<object, object>()
+
+/**
+ * Re-raises an alarm raised as `warning` once it reaches `critical`, as an evidence update. A
+ * class, so that the instance each elevator needs carries no closures of its own. The wrapped
+ * state is a field, not spread into a copy with one more key: V8 builds such a copy slowly.
+ */
+class Escalating<S extends Raisable> implements Machine<Reported<S>> {
+  readonly initial: Reported<S>
+
+  constructor(private readonly m: Machine<S>) {
+    let initial = reportedInitials.get(m.initial) as Reported<S> | undefined
+    if (!initial) reportedInitials.set(m.initial, (initial = { raised: m.initial.raised, condition: m.initial, reported: null }))
+    this.initial = initial
+  }
+
+  input(s: Reported<S>, i: DetectorInput, now: number): Step<Reported<S>> {
+    return this.after(s, this.m.input(s.condition, i, now), now)
+  }
+
+  wake(s: Reported<S>, now: number): Step<Reported<S>> {
+    return this.after(s, this.m.wake(s.condition, now), now)
+  }
+
+  private after(before: Reported<S>, step: Step<S>, now: number): Step<Reported<S>> {
     let reported = before.reported
     for (const sig of step.signals ?? []) reported = sig.state === 'raised' ? (sig.evidence.level as Level) : null
     const s = step.state
     const evidence = s.pending?.evidence
-    if (!s.raised || !s.elevator || reported === 'critical' || evidence?.level !== 'critical') return { ...step, state: { ...s, reported } }
+    if (!s.raised || !s.elevator || reported === 'critical' || evidence?.level !== 'critical') {
+      const state = s === before.condition && reported === before.reported ? before : { raised: s.raised, condition: s, reported }
+      return { ...step, state }
+    }
     return {
       ...step,
-      state: { ...s, reported: 'critical' },
+      state: { raised: s.raised, condition: s, reported: 'critical' },
       signals: [...(step.signals ?? []), {
         ...s.elevator, type: 'overspeed', state: 'raised', at: s.since ?? now, evidenceUpdate: true, evidence: { ...evidence, escalatedAt: now },
       }],
     }
-  }
-  return {
-    initial: { ...m.initial, reported: null },
-    input: (s, i, now) => after(s, m.input(s, i, now), now),
-    wake: (s, now) => after(s, m.wake(s, now), now),
   }
 }
 
@@ -107,9 +134,5 @@ export const overspeed = machineDetector({
   id: 'overspeed',
   types: ['overspeed'],
   configSchema,
-  machine: (cfg, ctx) => {
-    // the registry's rated speed first; without either, holds() never holds and nothing is raised
-    const ratedSpeed = ctx.elevator?.ratedSpeed ?? cfg.ratedSpeed
-    return { machine: escalating(conditionMachine(spec, { ...cfg, ratedSpeed }, ctx.elevator ?? null, ctx.active.includes('overspeed'))) }
-  },
+  machine: (cfg, ctx) => ({ machine: new Escalating(conditionMachine(spec, cfg, ctx.elevator ?? null, ctx.active.includes('overspeed'))) }),
 })
