@@ -53,7 +53,9 @@ export const GatewayConfigSchema = Type.Object({
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'defaults to the gateway id' })),
-    keepalive: Type.Integer({ minimum: 5, maximum: 3600, default: 30, description: 'seconds' }),
+    // the broker sends the last will 1.5 keepalives after the link goes dead: at 10 s that is 15 s,
+    // before the detectors' 30 s silence, so a dead gateway is one gateway alarm, not one per elevator
+    keepalive: Type.Integer({ minimum: 5, maximum: 3600, default: 10, description: 'seconds' }),
     tls: Type.Optional(Type.Object({
       ca: Type.Optional(Type.String({ description: 'CA certificate file (PEM)' })),
       cert: Type.Optional(Type.String({ description: 'client certificate file (PEM)' })),
