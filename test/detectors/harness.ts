@@ -8,7 +8,9 @@ import { AlarmLifecycle, alarmIds, type AlarmSignal, type Detector, type Detecto
 import type { ElevatorFacts } from '../../detectors/types.ts'
 import { topHeight } from '../../simulators/model/index.ts'
 import { changed } from '../../gateway/telemetry.ts'
-import { runScenario, type Scenario } from '../../simulators/scenario.ts'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { SCENARIO_DIR, loadScenario, runScenario, type Scenario } from '../../simulators/scenario.ts'
 
 export const T0 = 1_700_000_000_000
 export const E1 = { elevatorId: '33092231102023080001', region: '330922', gatewayId: 'gw-1' }
@@ -146,3 +148,16 @@ export function scenarioInputs(sc: Scenario, who: Who = E1, heartbeatMs = 10_000
 
 export const raised = (out: Emitted[]) => out.filter((e) => e.signal.state === 'raised')
 export const cleared = (out: Emitted[]) => out.filter((e) => e.signal.state === 'cleared')
+
+/**
+ * The scenario files to run a detector of `type` through on its own: every short one, and the
+ * days-long ones that list `type` (the others run in test/broker/detect/scenarios.test.ts).
+ */
+export function scenariosFor(type: AlarmType): Scenario[] {
+  return readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).sort().map((f) => loadScenario(join(SCENARIO_DIR, f)))
+    .filter((sc) => sc.duration <= 4 * 3600 || sc.alarms.includes(type))
+}
+
+/** The raises of one detector alone over a scenario, reported as a gateway would, with the car's facts. */
+export const raisesIn = (d: Detector, sc: Scenario): Emitted[] =>
+  raised(drive(d, scenarioInputs(sc), { until: sc.duration * 1000, facts: factsOf(sc) }))

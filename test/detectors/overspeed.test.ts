@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DetectorInput } from '../../detectors/index.ts'
 import { overspeed } from '../../detectors/overspeed.ts'
 import { SCENARIO_DIR, loadScenario } from '../../simulators/scenario.ts'
-import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele } from './harness.ts'
+import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele, raisesIn, scenariosFor } from './harness.ts'
 
 // the default car is rated 1.75 m/s: warning above 1.925 m/s, critical from 2.0125 m/s
 const AT = (speed: number) => ({ moving: true, speed, direction: 'down' as const, doorZone: false, floor: '6', position: 20 })
@@ -98,15 +97,6 @@ describe('overspeed', () => {
   })
 
   describe('scenarios: raised exactly where the scenario lists it', () => {
-    const scenarios = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).map((f) => loadScenario(join(SCENARIO_DIR, f)))
-    for (const sc of scenarios) {
-      const listed = sc.alarms.includes('overspeed')
-      // the days-long scenarios of other types run in test/broker/detect/scenarios.test.ts
-      if (sc.duration > 4 * 3600 && !listed) continue
-      it(sc.name, () => {
-        const out = drive(overspeed, scenarioInputs(sc), { until: sc.duration * 1000, facts: factsOf(sc) })
-        expect(raised(out).length).toBe(listed ? 1 : 0)
-      })
-    }
+    for (const sc of scenariosFor('overspeed')) it(sc.name, () => expect(raisesIn(overspeed, sc)).toHaveLength(sc.alarms.includes('overspeed') ? 1 : 0))
   })
 })

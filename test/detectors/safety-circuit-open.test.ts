@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DetectorInput } from '../../detectors/index.ts'
 import { safetyCircuitOpen } from '../../detectors/safety-circuit-open.ts'
 import { SCENARIO_DIR, loadScenario, runScenario } from '../../simulators/scenario.ts'
-import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele } from './harness.ts'
+import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele, raisesIn, scenariosFor } from './harness.ts'
 
 const RUNNING = { moving: true, speed: 1.75, direction: 'up' as const, doorZone: false, floor: '3', position: 9 }
 /** the chain has opened: the brake dropped and the car stands between floors */
@@ -88,15 +87,6 @@ describe('safety-circuit-open', () => {
   })
 
   describe('scenarios: raised exactly where the scenario lists it', () => {
-    const scenarios = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).map((f) => loadScenario(join(SCENARIO_DIR, f)))
-    for (const sc of scenarios) {
-      const listed = sc.alarms.includes('safety_circuit_open')
-      // the days-long scenarios of other types run in test/broker/detect/scenarios.test.ts
-      if (sc.duration > 4 * 3600 && !listed) continue
-      it(sc.name, () => {
-        const out = drive(safetyCircuitOpen, scenarioInputs(sc), { until: sc.duration * 1000, facts: factsOf(sc) })
-        expect(raised(out).length).toBe(listed ? 1 : 0)
-      })
-    }
+    for (const sc of scenariosFor('safety_circuit_open')) it(sc.name, () => expect(raisesIn(safetyCircuitOpen, sc)).toHaveLength(sc.alarms.includes('safety_circuit_open') ? 1 : 0))
   })
 })

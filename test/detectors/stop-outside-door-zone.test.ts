@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { readdirSync } from 'node:fs'
-import { join } from 'node:path'
 import type { DetectorInput } from '../../detectors/index.ts'
 import { stopOutsideDoorZone } from '../../detectors/stop-outside-door-zone.ts'
-import { SCENARIO_DIR, loadScenario } from '../../simulators/scenario.ts'
-import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele } from './harness.ts'
+import { T0, availability, beats, cleared, drive, driveAlarms, raised, tele, raisesIn, scenariosFor } from './harness.ts'
 
 /** stopped between floors 3 and 4, door closed, nobody inside */
 const BETWEEN = { floor: '3', floorIndex: 2, position: 10.5, doorZone: false, occupied: false }
@@ -65,15 +62,6 @@ describe('stop-outside-door-zone', () => {
   })
 
   describe('scenarios: raised exactly where the scenario lists it', () => {
-    const scenarios = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).map((f) => loadScenario(join(SCENARIO_DIR, f)))
-    for (const sc of scenarios) {
-      const listed = sc.alarms.includes('stop_outside_door_zone')
-      // the days-long scenarios of other types run in test/broker/detect/scenarios.test.ts
-      if (sc.duration > 4 * 3600 && !listed) continue
-      it(sc.name, () => {
-        const out = drive(stopOutsideDoorZone, scenarioInputs(sc), { until: sc.duration * 1000, facts: factsOf(sc) })
-        expect(raised(out).length).toBe(listed ? 1 : 0)
-      })
-    }
+    for (const sc of scenariosFor('stop_outside_door_zone')) it(sc.name, () => expect(raisesIn(stopOutsideDoorZone, sc)).toHaveLength(sc.alarms.includes('stop_outside_door_zone') ? 1 : 0))
   })
 })

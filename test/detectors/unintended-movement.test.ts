@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DetectorInput } from '../../detectors/index.ts'
 import { unintendedMovement } from '../../detectors/unintended-movement.ts'
 import { SCENARIO_DIR, loadScenario } from '../../simulators/scenario.ts'
-import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele } from './harness.ts'
+import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele, raisesIn, scenariosFor } from './harness.ts'
 
 /** sliding down out of the door zone with the door open */
 const SLIDING = { moving: true, speed: 0.5, direction: 'down' as const, door: 'open' as const, doorZone: false, position: -0.4, occupied: true }
@@ -79,15 +78,6 @@ describe('unintended-movement', () => {
   })
 
   describe('scenarios: raised exactly where the scenario lists it', () => {
-    const scenarios = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).map((f) => loadScenario(join(SCENARIO_DIR, f)))
-    for (const sc of scenarios) {
-      const listed = sc.alarms.includes('unintended_movement')
-      // the days-long scenarios of other types run in test/broker/detect/scenarios.test.ts
-      if (sc.duration > 4 * 3600 && !listed) continue
-      it(sc.name, () => {
-        const out = drive(unintendedMovement, scenarioInputs(sc), { until: sc.duration * 1000, facts: factsOf(sc) })
-        expect(raised(out).length).toBe(listed ? 1 : 0)
-      })
-    }
+    for (const sc of scenariosFor('unintended_movement')) it(sc.name, () => expect(raisesIn(unintendedMovement, sc)).toHaveLength(sc.alarms.includes('unintended_movement') ? 1 : 0))
   })
 })
