@@ -13,7 +13,7 @@
 //   node bin/run-ts.js bench/broker.ts [seconds] [--profile-out DIR]   → JSON on stdout
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +25,7 @@ import { stringify } from 'yaml'
 import { Aedes } from 'aedes'
 import { hashPassword } from '../broker/mqtt/passwords.ts'
 import { startVm } from '../test/broker/sinks/victoria-metrics.ts'
-import { cpuSeconds, rssBytes } from './proc.ts'
+import { cpuSeconds, machineJiffies, peakRssBytes, pidListeningWith, rssBytes, stopProcess } from './proc.ts'
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts'
 import { samplePayloadBytes, type GatewaySpec, type InjectSpec, type LoadFinal, type LoadRequest, type LoadSample } from './broker-load.ts'
 
@@ -189,41 +189,6 @@ class LoadChild {
   }
 
   async kill(): Promise<void> { await stopProcess(this.proc) }
-}
-
-async function stopProcess(proc: ChildProcess, timeoutMs = 20_000): Promise<number | null> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode
-  const exited = once(proc, 'exit') as Promise<[number | null]>
-  proc.kill('SIGTERM')
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
-  const [code] = await exited
-  clearTimeout(timer)
-  return code
-}
-
-// ---- measuring ----
-
-/** user + system jiffies of the whole machine, busy and total (/proc/stat) */
-function machineJiffies(): { busy: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0)
-  return { busy: total - f[3]! - f[4]!, total }
-}
-
-/** The process started with this argument (a peer the bench did not fork itself). */
-function pidListeningWith(arg: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(arg)) return Number(entry)
-    } catch { /* gone meanwhile */ }
-  }
-  return undefined
-}
-
-function peakRssBytes(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) * 1024 : 0
 }
 
 interface Sample {
