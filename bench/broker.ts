@@ -338,7 +338,7 @@ function percentiles(xs: number[]): { p50: number; p99: number; max: number } {
 const pick = (xs: number[]) => { const { p50, p99 } = percentiles(xs); return { p50, p99 } }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
-/** ms of a ULID-shaped alarm id (detectors/lifecycle.ts alarmIds: the broker's clock at detection) */
+/** ms of a ULID-shaped alarm id (detectors/runtime/lifecycle.ts alarmIds: the broker's clock at detection) */
 function ulidTime(id: string | undefined): number | null {
   if (!id || id.length < 10) return null
   let t = 0

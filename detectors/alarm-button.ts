@@ -2,8 +2,8 @@
 // on release. Also evidence for an entrapment, which the entrapment detector reads itself.
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
-import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
-import { machineDetector } from './driver.ts'
+import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './runtime/lifecycle.ts'
+import { machineDetector } from './runtime/driver.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 0, default: 3000, description: 'pressed this long before it is an alarm' }),

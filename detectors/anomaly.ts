@@ -1,14 +1,14 @@
 // 运行异常趋势 (DOMAIN.md, warning): door opening and closing time, trip time per floor and reopen
 // rate drift from the elevator's own learned baseline, sustained beyond 4 MAD. Each metric is
 // observed in event time from the telemetry's transitions; the drift score is the median of the
-// recent observations against the median and MAD of a learned window (detectors/baseline.ts).
+// recent observations against the median and MAD of a learned window (detectors/runtime/baseline.ts).
 import { Type, type Static } from '@sinclair/typebox'
 import type { DoorState, Telemetry } from '../protocol/index.ts'
-import { BaselineWindows, type DriftStats } from './baseline.ts'
-import { modesSetting, staleSetting } from './condition.ts'
-import { elevatorOf, type Elevator, type Machine, type Step } from './lifecycle.ts'
-import { machineDetector } from './driver.ts'
-import type { AlarmSignal, DetectorInput } from './types.ts'
+import { BaselineWindows, type DriftStats } from './runtime/baseline.ts'
+import { modesSetting, staleSetting } from './runtime/condition.ts'
+import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
+import { machineDetector } from './runtime/driver.ts'
+import type { AlarmSignal, DetectorInput } from './runtime/types.ts'
 
 const configSchema = Type.Object({
   threshold: Type.Number({ exclusiveMinimum: 0, default: 4, description: 'drift of the recent median from the baseline median, in MADs (× 1.4826)' }),

@@ -2,8 +2,8 @@
 // unreachable (availability offline), or the gateway itself is offline (its status, or its last
 // will). Clears on fresh telemetry, or when the offline report that raised it turns online.
 import { Type, type Static } from '@sinclair/typebox'
-import { LINK_UNKNOWN, elevatorOf, linkLost, linkStep, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
-import { machineDetector } from './driver.ts'
+import { LINK_UNKNOWN, elevatorOf, linkLost, linkStep, type Elevator, type Link, type Machine, type Step } from './runtime/lifecycle.ts'
+import { machineDetector } from './runtime/driver.ts'
 
 const configSchema = Type.Object({
   heartbeatMs: Type.Integer({ minimum: 100, default: 10_000, description: "the gateways' heartbeat interval" }),
@@ -14,7 +14,7 @@ export type CommunicationLostConfig = Static<typeof configSchema>
 interface State {
   readonly link: Link
   readonly elevator: Elevator | null
-  /** the gateway serving the elevator, for grouping by gateway (detectors/inhibit.ts) */
+  /** the gateway serving the elevator, for grouping by gateway (detectors/runtime/inhibit.ts) */
   readonly gatewayId: string | null
   readonly raised: boolean
 }

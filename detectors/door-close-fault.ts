@@ -4,7 +4,7 @@
 // recall, emergency power and earthquake operation park the car with its door open.
 import { Type } from '@sinclair/typebox'
 import type { Telemetry } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './condition.ts'
+import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'door reported closing this long' }),

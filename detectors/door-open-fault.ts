@@ -5,7 +5,7 @@
 // to a landing to let passengers out. Fire recall opens at the main landing only; inspection
 // never opens by itself.
 import { Type } from '@sinclair/typebox'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './condition.ts'
+import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'stopped after a trip, door not yet open, this long' }),

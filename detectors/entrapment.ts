@@ -3,9 +3,9 @@
 // outside the door zone or 90 s inside it. Clears when the door opens or the car empties.
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
-import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './lifecycle.ts'
-import { machineDetector } from './driver.ts'
-import type { DetectorInput } from './types.ts'
+import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './runtime/lifecycle.ts'
+import { machineDetector } from './runtime/driver.ts'
+import type { DetectorInput } from './runtime/types.ts'
 
 const configSchema = Type.Object({
   outsideDoorZoneMs: Type.Integer({ minimum: 1000, default: 15_000, description: 'stopped outside the door zone this long with a passenger' }),

@@ -3,10 +3,10 @@
 // code 08), which no telemetry signal shows by itself. Raised while the mapped code is reported.
 import { Type, type Static } from '@sinclair/typebox'
 import { ALARM_TYPES, MODES, liftwatchRef, type AlarmType, type Telemetry } from '../protocol/index.ts'
-import { elevatorOf, type Machine, type Step } from './lifecycle.ts'
-import { machineDetector } from './driver.ts'
-import { modesSetting } from './condition.ts'
-import type { AlarmSignal, DetectorInput } from './types.ts'
+import { elevatorOf, type Machine, type Step } from './runtime/lifecycle.ts'
+import { machineDetector } from './runtime/driver.ts'
+import { modesSetting } from './runtime/condition.ts'
+import type { AlarmSignal, DetectorInput } from './runtime/types.ts'
 
 // our own types have conditions no controller reports as a fault code
 const NOT_MAPPABLE = new Set<AlarmType>(['communication_lost', 'anomaly', 'long_idle', 'maintenance_overdue'])

@@ -2,8 +2,8 @@
 // landings, or the position jumps more than one floor while the car stands. One sample is enough.
 import { Type } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, staleSetting } from './condition.ts'
-import type { ElevatorFacts } from './types.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import type { ElevatorFacts } from './runtime/types.ts'
 
 // inspection/maintenance: a technician may be running a shaft-learning trip, when the floor
 // register is meaningless until it ends

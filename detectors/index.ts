@@ -21,7 +21,7 @@ import { runtimeLimit } from './runtime-limit.ts'
 import { safetyCircuitOpen } from './safety-circuit-open.ts'
 import { stopOutsideDoorZone } from './stop-outside-door-zone.ts'
 import { unintendedMovement } from './unintended-movement.ts'
-import type { Detector } from './types.ts'
+import type { Detector } from './runtime/types.ts'
 
 export const DETECTORS: readonly Detector[] = [
   entrapment,
@@ -47,5 +47,5 @@ export const DETECTORS: readonly Detector[] = [
   maintenanceOverdue,
 ]
 
-export type { AlarmSignal, Detector, DetectorContext, DetectorInput, ElevatorFacts } from './types.ts'
-export { AlarmLifecycle, LifecycleConfigSchema, LIFECYCLE_DEFAULTS, alarmIds, alarmKey, type Applied, type LifecycleConfig } from './alarms.ts'
+export type { AlarmSignal, Detector, DetectorContext, DetectorInput, ElevatorFacts } from './runtime/types.ts'
+export { AlarmLifecycle, LifecycleConfigSchema, LIFECYCLE_DEFAULTS, alarmIds, alarmKey, type Applied, type LifecycleConfig } from './runtime/alarms.ts'

@@ -3,7 +3,7 @@
 // 20 min. The period counts from the last visit, or from the first sample this instance saw.
 import { Type } from '@sinclair/typebox'
 import { MODES, type Mode } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, staleSetting } from './condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
 
 const configSchema = Type.Object({
   periodMs: Type.Integer({ minimum: 3_600_000, default: 15 * 86_400_000, description: 'a maintenance visit at least this often' }),

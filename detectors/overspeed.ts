@@ -9,10 +9,10 @@
 // Needs the rated speed: the registry's, else a configured one, else no detection.
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
-import { conditionMachine, modesSetting, staleSetting, type ConditionSpec, type Holds } from './condition.ts'
-import { type Elevator, type Machine, type Step } from './lifecycle.ts'
-import { machineDetector } from './driver.ts'
-import type { DetectorInput, ElevatorFacts } from './types.ts'
+import { conditionMachine, modesSetting, staleSetting, type ConditionSpec, type Holds } from './runtime/condition.ts'
+import { type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
+import { machineDetector } from './runtime/driver.ts'
+import type { DetectorInput, ElevatorFacts } from './runtime/types.ts'
 
 // a car above its rated speed is never intended, whoever drives it; technicians test the
 // governor and safety gear in maintenance

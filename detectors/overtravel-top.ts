@@ -2,7 +2,7 @@
 // the tolerance above the top landing. Immediate: one sample is enough.
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, staleSetting } from './condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
 
 // the final limit switches are tested in inspection during periodic checks (TSG T7001): a
 // technician at work, not a fault

@@ -2,7 +2,7 @@
 // Watched in every mode: a technician in inspection still needs to know the mains went.
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, staleSetting } from './condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 0, default: 5_000, description: 'off or on battery this long' }),

@@ -5,8 +5,8 @@
 // sample alone looks like re-levelling.
 import { Type, type Static } from '@sinclair/typebox'
 import type { Telemetry } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './condition.ts'
-import type { ElevatorFacts } from './types.ts'
+import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import type { ElevatorFacts } from './runtime/types.ts'
 
 const configSchema = Type.Object({
   minLimitMs: Type.Integer({ minimum: 1000, default: 45_000, description: 'the limit is never shorter than this' }),

@@ -3,7 +3,7 @@
 // Whoever is inside cannot get out there, so the emergency modes are watched too; a technician
 // inching in inspection or maintenance stops between floors on purpose.
 import { Type } from '@sinclair/typebox'
-import { conditionDetector, modesSetting, staleSetting } from './condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 1000, default: 45_000, description: 'stopped outside the door zone this long' }),

@@ -4,7 +4,7 @@
 // evidence, else a car without a door signal would alarm on every trip.
 import { Type } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
-import { RELEVEL_MAX_SPEED, conditionDetector, modesSetting, staleSetting } from './condition.ts'
+import { RELEVEL_MAX_SPEED, conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
 
 // A brake that fails to hold does not care about the service mode, so every mode is watched but
 // inspection and maintenance, where the door bypass (GB 7588.1-2020) lets a technician run the

@@ -5,7 +5,7 @@
 // silent for `evictAfterMs` is forgotten; its active alarms stay in the lifecycle.
 import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs'
 import type { Detector, DetectorContext, DetectorInput, AlarmSignal } from '../../detectors/index.ts'
-import { MachineDriver, type DriverSink } from '../../detectors/driver.ts'
+import { MachineDriver, type DriverSink } from '../../detectors/runtime/driver.ts'
 
 /** What the engine needs from its runtime. */
 export interface EngineHooks {

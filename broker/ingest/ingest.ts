@@ -1,11 +1,11 @@
 // Ingest: every publish a client makes, validated against the v1 contract and the registry,
 // deduplicated by (elevator, boot, seq), and turned into the detector runtime's input
-// (detectors/types.ts). Bad input is counted per gateway and logged at most once per interval per
+// (detectors/runtime/types.ts). Bad input is counted per gateway and logged at most once per interval per
 // gateway; the broker keeps serving everyone else (STYLE rule 10).
 import { Subject, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
 import { parseTopic, validators, type ParsedTopic, type Problem } from '../../protocol/index.ts'
-import type { DetectorInput } from '../../detectors/types.ts'
+import type { DetectorInput } from '../../detectors/runtime/types.ts'
 import type { Elevator, Registry } from '../registry/registry.ts'
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './config.ts'
 import { LogLimit, capKey } from './limits.ts'
@@ -169,7 +169,7 @@ export class Ingest {
       return this.invalid(key, m, { path: '(topic)', message: `status of gateway "${gatewayId}" published by gateway "${m.gatewayId}"` })
     }
     this.count(key).accepted++
-    // the status payload has no ts: detectors/types.ts takes our receipt time
+    // the status payload has no ts: detectors/runtime/types.ts takes our receipt time
     const ts = this.now()
     for (const e of this.registry.byGateway(gatewayId)) {
       this.events.next({ kind: 'gateway', elevatorId: e.id, region: e.region, gatewayId, ts, state: v.value.state })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import type { Mode } from '../../protocol/index.ts'
 import { METRICS, anomaly, anomalyMachine, type AnomalyConfig } from '../../detectors/anomaly.ts'
-import type { DetectorInput } from '../../detectors/types.ts'
+import type { DetectorInput } from '../../detectors/runtime/types.ts'
 import { SCENARIO_DIR, loadScenario } from '../../simulators/scenario.ts'
 import { T0, availability, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele } from './harness.ts'
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { DETECTORS } from '../../detectors/index.ts'
-import { alarmIds } from '../../detectors/alarms.ts'
+import { alarmIds } from '../../detectors/runtime/alarms.ts'
 import { ALARM_TYPES, isAlarmType } from '../../protocol/index.ts'
 
 const DIR = join(import.meta.dirname, '../../detectors')

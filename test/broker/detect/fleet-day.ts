@@ -2,7 +2,7 @@
 // car a Scenario of its own — seeded passenger traffic following the hours of its site, door
 // holds that are part of normal use, and on two cars a technician's inspection visit. Pure:
 // the same seed gives the same day.
-import type { ElevatorFacts } from '../../../detectors/types.ts'
+import type { ElevatorFacts } from '../../../detectors/runtime/types.ts'
 import { registrationCode } from '../../../protocol/index.ts'
 import { defaultCarSpec, type CarSpec, type Landing } from '../../../simulators/model/index.ts'
 import type { Scenario, ScenarioSet, ScenarioStep } from '../../../simulators/scenario.ts'

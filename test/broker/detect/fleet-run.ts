@@ -7,7 +7,7 @@
 // and traffic() makes those at a constant rate: so the wait for the next call is drawn at once
 // (exponential, i.e. geometric in ticks, as traffic()'s per-tick draws give) and the ticks in
 // between are skipped. Everything else is the simulator's own: scenarioTick, traffic, step.
-import type { DetectorInput } from '../../../detectors/types.ts'
+import type { DetectorInput } from '../../../detectors/runtime/types.ts'
 import type { ControllerState, Telemetry } from '../../../protocol/index.ts'
 import { changed } from '../../../gateway/telemetry.ts'
 import { controllerState, createCar, step, type CarInputs, type CarState } from '../../../simulators/model/index.ts'

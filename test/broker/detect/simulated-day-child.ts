@@ -5,7 +5,7 @@
 // gateway inhibition per gateway, so parts split by gateway detect what one runtime would.
 import { Subject } from 'rxjs'
 import { DetectorRuntime, type DetectorRuntimeStats } from '../../../broker/detect/runtime.ts'
-import type { DetectorInput } from '../../../detectors/types.ts'
+import type { DetectorInput } from '../../../detectors/runtime/types.ts'
 import type { AlarmEvent } from '../../../protocol/index.ts'
 // RxJS's VirtualTimeScheduler re-sorts its whole queue on every schedule: with 25 elevators'
 // timers re-armed by every message it manages a few thousand messages a second. This is a heap.

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import { collector } from '../../helpers/broker.ts'
 import { Ingest, isForwarded, type AcceptedTelemetry } from '../../../broker/ingest/ingest.ts'
-import type { DetectorInput } from '../../../detectors/types.ts'
+import type { DetectorInput } from '../../../detectors/runtime/types.ts'
 import { A1, A2, B1, PASSWORDS, availability, captureLog, connect, gateway, registryFile, startHost, status, telemetry, type HostFixture } from '../mqtt/fixtures.ts'
 
 interface Rig { fx: HostFixture; ingest: Ingest; events: DetectorInput[]; sunk: AcceptedTelemetry[]; clock: { t: number } }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { AlarmEvent } from '../../protocol/index.ts'
-import type { AlarmSignal } from '../../detectors/index.ts'
-import { GatewayInhibition } from '../../detectors/inhibit.ts'
-import { E1, E2, T0, vts } from './harness.ts'
+import type { AlarmEvent } from '../../../protocol/index.ts'
+import type { AlarmSignal } from '../../../detectors/index.ts'
+import { GatewayInhibition } from '../../../detectors/runtime/inhibit.ts'
+import { E1, E2, T0, vts } from '../harness.ts'
 
 const lost = (who: typeof E1, state: AlarmSignal['state'], cause = 'gateway'): AlarmSignal =>
   ({ ...who, type: 'communication_lost', state, at: T0, evidence: state === 'raised' ? { cause, gatewayId: who.gatewayId } : { recovery: 'telemetry' } })

@@ -1,10 +1,10 @@
 // Telemetry a gateway replays from its outbox after an outage is history: evaluated in event
-// time apart from the live state (detectors/lifecycle.ts runMachine), through the lifecycle.
+// time apart from the live state (detectors/runtime/lifecycle.ts runMachine), through the lifecycle.
 import { describe, expect, it } from 'vitest'
-import type { ControllerState } from '../../protocol/index.ts'
-import type { DetectorInput } from '../../detectors/index.ts'
-import { entrapment } from '../../detectors/entrapment.ts'
-import { STUCK, T0, driveAlarms, tele } from './harness.ts'
+import type { ControllerState } from '../../../protocol/index.ts'
+import type { DetectorInput } from '../../../detectors/index.ts'
+import { entrapment } from '../../../detectors/entrapment.ts'
+import { STUCK, T0, driveAlarms, tele } from '../harness.ts'
 
 const S = 1_000
 /** Live heartbeats before 60 s and from `back`; the outage's samples replayed from `back` + 1 s, 20 ms apart. */

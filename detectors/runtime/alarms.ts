@@ -4,7 +4,7 @@
 // every cycle (ISA-18.2's chattering alarm). After a clear the key opens a new alarm.
 import { Type, type Static } from '@sinclair/typebox'
 import type { SchedulerLike, Subscription } from 'rxjs'
-import { ALARM_TYPES, catalogueEntry, type AlarmEvent, type AlarmType } from '../protocol/index.ts'
+import { ALARM_TYPES, catalogueEntry, type AlarmEvent, type AlarmType } from '../../protocol/index.ts'
 import type { AlarmSignal } from './types.ts'
 
 const Hold = {

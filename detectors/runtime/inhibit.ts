@@ -3,7 +3,7 @@
 // monitoring centre should see one alarm about the gateway, naming its elevators, not one per
 // elevator. Elevators that lose communication for their own reasons keep their own alarms.
 import type { SchedulerLike, Subscription } from 'rxjs'
-import type { AlarmEvent, AlarmType } from '../protocol/index.ts'
+import type { AlarmEvent, AlarmType } from '../../protocol/index.ts'
 import type { AlarmSignal } from './types.ts'
 
 interface GatewayGroup {

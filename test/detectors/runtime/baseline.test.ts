@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { BaselineWindows, MAD_SCALE, MAX_STORED, driftScore, mad, median } from '../../detectors/baseline.ts'
+import { BaselineWindows, MAD_SCALE, MAX_STORED, driftScore, mad, median } from '../../../detectors/runtime/baseline.ts'
 
 // the obvious computations, to check the stored ones against
 const sortedMedian = (xs: number[]): number => {

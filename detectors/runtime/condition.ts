@@ -2,7 +2,7 @@
 // on fresh data and in a watched service mode, for a threshold before it is an alarm, and that
 // clears when it no longer holds. A detector file gives the condition; this gives the rest.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { MODES, type AlarmType, type Mode, type Telemetry } from '../protocol/index.ts'
+import { MODES, type AlarmType, type Mode, type Telemetry } from '../../protocol/index.ts'
 import { elevatorOf, type Elevator, type Machine, type Step } from './lifecycle.ts'
 import { machineDetector } from './driver.ts'
 import type { AlarmSignal, Detector, DetectorInput, ElevatorFacts } from './types.ts'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { validators, type AlarmEvent } from '../../protocol/index.ts'
-import { AlarmLifecycle, alarmIds, type AlarmSignal, type LifecycleConfig } from '../../detectors/index.ts'
-import { E1, T0, vts } from './harness.ts'
+import { validators, type AlarmEvent } from '../../../protocol/index.ts'
+import { AlarmLifecycle, alarmIds, type AlarmSignal, type LifecycleConfig } from '../../../detectors/index.ts'
+import { E1, T0, vts } from '../harness.ts'
 
 type Seen = { frame: number; event: AlarmEvent }
 

@@ -3,7 +3,7 @@
 // injected RxJS scheduler, never from the wall clock.
 import type { Observable, SchedulerLike } from 'rxjs'
 import type { TSchema, Static } from '@sinclair/typebox'
-import type { AlarmType, Telemetry } from '../protocol/index.ts'
+import type { AlarmType, Telemetry } from '../../protocol/index.ts'
 import type { Machine } from './lifecycle.ts'
 
 /**
@@ -75,6 +75,6 @@ export interface Detector<S extends TSchema = TSchema> {
   readonly configSchema: S
   /** config already validated and defaulted against configSchema */
   create(config: Static<S>, ctx: DetectorContext): (input$: Observable<DetectorInput>) => Observable<AlarmSignal>
-  /** the same behaviour as a machine (detectors/driver.ts machineDetector gives both) */
+  /** the same behaviour as a machine (detectors/runtime/driver.ts machineDetector gives both) */
   machine?(config: Static<S>, ctx: DetectorContext): DetectorMachine
 }
