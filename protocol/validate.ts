@@ -91,5 +91,11 @@ export function validateProfile(data: unknown): Validated<Profile> {
   return problems.length ? { ok: false, problems } : shaped
 }
 
-export const formatProblems = (problems: Problem[], where?: string): string =>
-  problems.map((p) => `${where ? `${where}: ` : ''}${p.path}: ${p.message}`).join('\n')
+/**
+ * Problems as `<path>: <message>`, one per line unless `separator` says otherwise; `where` (a file)
+ * prefixes each, `indent` sets them under a heading line.
+ */
+export function formatProblems(problems: readonly Problem[], opts: { where?: string; indent?: string; separator?: string } = {}): string {
+  const { where, indent = '', separator = '\n' } = opts
+  return problems.map((p) => `${indent}${where ? `${where}: ` : ''}${p.path}: ${p.message}`).join(separator)
+}
