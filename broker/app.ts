@@ -11,7 +11,7 @@ import { DetectorRuntime } from './detect/runtime.ts'
 import { AlarmStore, unackedView, type StoredAlarm } from './alarms/store.ts'
 import { createTelemetrySink, type TelemetrySink } from './sinks/index.ts'
 import { build } from './http/app.ts'
-import { LiveView } from './view.ts'
+import { LiveView } from './live-view.ts'
 import { BrokerMetrics } from './metrics.ts'
 
 export interface BrokerOptions { scheduler?: SchedulerLike }

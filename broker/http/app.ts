@@ -9,7 +9,7 @@ import { HttpMetrics } from './metrics.ts'
 import { registerApi } from './routes.ts'
 import { defaultSseOptions, EventHub, type SseOptions } from './sse.ts'
 import { registerStatic } from './static.ts'
-import type { BrokerView } from './view.ts'
+import type { BrokerView } from './broker-view.ts'
 
 export interface BuildOptions {
   view: BrokerView

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { CATALOGUE, ELEVATOR_ID_PATTERN } from '../../protocol/index.ts'
 import { errorBody, HttpErrorCode } from './errors.ts'
 import type { EventHub } from './sse.ts'
-import type { BrokerView } from './view.ts'
+import type { BrokerView } from './broker-view.ts'
 
 export const MAX_ALARM_LIMIT = 5000
 

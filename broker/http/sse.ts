@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Observable, Subscription } from 'rxjs'
 import type { HttpMetrics } from './metrics.ts'
-import type { LiveEvent } from './view.ts'
+import type { LiveEvent } from './broker-view.ts'
 
 export interface SseOptions {
   /** comment line sent to idle clients so proxies and NATs keep the connection */

@@ -1,7 +1,7 @@
 // Screens for the probe and the commissioning run, as text. Pure: the CLI writes them.
 import { currentStep, needsUndo, remainingMs, type ChecklistState } from './checklist.ts'
 import { lines, padEnd, tr, truncate, width, type Lang, type Text } from './i18n.ts'
-import type { PollStats, Sample } from './poller.ts'
+import type { PollStats, Sample } from './unit-poller.ts'
 import { REASON_TEXT, STATUS_TEXT } from './report.ts'
 import { addressText, valueText, type Snapshot } from './snapshot.ts'
 import { STEPS, factsOf } from './steps.ts'

@@ -9,7 +9,7 @@ import type { ChecklistState, StepReason, StepStatus, Summary } from './checklis
 import { summary } from './checklist.ts'
 import type { Text } from './i18n.ts'
 import { describeLink } from './link-options.ts'
-import type { PollStats } from './poller.ts'
+import type { PollStats } from './unit-poller.ts'
 import { addressText, valueText, type ErrorInfo, type Snapshot } from './snapshot.ts'
 import { STEPS, type StepId } from './steps.ts'
 

@@ -1,7 +1,7 @@
 // One elevator's commissioning run: polls the unit and feeds each sample to the checklist until
 // every step is decided. The installer's keys arrive as skip()/quit(); updates go to a callback.
 import { advance, createChecklist, isDone, quit, skipStep, type ChecklistOptions, type ChecklistState } from './checklist.ts'
-import type { Sample, UnitPoller } from './poller.ts'
+import type { Sample, UnitPoller } from './unit-poller.ts'
 import type { Values } from './steps.ts'
 
 export interface RunUpdate {

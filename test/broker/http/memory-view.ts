@@ -2,7 +2,7 @@
 // stand-in for a peer. State is updated before live$ emits, as BrokerView requires.
 import { Subject } from 'rxjs'
 import { catalogueEntry, registrationCode, type AlarmEvent, type AlarmType, type Telemetry } from '../../../protocol/index.ts'
-import type { AlarmQuery, AlarmView, BrokerView, ElevatorView, LiveEvent, Severity } from '../../../broker/http/view.ts'
+import type { AlarmQuery, AlarmView, BrokerView, ElevatorView, LiveEvent, Severity } from '../../../broker/http/broker-view.ts'
 import { ackStateOf, unackedView } from '../../../broker/alarms/store.ts'
 
 const RANK: Record<Severity, number> = { critical: 0, major: 1, minor: 2, warning: 3 }

@@ -4,7 +4,7 @@ import { GatewayError, GatewayErrorCode } from '../../../gateway/errors.ts'
 import { snapshotOf, errorInfo } from '../../../gateway/commission/snapshot.ts'
 import { renderProbe, table } from '../../../gateway/commission/render.ts'
 import { langFromEnv, truncate, width } from '../../../gateway/commission/i18n.ts'
-import type { Sample } from '../../../gateway/commission/poller.ts'
+import type { Sample } from '../../../gateway/commission/unit-poller.ts'
 
 const CAR = {
   floor: '3', floorIndex: 3, position: 10, speed: 0, direction: 'none', moving: false, door: 'closed', doorZone: true,

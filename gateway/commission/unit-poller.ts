@@ -1,5 +1,6 @@
 // Polls one unit with its profile for the probe and the commissioning run: snapshots, link
-// statistics and errors as data; the caller draws them.
+// statistics and errors as data; the caller draws them. The installer's live probe, not the
+// production loop (gateway/modbus/link-poller.ts).
 import type { Profile } from '../../protocol/index.ts'
 import type { ModbusLink } from '../modbus/link.ts'
 import { readUnit } from '../modbus/reader.ts'

@@ -1,11 +1,11 @@
-// BrokerView over the live parts: the registry, what ingest accepted, the alarm store, and the
+// BrokerView (broker/http/broker-view.ts) over the live parts: the registry, what ingest accepted, the alarm store, and the
 // detector runtime's alarms. It keeps only the last state per elevator in memory.
 import { Subject, type Observable } from 'rxjs'
 import type { AlarmEvent, Telemetry } from '../protocol/index.ts'
 import type { DetectorInput } from '../detectors/runtime/types.ts'
 import type { Registry } from './registry/registry.ts'
 import { DEFAULT_KEEP_UNTIL_ACKED, type AlarmStore, type Severity, type StoredAlarm } from './alarms/store.ts'
-import type { AlarmQuery, AlarmView, BrokerView, ElevatorView, LiveEvent } from './http/view.ts'
+import type { AlarmQuery, AlarmView, BrokerView, ElevatorView, LiveEvent } from './http/broker-view.ts'
 
 type Availability = ElevatorView['availability']
 

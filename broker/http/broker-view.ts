@@ -1,5 +1,5 @@
-// What the HTTP API and the live page read. The composition root implements BrokerView over the
-// registry, ingest, detectors and the alarm store; tests implement it in memory.
+// What the HTTP API and the live page read: the interface only. broker/live-view.ts implements it
+// over the registry, ingest, detectors and the alarm store, in the broker and in tests alike.
 import type { Observable } from 'rxjs'
 import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
 import type { AckState, Severity, StoredAlarm } from '../alarms/store.ts'

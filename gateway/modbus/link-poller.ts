@@ -1,5 +1,6 @@
 // Polls every unit on one link at its own rate, all through the link's single queue. A unit that
-// stops answering is probed with backoff, so it never eats the bus time of its neighbours.
+// stops answering is probed with backoff, so it never eats the bus time of its neighbours. The
+// gateway's production loop; the installer's probe is gateway/commission/unit-poller.ts.
 import type { Logger } from 'pino'
 import type { Profile, RegisterImage } from '../../protocol/index.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
