@@ -1,5 +1,6 @@
-// BrokerView (broker/http/broker-view.ts) over the live parts: the registry, what ingest accepted, the alarm store, and the
-// detector runtime's alarms. It keeps only the last state per elevator in memory.
+// BrokerView (broker/http/broker-view.ts) over the live parts: the registry, what ingest
+// accepted, the alarm store, and the detector runtime's alarms. It keeps only the last state per
+// elevator in memory.
 import { Subject, type Observable } from 'rxjs'
 import type { AlarmEvent, Telemetry } from '../protocol/index.ts'
 import type { DetectorInput } from '../detectors/runtime/types.ts'
@@ -24,6 +25,8 @@ export class LiveView implements BrokerView {
     readonly metrics: () => Promise<string>,
     readonly health: () => { ok: boolean; checks: Record<string, boolean> },
     readonly keepUntilAcked: readonly Severity[] = DEFAULT_KEEP_UNTIL_ACKED,
+    /** the clock acknowledgements are stamped with */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** ingest's accepted inputs, in event order */
@@ -75,7 +78,7 @@ export class LiveView implements BrokerView {
   ack(id: string, by: string): AlarmView | null {
     const before = this.store.get(id)
     if (!before) return null
-    const after = this.store.ack(id, by, Date.now())
+    const after = this.store.ack(id, by, this.now())
     // only the first acknowledgement is news; a repeat returns the kept one quietly
     if (after && before.ackedAt === null) this.live.next({ kind: 'ack', alarm: after })
     return after

@@ -1,23 +1,31 @@
 // Every route through fastify.inject: valid and bad queries, error bodies, static files.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest'
 import pino from 'pino'
+import { throwError } from 'rxjs'
 import { Registry } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../../broker/http/app.ts'
-import { alarmEvent, fleet, MemoryView } from './memory-view.ts'
+import type { LiveView } from '../../../broker/live-view.ts'
+import { alarmEvent, liveFleet, withLive, type LiveFleet } from './fixtures.ts'
 
 const log = pino({ level: 'silent' })
-let view: MemoryView
+let fleet: LiveFleet
+let view: LiveView
 let app: FastifyInstance
 let ids: string[]
+let queries: MockInstance<LiveView['alarms']>
 
 beforeEach(async () => {
-  view = new MemoryView()
-  ids = fleet(view, 3, 2)
+  fleet = liveFleet(3, { online: 2 })
+  ;({ view, ids } = fleet)
+  queries = vi.spyOn(view, 'alarms')
   app = build({ view, log })
   await app.ready()
 })
-afterEach(async () => { await app.close() })
+afterEach(async () => {
+  await app.close()
+  fleet.stop()
+})
 
 describe('GET /healthz', () => {
   it('is 200 with every check when all pass', async () => {
@@ -27,17 +35,18 @@ describe('GET /healthz', () => {
   })
 
   it('is 503 naming the failed check', async () => {
-    view.checks.store = false
+    fleet.checks.store = false
     const res = await app.inject('/healthz')
     expect(res.statusCode).toBe(503)
     expect(res.json()).toEqual({ ok: false, checks: { mqtt: true, store: false, events: true } })
   })
 
   it('is 503 when the live event stream failed', async () => {
-    view.fail(new Error('detector runtime died'))
-    const res = await app.inject('/healthz')
+    const failed = build({ view: withLive(view, throwError(() => new Error('detector runtime died'))), log })
+    const res = await failed.inject('/healthz')
     expect(res.statusCode).toBe(503)
     expect(res.json().checks.events).toBe(false)
+    await failed.close()
   })
 })
 
@@ -54,20 +63,20 @@ describe('GET /metrics', () => {
 
   it('registers on a given registry and does not append it twice', async () => {
     const registry = new Registry()
-    const v = new MemoryView()
-    v.metricsText = ''
-    const a = build({ view: { ...v, live$: v.live$, elevators: () => v.elevators(), alarms: (q) => v.alarms(q), ack: (id, by) => v.ack(id, by), health: () => v.health(), metrics: () => registry.metrics() }, log, registry })
+    const other = liveFleet(1, { metrics: () => registry.metrics() })
+    const a = build({ view: other.view, log, registry })
     await a.ready()
     const body = (await a.inject('/metrics')).body
     expect(body.match(/# TYPE liftwatch_http_sse_clients gauge/g)).toHaveLength(1)
     await a.close()
+    other.stop()
   })
 })
 
 describe('GET /api/elevators', () => {
   it('returns registry, last state, availability and active alarms with the event id', async () => {
     const a = alarmEvent(ids[0]!, 'entrapment')
-    view.alarm(a)
+    fleet.alarm(a)
     const res = await app.inject('/api/elevators')
     expect(res.statusCode).toBe(200)
     const body = res.json()
@@ -91,17 +100,17 @@ describe('GET /api/elevators', () => {
 
 describe('GET /api/alarms', () => {
   beforeEach(() => {
-    view.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'a1', raisedAt: 1000 }))
-    view.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'a1', raisedAt: 1000, state: 'cleared', clearedAt: 5000 }))
-    view.alarm(alarmEvent(ids[1]!, 'entrapment', { id: 'a2', raisedAt: 2000 }))
-    view.alarm(alarmEvent(ids[0]!, 'power_failure', { id: 'a3', raisedAt: 3000 }))
+    fleet.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'a1', raisedAt: 1000 }))
+    fleet.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'a1', raisedAt: 1000, state: 'cleared', clearedAt: 5000 }))
+    fleet.alarm(alarmEvent(ids[1]!, 'entrapment', { id: 'a2', raisedAt: 2000 }))
+    fleet.alarm(alarmEvent(ids[0]!, 'power_failure', { id: 'a3', raisedAt: 3000 }))
   })
 
   it('defaults to all alarms, newest first, limit 100', async () => {
     const res = await app.inject('/api/alarms')
     expect(res.statusCode).toBe(200)
     expect(res.json().alarms.map((a: { id: string }) => a.id)).toEqual(['a3', 'a2', 'a1'])
-    expect(view.lastQuery).toEqual({ state: 'all', limit: 100 })
+    expect(queries).toHaveBeenLastCalledWith({ state: 'all', limit: 100 })
   })
 
   it('filters by state, elevator and limit', async () => {
@@ -109,7 +118,7 @@ describe('GET /api/alarms', () => {
     expect(active.alarms.map((a: { id: string }) => a.id)).toEqual(['a3', 'a2'])
     const one = (await app.inject(`/api/alarms?state=all&elevator=${ids[0]}&limit=1`)).json()
     expect(one).toMatchObject({ count: 1, alarms: [{ id: 'a3' }] })
-    expect(view.lastQuery).toEqual({ state: 'all', elevatorId: ids[0], limit: 1 })
+    expect(queries).toHaveBeenLastCalledWith({ state: 'all', elevatorId: ids[0], limit: 1 })
   })
 
   it.each([
@@ -137,13 +146,13 @@ describe('alarm acknowledgement', () => {
   const post = (id: string, payload: unknown, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: `/api/alarms/${id}/ack`, ...(typeof payload === 'string' ? { payload, headers } : { payload: payload as object }) })
   beforeEach(() => {
-    view.now = () => 7000
-    view.alarm(alarmEvent(ids[0]!, 'entrapment', { id: 'trap', raisedAt: 1000 }))
-    view.alarm(alarmEvent(ids[1]!, 'overspeed', { id: 'fast', raisedAt: 2000 }))
-    view.alarm(alarmEvent(ids[1]!, 'overspeed', { id: 'fast', raisedAt: 2000, state: 'cleared', clearedAt: 2500 }))
-    view.alarm(alarmEvent(ids[0]!, 'power_failure', { id: 'power', raisedAt: 3000 }))
-    view.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'door', raisedAt: 4000 }))
-    view.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'door', raisedAt: 4000, state: 'cleared', clearedAt: 5000 }))
+    fleet.now = () => 7000
+    fleet.alarm(alarmEvent(ids[0]!, 'entrapment', { id: 'trap', raisedAt: 1000 }))
+    fleet.alarm(alarmEvent(ids[1]!, 'overspeed', { id: 'fast', raisedAt: 2000 }))
+    fleet.alarm(alarmEvent(ids[1]!, 'overspeed', { id: 'fast', raisedAt: 2000, state: 'cleared', clearedAt: 2500 }))
+    fleet.alarm(alarmEvent(ids[0]!, 'power_failure', { id: 'power', raisedAt: 3000 }))
+    fleet.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'door', raisedAt: 4000 }))
+    fleet.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'door', raisedAt: 4000, state: 'cleared', clearedAt: 5000 }))
   })
   const visible = async () => (await app.inject('/api/alarms?state=visible')).json() as { keepUntilAcked: string[]; alarms: { id: string; ackState: string }[] }
 
@@ -151,7 +160,7 @@ describe('alarm acknowledgement', () => {
     const body = await visible()
     expect(body.keepUntilAcked).toEqual(['critical'])
     expect(body.alarms.map((a) => [a.id, a.ackState])).toEqual([['fast', 'cleared-unacked'], ['trap', 'active-unacked'], ['power', 'active-unacked']])
-    expect(view.lastQuery).toEqual({ state: 'visible', limit: 100 })
+    expect(queries).toHaveBeenLastCalledWith({ state: 'visible', limit: 100 })
     // every listing carries the acknowledgement; only the visible one the rule
     const all = (await app.inject('/api/alarms')).json()
     expect(all.keepUntilAcked).toBeUndefined()
@@ -162,7 +171,7 @@ describe('alarm acknowledgement', () => {
     const res = await post('trap', { by: ' 值班员 张三 ' })
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({ alarm: expect.objectContaining({ id: 'trap', state: 'raised', ackState: 'active-acked', ackedBy: '值班员 张三', ackedAt: 7000 }) })
-    view.now = () => 9000
+    fleet.now = () => 9000
     expect((await post('trap', { by: 'Li Si' })).json().alarm).toMatchObject({ ackedBy: '值班员 张三', ackedAt: 7000 })
     expect((await post('fast', { by: 'Li Si' })).json().alarm).toMatchObject({ state: 'cleared', ackState: 'cleared-acked', ackedBy: 'Li Si' })
     expect((await visible()).alarms.map((a) => [a.id, a.ackState])).toEqual([['trap', 'active-acked'], ['power', 'active-unacked']])

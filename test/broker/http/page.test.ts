@@ -11,7 +11,8 @@ import pino from 'pino'
 import { chromium, type BrowserContext, type Dialog, type Page } from 'playwright-core'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../../broker/http/app.ts'
-import { alarmEvent, fleet, MemoryView, telemetry } from './memory-view.ts'
+import type { LiveView } from '../../../broker/live-view.ts'
+import { alarmEvent, liveFleet, telemetry, type LiveFleet } from './fixtures.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -19,7 +20,8 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const FLEET = 600
 
 let app: FastifyInstance
-let view: MemoryView
+let fleet: LiveFleet
+let view: LiveView
 let ids: string[]
 let base: string
 let profile: string
@@ -30,10 +32,10 @@ const pageErrors: string[] = []
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)`)
-  view = new MemoryView()
-  ids = fleet(view, FLEET, FLEET - 12)
-  view.alarm(alarmEvent(ids[5]!, 'door_open_too_long', { raisedAt: Date.now() - 3 * 60_000 }))
-  view.alarm(alarmEvent(ids[9]!, 'power_failure', { raisedAt: Date.now() - 75 * 60_000, drill: true }))
+  fleet = liveFleet(FLEET, { online: FLEET - 12 })
+  ;({ view, ids } = fleet)
+  fleet.alarm(alarmEvent(ids[5]!, 'door_open_too_long', { raisedAt: Date.now() - 3 * 60_000 }))
+  fleet.alarm(alarmEvent(ids[9]!, 'power_failure', { raisedAt: Date.now() - 75 * 60_000, drill: true }))
   app = build({ view, log: pino({ level: 'silent' }), sse: { retryMs: 300 } })
   base = await app.listen({ port: 0, host: '127.0.0.1' })
   profile = await mkdtemp(join(tmpdir(), 'liftwatch-chromium-'))
@@ -51,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close()
   await app?.close()
+  fleet?.stop()
   if (profile) await rm(profile, { recursive: true, force: true })
 })
 
@@ -76,7 +79,7 @@ describe('live page', () => {
 
   it('shows a pushed entrapment within 2 s, in Chinese, newest first, its elevator in red', async () => {
     const t0 = Date.now()
-    view.alarm(alarmEvent(ids[42]!, 'entrapment', { id: 'trap-1', evidence: { occupied: true } }))
+    fleet.alarm(alarmEvent(ids[42]!, 'entrapment', { id: 'trap-1', evidence: { occupied: true } }))
     const item = page.locator('#alarms li').first()
     await item.locator('.al-name', { hasText: '困人' }).waitFor({ timeout: 2000 })
     expect(Date.now() - t0).toBeLessThan(2000)
@@ -109,7 +112,7 @@ describe('live page', () => {
         for (const m of list) w.mutated.push(m.target instanceof Element ? m.target : m.target.parentElement!)
       }).observe(document.getElementById('fleet')!, { subtree: true, childList: true, characterData: true, attributes: true })
     })
-    view.state(ids[7]!, telemetry({ floor: '15', direction: 'up', moving: true }))
+    fleet.state(ids[7]!, telemetry({ floor: '15', direction: 'up', moving: true }))
     await page.waitForFunction((id) => document.querySelector(`.card[data-id="${id}"] .c-floor`)?.textContent === '15', ids[7])
     const touched = await page.evaluate(() => (window as unknown as { mutated: Element[] }).mutated.map((e) => e.closest('.card')?.getAttribute('data-id') ?? 'outside'))
     expect(touched.length).toBeGreaterThan(0)
@@ -130,7 +133,7 @@ describe('live page', () => {
     const t0 = Date.now()
     const events = 5 * FLEET
     for (let round = 0; round < 5; round++) {
-      for (const [i, id] of ids.entries()) view.state(id, telemetry({ floor: String(1 + ((i + round) % 30)), direction: 'up', moving: true }))
+      for (const [i, id] of ids.entries()) fleet.state(id, telemetry({ floor: String(1 + ((i + round) % 30)), direction: 'up', moving: true }))
     }
     const lastFloor = String(1 + ((FLEET - 1 + 4) % 30))
     await page.waitForFunction(([id, f]) => document.querySelector(`.card[data-id="${id}"] .c-floor`)?.textContent === f, [ids[FLEET - 1]!, lastFloor])
@@ -149,11 +152,11 @@ describe('live page', () => {
     await button.click()
     expect(await button.textContent()).toBe('声音已开启')
     expect(await button.getAttribute('aria-pressed')).toBe('true')
-    view.alarm(alarmEvent(ids[43]!, 'entrapment', { id: 'trap-2' }))
+    fleet.alarm(alarmEvent(ids[43]!, 'entrapment', { id: 'trap-2' }))
     await page.waitForFunction(() => document.querySelector('#sound')?.getAttribute('data-alerts') === '2')
     expect(await button.getAttribute('class')).not.toContain('attention')
     // a non-entrapment alarm makes no sound
-    view.alarm(alarmEvent(ids[44]!, 'door_close_fault', { id: 'door-1' }))
+    fleet.alarm(alarmEvent(ids[44]!, 'door_close_fault', { id: 'door-1' }))
     await page.locator('#alarms li[data-type="door_close_fault"]').waitFor()
     expect(await button.getAttribute('data-alerts')).toBe('2')
   })
@@ -181,7 +184,7 @@ describe('live page', () => {
 
   it('shows a cleared alarm greyed, then drops it', async () => {
     const a = alarmEvent(ids[44]!, 'door_close_fault', { id: 'door-1' })
-    view.alarm({ ...a, state: 'cleared', clearedAt: Date.now() })
+    fleet.alarm({ ...a, state: 'cleared', clearedAt: Date.now() })
     await page.waitForFunction(() => document.querySelector('#alarms li[data-type="door_close_fault"]')?.classList.contains('cleared'))
     expect(await page.locator('#alarms li[data-type="door_close_fault"] .al-dur').textContent()).toMatch(/^已恢复 /)
     // a major alarm is not kept for acknowledgement: it is on its way out
@@ -193,13 +196,13 @@ describe('live page', () => {
       ...alarmEvent(ids[0]!, 'communication_lost', { id: 'gw-off' }), key: 'gateway:gw-7:communication_lost', elevatorId: 'gw-7',
       scope: 'gateway' as const, gatewayId: 'gw-7', elevators: ids.slice(0, 20), flapping: true,
     }
-    view.alarm(gw)
+    fleet.alarm(gw)
     const item = page.locator('#alarms li[data-id="gw-off"]')
     await item.waitFor()
     expect(await item.textContent()).toContain('网关 gw-7')
     expect(await item.textContent()).toContain('影响 20 部电梯')
     expect(await item.textContent()).toContain('反复触发')
-    view.alarm({ ...gw, state: 'cleared', clearedAt: Date.now() })
+    fleet.alarm({ ...gw, state: 'cleared', clearedAt: Date.now() })
     await page.waitForFunction(() => document.querySelector('#alarms li[data-id="gw-off"]')?.classList.contains('cleared') ?? true)
   })
 
@@ -207,13 +210,13 @@ describe('live page', () => {
     const raised = alarmEvent(ids[300]!, 'overspeed', { id: 'crit-ack', raisedAt: Date.now() - 5_000 })
     const item = page.locator('#alarms li[data-id="crit-ack"]')
     const ackOf = (id: string) => page.locator(`#alarms li[data-id="${id}"]`).getAttribute('data-ack')
-    view.alarm(raised)
+    fleet.alarm(raised)
     await item.waitFor()
     expect(await ackOf('crit-ack')).toBe('active-unacked')
     expect(await item.locator('.al-ack').textContent()).toBe('未确认')
     expect(await item.locator('.al-ack-btn').textContent()).toBe('确认')
 
-    view.alarm({ ...raised, state: 'cleared', clearedAt: Date.now() })
+    fleet.alarm({ ...raised, state: 'cleared', clearedAt: Date.now() })
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#alarms li[data-id="crit-ack"]')?.dataset.ack === 'cleared-unacked')
     expect(await item.getAttribute('class')).toMatch(/\bcleared\b/)
     expect(await item.getAttribute('class')).not.toContain('leaving')
@@ -237,7 +240,7 @@ describe('live page', () => {
     expect(await page.locator('#operator').textContent()).toBe('值班员：值班员 张三')
 
     // an active alarm acknowledged stays listed, marked, without asking the name again
-    view.alarm(alarmEvent(ids[301]!, 'unintended_movement', { id: 'crit-2' }))
+    fleet.alarm(alarmEvent(ids[301]!, 'unintended_movement', { id: 'crit-2' }))
     const second = page.locator('#alarms li[data-id="crit-2"]')
     await second.locator('.al-ack-btn').click()
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#alarms li[data-id="crit-2"]')?.dataset.ack === 'active-acked')
@@ -253,8 +256,8 @@ describe('live page', () => {
 
     // acknowledged at another desk: the ack event reaches every open page
     const third = alarmEvent(ids[302]!, 'overtravel_top', { id: 'crit-3' })
-    view.alarm(third)
-    view.alarm({ ...third, state: 'cleared', clearedAt: Date.now() })
+    fleet.alarm(third)
+    fleet.alarm({ ...third, state: 'cleared', clearedAt: Date.now() })
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#alarms li[data-id="crit-3"]')?.dataset.ack === 'cleared-unacked')
     view.ack('crit-3', '李四')
     await page.locator('#alarms li[data-id="crit-3"]').waitFor({ state: 'detached' })
@@ -262,7 +265,7 @@ describe('live page', () => {
 
   it('reveals the elevator of an alarm clicked in the list', async () => {
     const id = ids[590]!
-    view.alarm(alarmEvent(id, 'overspeed', { id: 'fast-1' }))
+    fleet.alarm(alarmEvent(id, 'overspeed', { id: 'fast-1' }))
     await page.locator(`#alarms li[data-elevator="${id}"]`).click()
     await page.waitForFunction((i) => {
       const r = document.querySelector(`.card[data-id="${i}"]`)!.getBoundingClientRect()
@@ -279,7 +282,7 @@ describe('live page', () => {
     })
     app.liveEvents.closeAll('shutdown')
     // raised while the page has no stream: must arrive through the Last-Event-ID replay
-    view.alarm(alarmEvent(ids[100]!, 'entrapment', { id: 'trap-gap' }))
+    fleet.alarm(alarmEvent(ids[100]!, 'entrapment', { id: 'trap-gap' }))
     await page.locator(`#alarms li[data-elevator="${ids[100]}"]`).waitFor({ timeout: 5000 })
     await page.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'live')
     const states = await page.evaluate(() => (window as unknown as { states: string[] }).states)

@@ -7,19 +7,19 @@ import pino from 'pino'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../../broker/http/app.ts'
 import type { SseOptions } from '../../../broker/http/sse.ts'
-import { alarmEvent, fleet, MemoryView, telemetry } from './memory-view.ts'
+import { alarmEvent, liveFleet, telemetry, type LiveFleet } from './fixtures.ts'
 import { SseClient } from './sse-client.ts'
 
 const log = pino({ level: 'silent' })
 let app: FastifyInstance | undefined
+let live: LiveFleet | undefined
 const clients: SseClient[] = []
 
 async function start(sse: Partial<SseOptions> = {}) {
-  const view = new MemoryView()
-  const ids = fleet(view, 5)
-  app = build({ view, log, sse, uiDir: false })
+  const fleet = live = liveFleet(5)
+  app = build({ view: fleet.view, log, sse, uiDir: false })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
-  return { view, ids, base, hub: app.liveEvents }
+  return { fleet, ids: fleet.ids, base, hub: app.liveEvents }
 }
 
 async function connect(url: string, headers?: Record<string, string>) {
@@ -47,21 +47,23 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.close()
   await app?.close()
   app = undefined
+  live?.stop()
+  live = undefined
 })
 
 describe('GET /api/events', () => {
   it('streams state, availability and alarm events with ids, after a hello', async () => {
-    const { view, ids, base } = await start()
+    const { fleet, ids, base } = await start()
     const c = await connect(`${base}/api/events`)
     expect(c.status).toBe(200)
     expect(c.headers?.get('content-type')).toBe('text/event-stream; charset=utf-8')
     const hello = JSON.parse(c.messages[0]!.data)
     expect(hello).toMatchObject({ stream: expect.any(String), heartbeatMs: 15000 })
 
-    view.state(ids[0]!, telemetry({ floor: '7', direction: 'up', moving: true }))
-    view.availability(ids[1]!, 'offline')
+    fleet.state(ids[0]!, telemetry({ floor: '7', direction: 'up', moving: true }))
+    fleet.availability(ids[1]!, 'offline')
     const alarm = alarmEvent(ids[2]!, 'entrapment')
-    view.alarm(alarm)
+    fleet.alarm(alarm)
 
     const got = await c.next((m) => m.event === 'alarm')
     expect(JSON.parse(got.data)).toEqual({ kind: 'alarm', alarm: { ...alarm, ackedAt: null, ackedBy: null, ackState: 'active-unacked' } })
@@ -74,8 +76,8 @@ describe('GET /api/events', () => {
   })
 
   it('pushes an acknowledgement made over the API as one ack event, to every client', async () => {
-    const { view, ids, base } = await start()
-    view.alarm(alarmEvent(ids[0]!, 'entrapment', { id: 'trap-ack' }))
+    const { fleet, ids, base } = await start()
+    fleet.alarm(alarmEvent(ids[0]!, 'entrapment', { id: 'trap-ack' }))
     const [a, b] = [await connect(`${base}/api/events`), await connect(`${base}/api/events`)]
     const ack = (by: string) => fetch(`${base}/api/alarms/trap-ack/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by }) })
     expect((await ack('张三')).status).toBe(200)
@@ -86,7 +88,7 @@ describe('GET /api/events', () => {
     }
     // a second acknowledgement changes nothing, so it tells nobody
     expect((await ack('李四')).status).toBe(200)
-    view.alarm(alarmEvent(ids[1]!, 'power_failure', { id: 'marker' }))
+    fleet.alarm(alarmEvent(ids[1]!, 'power_failure', { id: 'marker' }))
     await a.next((m) => m.event === 'alarm' && m.data.includes('marker'))
     expect(a.events('ack')).toHaveLength(1)
   })
@@ -99,13 +101,13 @@ describe('GET /api/events', () => {
   })
 
   it('resumes from Last-Event-ID or ?since=, and tells the client to reload when it cannot', async () => {
-    const { view, ids, base } = await start({ replay: 8 })
+    const { fleet, ids, base } = await start({ replay: 8 })
     const first = await connect(`${base}/api/events`)
-    view.state(ids[0]!, telemetry({ floor: '3' }))
+    fleet.state(ids[0]!, telemetry({ floor: '3' }))
     const seen = await first.next((m) => m.event === 'state')
     first.close()
-    view.state(ids[0]!, telemetry({ floor: '4' }))
-    view.alarm(alarmEvent(ids[0]!, 'power_failure'))
+    fleet.state(ids[0]!, telemetry({ floor: '4' }))
+    fleet.alarm(alarmEvent(ids[0]!, 'power_failure'))
 
     for (const c of [await connect(`${base}/api/events`, { 'last-event-id': seen.id! }), await connect(`${base}/api/events?since=${seen.id}`)]) {
       await c.next((m) => m.event === 'alarm')
@@ -121,20 +123,20 @@ describe('GET /api/events', () => {
       const c = await connect(`${base}/api/events?since=${id}`)
       expect(JSON.parse((await c.next((m) => m.event === 'reset')).data).lastId).toMatch(/:\d+$/)
     }
-    for (let i = 0; i < 10; i++) view.state(ids[1]!, telemetry({ floor: String(i + 1) }))
+    for (let i = 0; i < 10; i++) fleet.state(ids[1]!, telemetry({ floor: String(i + 1) }))
     const gap = await connect(`${base}/api/events?since=${seen.id}`)
     await gap.next((m) => m.event === 'reset')
     expect(await metric('liftwatch_http_sse_resets_total')).toBe(4)
   })
 
   it('cleans up when the client goes away', async () => {
-    const { view, ids, base, hub } = await start()
+    const { fleet, ids, base, hub } = await start()
     const c = await connect(`${base}/api/events`)
     expect(hub.stats().clients).toBe(1)
     expect(await metric('liftwatch_http_sse_clients')).toBe(1)
     c.close()
     await until(() => hub.stats().clients === 0, 'the server to see the disconnect')
-    view.state(ids[0]!, telemetry()) // publishing after the close must not throw
+    fleet.state(ids[0]!, telemetry()) // publishing after the close must not throw
     expect((await app!.inject('/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="client"} 1')
   })
 
@@ -162,10 +164,10 @@ function slowClient(url: string): Promise<{ res: IncomingMessage }> {
   })
 }
 
-async function fillUntilBehind(view: MemoryView, id: string, hub: FastifyInstance['liveEvents']) {
+async function fillUntilBehind(fleet: LiveFleet, id: string, hub: FastifyInstance['liveEvents']) {
   const blob = 'x'.repeat(64 * 1024)
   for (let i = 0; i < 3000; i++) {
-    view.alarm(alarmEvent(id, 'anomaly', { evidence: { blob } }))
+    fleet.alarm(alarmEvent(id, 'anomaly', { evidence: { blob } }))
     if ((hub.stats().pending[0] ?? 0) > 0) return
     await tick()
   }
@@ -174,12 +176,12 @@ async function fillUntilBehind(view: MemoryView, id: string, hub: FastifyInstanc
 
 describe('a slow client', () => {
   it('gets state coalesced per elevator, then catches up with the latest state', async () => {
-    const { view, ids, base, hub } = await start({ replay: 16, maxBacklog: 100_000 })
+    const { fleet, ids, base, hub } = await start({ replay: 16, maxBacklog: 100_000 })
     const { res } = await slowClient(`${base}/api/events`)
     await until(() => hub.stats().clients === 1, 'the client')
-    await fillUntilBehind(view, ids[0]!, hub)
+    await fillUntilBehind(fleet, ids[0]!, hub)
     const behind = hub.stats().pending[0]!
-    for (let i = 0; i < 5000; i++) view.state(ids[i % 5]!, telemetry({ floor: String(i) }))
+    for (let i = 0; i < 5000; i++) fleet.state(ids[i % 5]!, telemetry({ floor: String(i) }))
     // 5000 state events, at most one per elevator queued
     expect(hub.stats().pending[0]).toBeLessThanOrEqual(behind + 5)
     expect(await metric('liftwatch_http_sse_coalesced_total')).toBeGreaterThanOrEqual(4995)
@@ -204,12 +206,12 @@ describe('a slow client', () => {
   })
 
   it('is dropped and counted when its alarm backlog is full', async () => {
-    const { view, ids, base, hub } = await start({ replay: 16, maxBacklog: 20 })
+    const { fleet, ids, base, hub } = await start({ replay: 16, maxBacklog: 20 })
     const slow = await slowClient(`${base}/api/events`)
     await until(() => hub.stats().clients === 1, 'the slow client')
-    await fillUntilBehind(view, ids[0]!, hub)
+    await fillUntilBehind(fleet, ids[0]!, hub)
     const fast = await connect(`${base}/api/events`)
-    for (let i = 0; i < 25; i++) view.alarm(alarmEvent(ids[1]!, 'door_open_too_long', { id: `small-${i}` }))
+    for (let i = 0; i < 25; i++) fleet.alarm(alarmEvent(ids[1]!, 'door_open_too_long', { id: `small-${i}` }))
     // the server lets go at once; the paused client cannot even see the close yet
     expect(hub.stats()).toMatchObject({ clients: 1, pending: [0] })
     expect((await app!.inject('/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="slow"} 1')
@@ -220,10 +222,10 @@ describe('a slow client', () => {
   })
 
   it('is dropped when it has not drained for maxStallMs', async () => {
-    const { view, ids, base, hub } = await start({ replay: 16, maxBacklog: 100_000, heartbeatMs: 50, maxStallMs: 200 })
+    const { fleet, ids, base, hub } = await start({ replay: 16, maxBacklog: 100_000, heartbeatMs: 50, maxStallMs: 200 })
     const slow = await slowClient(`${base}/api/events`)
     await until(() => hub.stats().clients === 1, 'the client')
-    await fillUntilBehind(view, ids[0]!, hub)
+    await fillUntilBehind(fleet, ids[0]!, hub)
     await until(() => hub.stats().clients === 0, 'the stalled client to be dropped')
     expect((await app!.inject('/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="stalled"} 1')
     slow.res.destroy()
