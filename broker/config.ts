@@ -3,7 +3,7 @@
 import { dirname, resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import type { Problem, Severity } from '../protocol/index.ts'
-import { ConfigError, parseSection, readYamlFile } from './registry/config-file.ts'
+import { ConfigError, parseSection, problemsOf, readYamlFile } from '../core/config.ts'
 import { MqttHostConfigSchema, parseMqttHostConfig } from './mqtt/config.ts'
 import { IngestConfigSchema, parseIngestConfig } from './ingest/config.ts'
 import { DetectorsConfigSchema } from './detect/config.ts'
@@ -53,8 +53,7 @@ export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfi
     try {
       return fn()
     } catch (err) {
-      // each part's config error carries its problems (ConfigError.problems, or data.problems)
-      const found = (err as { problems?: Problem[] }).problems ?? (err as { data?: { problems?: Problem[] } }).data?.problems
+      const found = problemsOf(err)
       if (!found) throw err
       problems.push(...found.map((p) => ({ path: `${where}${p.path}`, message: p.message })))
       return undefined

@@ -6,15 +6,20 @@ import { readFileSync } from 'node:fs'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { parse as parseYaml } from 'yaml'
 import { compile, formatProblems, type Problem, type Validated } from '../protocol/index.ts'
-import { CoreError, CoreErrorCode } from './errors.ts'
+import { CoreErrorCode, errorClass, type ErrorCode } from './errors.ts'
 
 export type { Problem }
 
-export class ConfigError extends CoreError {
+/**
+ * A configuration file or section that is unreadable, not YAML, or invalid. It keeps the code of
+ * the module whose file failed (LW_ERR_SCENARIO, LW_ERR_DETECTOR_CONFIG), LW_ERR_CONFIG otherwise.
+ */
+export class ConfigError extends errorClass<Record<string, ErrorCode>>('ConfigError', CoreErrorCode) {
   readonly file: string
   readonly problems: readonly Problem[]
-  constructor(file: string, problems: readonly Problem[], what = 'configuration') {
-    super(CoreErrorCode.Config, `${file}: invalid ${what}\n${formatProblems(problems, { indent: '  ' })}`, { file, problems })
+  constructor(file: string, problems: readonly Problem[], opts: { what?: string; code?: ErrorCode } = {}) {
+    const { what = 'configuration', code = CoreErrorCode.Config } = opts
+    super(code, `${file}: invalid ${what}\n${formatProblems(problems, { indent: '  ' })}`, { file, problems })
     this.file = file
     this.problems = problems
   }

@@ -4,6 +4,7 @@
 // so `instanceof XError` and `err.code` mean the same thing everywhere.
 
 export type ErrorData = Readonly<Record<string, unknown>>
+export type ErrorCode = `LW_ERR_${string}`
 
 export interface CodedError<C extends string = string> extends Error {
   readonly code: C
@@ -15,7 +16,7 @@ export type CodedErrorClass<C extends string> = new (code: C, message: string, d
 export type CodeOf<T extends Record<string, string>> = T[keyof T]
 
 /** The error class of one module's table; `name` is what pino prints as the error's type. */
-export function errorClass<const T extends Record<string, `LW_ERR_${string}`>>(name: string, _codes: T): CodedErrorClass<CodeOf<T>> {
+export function errorClass<const T extends Record<string, ErrorCode>>(name: string, _codes: T): CodedErrorClass<CodeOf<T>> {
   const cls = class extends Error {
     constructor(readonly code: CodeOf<T>, message: string, readonly data: ErrorData = {}, cause?: unknown) {
       super(message, cause === undefined ? undefined : { cause })

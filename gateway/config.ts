@@ -1,8 +1,7 @@
-// Gateway configuration: one TypeBox schema yields the type and the validator (STYLE rule 8).
-import { readFileSync } from 'node:fs'
+// Gateway configuration: one TypeBox schema yields the type and the validator (docs/architecture.md#conventions, rule 8).
 import { Type, type Static } from '@sinclair/typebox'
-import { parse as parseYaml } from 'yaml'
-import { ELEVATOR_ID_PATTERN, GATEWAY_ID_PATTERN, REGION_PATTERN, compile, type Problem } from '../protocol/index.ts'
+import { ELEVATOR_ID_PATTERN, GATEWAY_ID_PATTERN, REGION_PATTERN, type Problem } from '../protocol/index.ts'
+import { ConfigError, parseSection, readYamlFile } from '../core/config.ts'
 
 const Ms = (def: number, description: string, min = 0) => Type.Integer({ minimum: min, default: def, description })
 
@@ -92,21 +91,19 @@ export const GatewayConfigSchema = Type.Object({
 }, { additionalProperties: false })
 export type GatewayConfig = Static<typeof GatewayConfigSchema>
 
-const validateShape = compile(GatewayConfigSchema)
-
-export class ConfigError extends Error {
-  readonly code = 'LW_ERR_CONFIG'
-  constructor(readonly file: string, readonly problems: Problem[]) {
-    super(`${file}: invalid configuration\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`)
-  }
-}
+export { ConfigError }
 
 /** Defaults filled, every problem found (schema first, then cross-references), frozen. */
 export function parseGatewayConfig(data: unknown, file = '(config)'): Readonly<GatewayConfig> {
-  const withDefaults = fillDefaults(data)
-  const shaped = validateShape(withDefaults)
-  if (!shaped.ok) throw new ConfigError(file, shaped.problems)
-  const cfg = shaped.value
+  return parseSection(GatewayConfigSchema, data, file, '', crossCheck)
+}
+
+export function loadGatewayConfig(file: string): Readonly<GatewayConfig> {
+  return parseGatewayConfig(readYamlFile(file), file)
+}
+
+/** What the schema cannot say: links that exist and fit their transport, unique ids and units. */
+function crossCheck(cfg: GatewayConfig): Problem[] {
   const problems: Problem[] = []
   const links = new Map(cfg.links.map((l) => [l.id, l]))
   cfg.links.forEach((l, i) => {
@@ -127,45 +124,5 @@ export function parseGatewayConfig(data: unknown, file = '(config)'): Readonly<G
     if (link?.transport !== 'tcp' && (e.unitId < 1 || e.unitId > 247)) problems.push({ path: `elevators.${i}.unitId`, message: 'RTU unit ids are 1…247' })
   })
   if (cfg.mqtt.reconnect.maxMs < cfg.mqtt.reconnect.minMs) problems.push({ path: 'mqtt.reconnect.maxMs', message: 'must be ≥ minMs' })
-  if (problems.length) throw new ConfigError(file, problems)
-  return deepFreeze(cfg)
-}
-
-export function loadGatewayConfig(file: string): Readonly<GatewayConfig> {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '(file)', message: (err as Error).message }])
-  }
-  let data: unknown
-  try {
-    data = parseYaml(text, { prettyErrors: true })
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '(yaml)', message: (err as Error).message.split('\n')[0]! }])
-  }
-  return parseGatewayConfig(data, file)
-}
-
-/** Schema defaults (`default:`) applied before validation, so the frozen result is complete. */
-function fillDefaults(data: unknown): unknown {
-  if (typeof data !== 'object' || data === null) return data
-  const d = structuredClone(data) as Record<string, unknown>
-  const apply = (target: Record<string, unknown>, schema: { properties?: Record<string, { default?: unknown; properties?: unknown }> }) => {
-    for (const [k, s] of Object.entries(schema.properties ?? {})) {
-      if (target[k] === undefined && s.default !== undefined) target[k] = structuredClone(s.default)
-      if (s.properties && typeof target[k] === 'object' && target[k] !== null) apply(target[k] as Record<string, unknown>, s as never)
-    }
-  }
-  apply(d, GatewayConfigSchema as never)
-  for (const l of Array.isArray(d.links) ? d.links : []) if (typeof l === 'object' && l) apply(l as Record<string, unknown>, LinkSchema as never)
-  return d
-}
-
-function deepFreeze<T>(o: T): T {
-  if (typeof o === 'object' && o !== null) {
-    for (const v of Object.values(o)) deepFreeze(v)
-    Object.freeze(o)
-  }
-  return o
+  return problems
 }

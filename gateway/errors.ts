@@ -1,4 +1,6 @@
-// The gateway's error table (STYLE rule 9): every failure carries a code and the data to find it.
+// The gateway's error table (docs/architecture.md#conventions, rule 9): every failure carries a code and the data to find it.
+import { errorClass, type CodeOf } from '../core/errors.ts'
+
 export const GatewayErrorCode = {
   ModbusTimeout: 'LW_ERR_MODBUS_TIMEOUT',       // no answer within the request timeout
   ModbusException: 'LW_ERR_MODBUS_EXCEPTION',   // the unit answered with an exception (data.exceptionCode)
@@ -11,11 +13,6 @@ export const GatewayErrorCode = {
   Outbox: 'LW_ERR_OUTBOX',                      // the on-disk outbox failed
   Mqtt: 'LW_ERR_MQTT',                          // broker connection or publish failure
 } as const
-export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode]
+export type GatewayErrorCode = CodeOf<typeof GatewayErrorCode>
 
-export class GatewayError extends Error {
-  override readonly name = 'GatewayError'
-  constructor(readonly code: GatewayErrorCode, message: string, readonly data: Readonly<Record<string, unknown>> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause })
-  }
-}
+export class GatewayError extends errorClass('GatewayError', GatewayErrorCode) {}

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { validateProfile, type Profile } from '../protocol/index.ts'
+import { formatProblems, validateProfile, type Profile } from '../protocol/index.ts'
 import { GatewayError, GatewayErrorCode } from './errors.ts'
 
 export const PROFILE_DIR = fileURLToPath(new URL('./profiles/', import.meta.url))
@@ -23,7 +23,7 @@ export function loadProfile(nameOrPath: string): Profile {
   }
   const r = validateProfile(data)
   if (!r.ok) {
-    throw new GatewayError(GatewayErrorCode.Profile, `${file}: invalid profile\n${r.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`, { file, problems: r.problems })
+    throw new GatewayError(GatewayErrorCode.Profile, `${file}: invalid profile\n${formatProblems(r.problems, { indent: '  ' })}`, { file, problems: r.problems })
   }
   return r.value
 }

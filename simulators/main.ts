@@ -1,6 +1,5 @@
 // `liftwatch sim`: serve simulated elevator controllers over Modbus TCP and, optionally, RTU.
-import { parseArgs } from 'node:util'
-import pino from 'pino'
+import { UsageError, runMain, type Values } from '../core/main.ts'
 import { Fleet } from './fleet.ts'
 import { Simulator } from './app.ts'
 import { loadScenario } from './scenario.ts'
@@ -26,22 +25,18 @@ export interface SimArgs {
   scenario?: string; traffic: number; seed: number; region: string; tick: number
 }
 
-/** Parses and checks the command line; every problem named by its option. */
-export function parseSimArgs(argv: string[]): { args: SimArgs } | { problems: string[] } | { help: true } {
-  const { values } = parseArgs({
-    args: argv, strict: true, allowPositionals: false,
-    options: {
-      elevators: { type: 'string', default: '1' }, port: { type: 'string', default: '1502' },
-      host: { type: 'string', default: '127.0.0.1' }, 'port-per-car': { type: 'boolean', default: false },
-      serial: { type: 'string' }, baud: { type: 'string', default: '9600' }, scenario: { type: 'string' },
-      traffic: { type: 'string', default: '0.3' }, seed: { type: 'string', default: '1' },
-      region: { type: 'string', default: '330922' }, tick: { type: 'string', default: '100' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  })
-  if (values.help) return { help: true }
+const OPTIONS = {
+  elevators: { type: 'string', default: '1' }, port: { type: 'string', default: '1502' },
+  host: { type: 'string', default: '127.0.0.1' }, 'port-per-car': { type: 'boolean', default: false },
+  serial: { type: 'string' }, baud: { type: 'string', default: '9600' }, scenario: { type: 'string' },
+  traffic: { type: 'string', default: '0.3' }, seed: { type: 'string', default: '1' },
+  region: { type: 'string', default: '330922' }, tick: { type: 'string', default: '100' },
+} as const
+
+/** Checks the parsed options; throws a UsageError naming every bad option. */
+export function simArgs(values: Values): SimArgs {
   const problems: string[] = []
-  const int = (name: keyof typeof values, lo: number, hi: number): number => {
+  const int = (name: keyof typeof OPTIONS, lo: number, hi: number): number => {
     const n = Number(values[name])
     if (!Number.isInteger(n) || n < lo || n > hi) problems.push(`--${name}: must be an integer ${lo}…${hi}, got "${values[name]}"`)
     return n
@@ -53,61 +48,34 @@ export function parseSimArgs(argv: string[]): { args: SimArgs } | { problems: st
   const tick = int('tick', 10, 10_000)
   const traffic = Number(values.traffic)
   if (!(traffic >= 0 && traffic <= 1)) problems.push(`--traffic: must be a number 0…1, got "${values.traffic}"`)
-  if (!/^[0-9]{6}$/.test(values.region!)) problems.push(`--region: must be a 6-digit administrative code, got "${values.region}"`)
-  if (problems.length) return { problems }
+  const region = String(values.region)
+  if (!/^[0-9]{6}$/.test(region)) problems.push(`--region: must be a 6-digit administrative code, got "${region}"`)
+  if (problems.length) throw new UsageError(problems)
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined)
   return {
-    args: {
-      elevators, port, host: values.host!, portPerCar: values['port-per-car']!, serial: values.serial, baud,
-      scenario: values.scenario, traffic, seed, region: values.region!, tick,
-    },
+    elevators, port, host: String(values.host), portPerCar: values['port-per-car'] === true, serial: text(values.serial), baud,
+    scenario: text(values.scenario), traffic, seed, region, tick,
   }
 }
 
 export async function main(argv: string[]): Promise<void> {
-  let parsed: ReturnType<typeof parseSimArgs>
-  try {
-    parsed = parseSimArgs(argv)
-  } catch (err) {
-    process.stderr.write(`liftwatch sim: ${(err as Error).message}\n\n${HELP}`)
-    process.exitCode = 2
-    return
-  }
-  if ('help' in parsed) { process.stdout.write(HELP); return }
-  if ('problems' in parsed) {
-    process.stderr.write(`liftwatch sim: invalid options\n${parsed.problems.map((p) => `  ${p}`).join('\n')}\n`)
-    process.exitCode = 2
-    return
-  }
-  const { args } = parsed
-  const log = pino({ name: 'liftwatch-sim' })
-  let scenario
-  if (args.scenario) {
-    try {
-      scenario = loadScenario(args.scenario)
-    } catch (err) {
-      process.stderr.write(`liftwatch sim: ${(err as Error).message}\n`)
-      process.exitCode = 2
-      return
-    }
-  }
-  const fleet = new Fleet({ elevators: args.elevators, region: args.region, seed: args.seed, traffic: args.traffic, scenario })
-  const sim = new Simulator(fleet, {
-    host: args.host, port: args.port, portPerCar: args.portPerCar, tickMs: args.tick,
-    serial: args.serial ? { path: args.serial, baudRate: args.baud } : undefined,
-  }, log)
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'simulator stopping')
-    await sim.stop()
-    process.exit(0)
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-  try {
-    const info = await sim.start()
-    log.info({ ...info, elevators: args.elevators }, 'simulator listening')
-  } catch (err) {
-    log.error({ err }, 'simulator failed to start')
-    await sim.stop()
-    process.exitCode = 1
-  }
+  await runMain({
+    name: 'sim', help: HELP, options: OPTIONS,
+    load: (values) => {
+      const args = simArgs(values)
+      return { args, scenario: args.scenario ? loadScenario(args.scenario) : undefined }
+    },
+    build: ({ args, scenario }, log) => new Simulator(
+      new Fleet({ elevators: args.elevators, region: args.region, seed: args.seed, traffic: args.traffic, scenario }),
+      {
+        host: args.host, port: args.port, portPerCar: args.portPerCar, tickMs: args.tick,
+        serial: args.serial ? { path: args.serial, baudRate: args.baud } : undefined,
+      },
+      log,
+    ),
+    start: async (sim, { args }, log) => {
+      const info = await sim.start()
+      log.info({ ...info, elevators: args.elevators }, 'simulator listening')
+    },
+  }, argv)
 }

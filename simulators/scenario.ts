@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Ajv, type ErrorObject } from 'ajv'
 import { LineCounter, parseDocument } from 'yaml'
-import { ALARM_TYPES, ControllerStateSchema, MODES, POWER_STATES, type AlarmType, type ControllerState } from '../protocol/index.ts'
+import { ALARM_TYPES, ControllerStateSchema, MODES, POWER_STATES, type AlarmType, type ControllerState, type Problem } from '../protocol/index.ts'
+import { ConfigError } from '../core/config.ts'
 import { defaultCarSpec, specProblems, type CarSpec, type TunableSpec } from './model/index.ts'
 import type { WireBehaviour } from './modbus/device.ts'
 
@@ -142,10 +143,10 @@ export interface Scenario {
   readonly alarms: readonly AlarmType[]
 }
 
-export class ScenarioError extends Error {
-  readonly code = 'LW_ERR_SCENARIO'
-  constructor(readonly file: string, readonly problems: readonly string[]) {
-    super(`${file}: invalid scenario\n${problems.map((p) => `  ${p}`).join('\n')}`)
+/** A scenario file that cannot be run; problems carry their YAML line. */
+export class ScenarioError extends ConfigError {
+  constructor(file: string, problems: readonly Problem[]) {
+    super(file, problems, { what: 'scenario', code: 'LW_ERR_SCENARIO' })
   }
 }
 
@@ -158,7 +159,7 @@ export function loadScenario(path: string): Scenario {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new ScenarioError(path, [`(file): ${(err as Error).message}`])
+    throw new ScenarioError(path, [{ path: '(file)', message: (err as Error).message }])
   }
   return parseScenario(text, path)
 }
@@ -169,7 +170,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const doc = parseDocument(text, { lineCounter: lines })
   if (doc.errors.length > 0) {
     const plain = (m: string) => (m.split('\n')[0] ?? m).replace(/ at line \d+, column \d+:?$/, '')
-    throw new ScenarioError(file, doc.errors.map((e) => `(yaml) line ${e.linePos?.[0]?.line ?? '?'}: ${plain(e.message)}`))
+    throw new ScenarioError(file, doc.errors.map((e) => ({ path: '(yaml)', message: `line ${e.linePos?.[0]?.line ?? '?'}: ${plain(e.message)}` })))
   }
   const data: unknown = doc.toJS()
   const lineOf = (path: string): string => {
@@ -181,7 +182,7 @@ export function parseScenario(text: string, file: string): Scenario {
     return ''
   }
   const report = (problems: { path: string; message: string }[]) =>
-    new ScenarioError(file, problems.map((p) => `${p.path}: ${p.message}${lineOf(p.path)}`))
+    new ScenarioError(file, problems.map((p) => ({ path: p.path, message: `${p.message}${lineOf(p.path)}` })))
   if (!validateFile(data)) throw report(schemaProblems(validateFile.errors ?? []))
   const problems = ruleProblems(data)
   if (problems.length > 0) throw report(problems)
@@ -270,7 +271,7 @@ function build(f: ScenarioFile): Scenario {
   })
 }
 
-/** Validated data is passed down frozen (STYLE.md rule 8). */
+/** Validated data is passed down frozen (docs/architecture.md#conventions, rule 8). */
 function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
     for (const v of Object.values(o)) deepFreeze(v)

@@ -5,21 +5,17 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { validateAlarmEvent, type AlarmEvent, type Problem } from '../../protocol/index.ts'
+import { errorClass, type CodeOf } from '../../core/errors.ts'
+import { formatProblems, validateAlarmEvent, type AlarmEvent, type Problem } from '../../protocol/index.ts'
 
 export const AlarmStoreErrorCode = {
   Invalid: 'LW_ERR_ALARM_INVALID',       // record() given something that is not an AlarmEvent
   Conflict: 'LW_ERR_ALARM_CONFLICT',     // same id, different alarm (key differs)
   NotStarted: 'LW_ERR_ALARM_STORE',      // used before start() or after stop()
 } as const
-export type AlarmStoreErrorCode = (typeof AlarmStoreErrorCode)[keyof typeof AlarmStoreErrorCode]
+export type AlarmStoreErrorCode = CodeOf<typeof AlarmStoreErrorCode>
 
-export class AlarmStoreError extends Error {
-  override readonly name = 'AlarmStoreError'
-  constructor(readonly code: AlarmStoreErrorCode, message: string, readonly data: Readonly<Record<string, unknown>> = {}) {
-    super(message)
-  }
-}
+export class AlarmStoreError extends errorClass('AlarmStoreError', AlarmStoreErrorCode) {}
 
 export type Severity = AlarmEvent['severity']
 export type AckState = 'active-unacked' | 'active-acked' | 'cleared-unacked' | 'cleared-acked'
@@ -227,5 +223,5 @@ function keepCleared(column: string): string {
 
 function invalid(problems: Problem[], event: unknown): AlarmStoreError {
   const id = typeof event === 'object' && event !== null ? (event as { id?: unknown }).id : undefined
-  return new AlarmStoreError(AlarmStoreErrorCode.Invalid, `not an AlarmEvent: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { id, problems })
+  return new AlarmStoreError(AlarmStoreErrorCode.Invalid, `not an AlarmEvent: ${formatProblems(problems, { separator: '; ' })}`, { id, problems })
 }

@@ -1,11 +1,12 @@
-// Detector thresholds: each detector's TypeBox `configSchema` gives the defaults (DOMAIN.md) and
+// Detector thresholds: each detector's TypeBox `configSchema` gives the defaults (docs/domain.md) and
 // the validator. Overrides come for all elevators, then per elevator; every problem is reported
-// as `<path>: <message>` and the result is frozen (STYLE rule 8).
+// as `<path>: <message>` and the result is frozen (docs/architecture.md#conventions, rule 8).
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { compile, isElevatorId, type Problem, type Validated } from '../../protocol/index.ts'
 import { LIFECYCLE_DEFAULTS, LifecycleConfigSchema, type Detector, type LifecycleConfig } from '../../detectors/index.ts'
-import { DetectError, DetectErrorCode } from './errors.ts'
+import { ConfigError, deepFreeze, under } from '../../core/config.ts'
+import { DetectErrorCode } from './errors.ts'
 
 const Overrides = Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), { description: 'detector id → settings' })
 
@@ -23,9 +24,10 @@ export interface ResolvedDetectorsConfig {
   readonly alarms: LifecycleConfig
 }
 
-export class DetectorConfigError extends DetectError {
-  constructor(readonly file: string, readonly problems: Problem[]) {
-    super(DetectErrorCode.Config, `${file}: invalid detector configuration\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`, { file, problems })
+/** Its problems name the file like any configuration's; the code is the detector runtime's own. */
+export class DetectorConfigError extends ConfigError {
+  constructor(file: string, problems: readonly Problem[]) {
+    super(file, problems, { what: 'detector configuration', code: DetectErrorCode.Config })
   }
 }
 
@@ -51,7 +53,7 @@ export function resolveDetectorsConfig(detectors: readonly Detector[], raw: unkn
   const settle = (d: Detector, data: Record<string, unknown>, path: string): unknown => {
     const v = validatorOf(d.configSchema)(Value.Default(d.configSchema, structuredClone(data)))
     if (v.ok) return deepFreeze(v.value)
-    for (const p of v.problems) problems.push({ path: p.path === '(root)' ? path : `${path}.${p.path}`, message: p.message })
+    problems.push(...under(path, v.problems))
     return undefined
   }
   const unknownIds = (ids: string[], at: string) => {
@@ -77,12 +79,4 @@ export function resolveDetectorsConfig(detectors: readonly Detector[], raw: unkn
     alarms: deepFreeze({ ...LIFECYCLE_DEFAULTS, ...shaped.value.alarms }),
     configFor: (detectorId, elevatorId) => perElevator.get(elevatorId)?.get(detectorId) ?? base.get(detectorId),
   }
-}
-
-function deepFreeze<T>(o: T): T {
-  if (typeof o === 'object' && o !== null) {
-    for (const v of Object.values(o)) deepFreeze(v)
-    Object.freeze(o)
-  }
-  return o
 }

@@ -1,4 +1,6 @@
-// The detector runtime's error table (STYLE rule 9).
+// The detector runtime's error table (docs/architecture.md#conventions, rule 9).
+import { errorClass, type CodeOf } from '../../core/errors.ts'
+
 export const DetectErrorCode = {
   Config: 'LW_ERR_DETECTOR_CONFIG',          // detector configuration invalid (every problem listed)
   Failed: 'LW_ERR_DETECTOR_FAILED',          // a detector instance threw or errored; it was restarted
@@ -6,11 +8,6 @@ export const DetectErrorCode = {
   Input: 'LW_ERR_DETECTOR_INPUT',            // the input stream itself failed; detection has stopped
   Stopped: 'LW_ERR_DETECTOR_STOPPED',        // start() after stop()
 } as const
-export type DetectErrorCode = (typeof DetectErrorCode)[keyof typeof DetectErrorCode]
+export type DetectErrorCode = CodeOf<typeof DetectErrorCode>
 
-export class DetectError extends Error {
-  override readonly name = 'DetectError'
-  constructor(readonly code: DetectErrorCode, message: string, readonly data: Readonly<Record<string, unknown>> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause })
-  }
-}
+export class DetectError extends errorClass('DetectError', DetectErrorCode) {}

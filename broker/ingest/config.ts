@@ -1,6 +1,6 @@
 // The `ingest` config section.
 import { Type, type Static } from '@sinclair/typebox'
-import { parseSection } from '../registry/config-file.ts'
+import { parseSection } from '../../core/config.ts'
 
 export const IngestConfigSchema = Type.Object({
   maxPayloadBytes: Type.Integer({ minimum: 1024, default: 16_384, description: 'larger payloads are invalid without being parsed (telemetry is ~600 bytes)' }),

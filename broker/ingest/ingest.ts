@@ -1,10 +1,10 @@
 // Ingest: every publish a client makes, validated against the v1 contract and the registry,
 // deduplicated by (elevator, boot, seq), and turned into the detector runtime's input
 // (detectors/runtime/types.ts). Bad input is counted per gateway and logged at most once per interval per
-// gateway; the broker keeps serving everyone else (STYLE rule 10).
+// gateway; the broker keeps serving everyone else (docs/architecture.md#conventions, rule 10).
 import { Subject, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
-import { parseTopic, validators, type ParsedTopic, type Problem } from '../../protocol/index.ts'
+import { formatProblems, parseTopic, validators, type ParsedTopic, type Problem } from '../../protocol/index.ts'
 import type { DetectorInput } from '../../detectors/runtime/types.ts'
 import type { Elevator, Registry } from '../registry/registry.ts'
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './config.ts'
@@ -204,7 +204,7 @@ export class Ingest {
     const suppressed = this.invalidLog.take(key)
     if (suppressed !== null) {
       const first = list[0]!
-      this.log.warn({ gateway: key, clientId: m.clientId, topic: clip(m.topic), problem: clip(`${first.path}: ${first.message}`), problems: list.length, suppressed }, 'invalid message dropped')
+      this.log.warn({ gateway: key, clientId: m.clientId, topic: clip(m.topic), problem: clip(formatProblems([first])), problems: list.length, suppressed }, 'invalid message dropped')
     }
     return 'invalid'
   }

@@ -1,7 +1,7 @@
-// The `mqtt` config section: listeners, anonymous access, users (STYLE rule 8).
+// The `mqtt` config section: listeners, anonymous access, users (docs/architecture.md#conventions, rule 8).
 import { Type, type Static } from '@sinclair/typebox'
 import { GATEWAY_ID_PATTERN, type Problem } from '../../protocol/index.ts'
-import { parseSection } from '../registry/config-file.ts'
+import { parseSection } from '../../core/config.ts'
 import { PASSWORD_HASH_PATTERN, parseHash } from './passwords.ts'
 
 const Host = Type.String({ minLength: 1, default: '0.0.0.0', description: 'interface to bind' })

@@ -1,14 +1,14 @@
 // The elevator registry: which elevators exist, where they are, and which gateway serves each.
-// Loaded from a YAML file and validated like any config (STYLE rule 8); frozen once loaded.
+// Loaded from a YAML file and validated like any config (docs/architecture.md#conventions, rule 8); frozen once loaded.
 import { Type, type Static } from '@sinclair/typebox'
 import { ELEVATOR_ID_PATTERN, GATEWAY_ID_PATTERN, REGION_PATTERN, type Problem } from '../../protocol/index.ts'
-import { duplicates, parseSection, readYamlFile } from './config-file.ts'
+import { duplicates, parseSection, readYamlFile } from '../../core/config.ts'
 
 const Label = Type.String({ minLength: 1, maxLength: 8, description: 'floor label as shown in the car ("B1", "1", "12A")' })
 
 export const ElevatorRecordSchema = Type.Object({
   id: Type.String({ pattern: ELEVATOR_ID_PATTERN, description: 'elevatorId, usually the registration code' }),
-  // DOMAIN.md: 4 equipment category + 6 region + 6 year-month + 4 sequence
+  // docs/domain.md#identifiers: 4 equipment category + 6 region + 6 year-month + 4 sequence
   registrationCode: Type.String({ pattern: '^[0-9]{20}$', description: '电梯注册代码, 20 digits' }),
   rescueCode: Type.String({ pattern: '^[0-9]{5,6}$', description: '应急救援识别码 shown in the car, 5 or 6 digits' }),
   region: Type.String({ pattern: REGION_PATTERN, description: '6-digit administrative region code' }),

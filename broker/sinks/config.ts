@@ -1,27 +1,15 @@
-// A sink's config section: schema defaults filled, every problem reported as `<path>: <message>`,
-// the result frozen (STYLE rule 8). The broker's config file embeds these sections.
+// A sink's config section, checked by core's loader; its problems keep the sinks' own error code
+// (LW_ERR_SINK_CONFIG) so the broker's config names them under the section's path.
 import type { Static, TSchema } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
-import { compile, type Problem } from '../../protocol/index.ts'
+import { formatProblems, type Problem } from '../../protocol/index.ts'
+import { checkSection, under } from '../../core/config.ts'
 import { SinkError, SinkErrorCode } from './errors.ts'
 
 export type Check<T> = (cfg: T) => Problem[]
 
 export function parseSection<S extends TSchema>(schema: S, data: unknown, path: string, check?: Check<Static<S>>): Readonly<Static<S>> {
-  const withDefaults = Value.Default(schema, structuredClone(data ?? {}))
-  const shaped = compile(schema)(withDefaults)
-  const problems = shaped.ok ? check?.(shaped.value) ?? [] : shaped.problems
-  if (!shaped.ok || problems.length > 0) {
-    const named = problems.map((p) => ({ path: p.path === '(root)' ? path : `${path}.${p.path}`, message: p.message }))
-    throw new SinkError(SinkErrorCode.Config, `invalid ${path} configuration\n${named.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`, { problems: named })
-  }
-  return deepFreeze(shaped.value)
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
+  const r = checkSection(schema, data ?? {}, check)
+  if (r.ok) return r.value
+  const named = under(path, r.problems)
+  throw new SinkError(SinkErrorCode.Config, `invalid ${path} configuration\n${formatProblems(named, { indent: '  ' })}`, { problems: named })
 }

@@ -1,4 +1,6 @@
-// The sinks' error table (STYLE rule 9): every failure carries a code and the data to find it.
+// The sinks' error table (docs/architecture.md#conventions, rule 9): every failure carries a code and the data to find it.
+import { errorClass, type CodeOf } from '../../core/errors.ts'
+
 export const SinkErrorCode = {
   Config: 'LW_ERR_SINK_CONFIG',          // a sink's configuration section is invalid (data.problems)
   NotStarted: 'LW_ERR_SINK_NOT_STARTED', // a write before start() or after stop()
@@ -7,11 +9,6 @@ export const SinkErrorCode = {
   Rejected: 'LW_ERR_SINK_REJECTED',      // the server refused lines for good (data.status)
   Lost: 'LW_ERR_SINK_LOST',              // lines neither written nor spooled (data.lines)
 } as const
-export type SinkErrorCode = (typeof SinkErrorCode)[keyof typeof SinkErrorCode]
+export type SinkErrorCode = CodeOf<typeof SinkErrorCode>
 
-export class SinkError extends Error {
-  override readonly name = 'SinkError'
-  constructor(readonly code: SinkErrorCode, message: string, readonly data: Readonly<Record<string, unknown>> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause })
-  }
-}
+export class SinkError extends errorClass('SinkError', SinkErrorCode) {}

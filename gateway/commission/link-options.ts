@@ -1,7 +1,7 @@
 // The link a probe or commissioning run talks over: built from command-line options with the
 // same schema and defaults as the gateway configuration.
 import { Value } from '@sinclair/typebox/value'
-import { compile } from '../../protocol/index.ts'
+import { compile, formatProblems } from '../../protocol/index.ts'
 import { LinkSchema, type LinkConfig } from '../config.ts'
 import type { ModbusLink } from '../modbus/link.ts'
 
@@ -38,7 +38,7 @@ export function linkConfigFrom(a: LinkArgs): { config: LinkConfig } | { problems
   const r = validLink(Value.Default(LinkSchema, raw))
   if (!r.ok) {
     const option: Record<string, string> = { baudRate: '--baud', parity: '--parity', port: '--port', timeoutMs: '--timeout', host: '--host', path: '--serial' }
-    return { problems: r.problems.map((p) => `${option[p.path] ?? p.path}: ${p.message}`) }
+    return { problems: formatProblems(r.problems.map((p) => ({ path: option[p.path] ?? p.path, message: p.message }))).split('\n') }
   }
   return { config: r.value }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { ALARM_TYPES, compile, ControllerStateSchema, type AlarmType } from '../../protocol/index.ts'
+import { ALARM_TYPES, compile, ControllerStateSchema, formatProblems, type AlarmType } from '../../protocol/index.ts'
 import { topHeight, type CarSpec } from '../../simulators/model/index.ts'
 import {
   SCENARIO_DIR, ScenarioError, checkExpectations, loadScenario, parseScenario, runScenario, scenarioTick, startScenario,
@@ -14,7 +14,7 @@ const validState = compile(ControllerStateSchema)
 
 /**
  * A reference judge for the scenario files, not a detector: how far each catalogue condition of
- * DOMAIN.md goes in a run, as a multiple of its default threshold (0 = not at all, Infinity =
+ * docs/domain.md goes in a run, as a multiple of its default threshold (0 = not at all, Infinity =
  * an event that happened). Lets the test hold every file to "clearly exceeded or clearly not".
  */
 function judge(frames: Iterable<ScenarioFrame>, spec: CarSpec): Record<AlarmType, number> {
@@ -240,7 +240,8 @@ alarms: [entrapment, fire_alarm]
     expect(e.code).toBe('LW_ERR_SCENARIO')
     expect(e.file).toBe('scenarios/broken.yaml')
     expect(e.message).toMatch(/^scenarios\/broken\.yaml: invalid scenario/)
-    const text = e.problems.join('\n')
+    const lines = formatProblems(e.problems).split('\n')
+    const text = lines.join('\n')
     for (const p of [
       /^name: must match pattern/m,
       /^description\.en: is required/m,
@@ -250,7 +251,7 @@ alarms: [entrapment, fire_alarm]
       /^expect\.0\.state\.door: must be a door value, \{min, max\} or \{oneOf: \[values\]\}/m,
       /^alarms\.1: must be one of entrapment/m,
     ]) expect(text).toMatch(p)
-    for (const problem of e.problems) expect(problem).toMatch(/^[\w.()]+: \S/)
+    for (const line of lines) expect(line).toMatch(/^[\w.()]+: \S/)
   })
 
   it('after the schema, checks times, landings and the car', () => {
@@ -267,8 +268,8 @@ expect:
   - { during: [50, 70], state: { moving: false } }
 alarms: []
 `
-    let problems: readonly string[] = []
-    try { parseScenario(file, 'late.yaml') } catch (e) { problems = (e as ScenarioError).problems }
+    let problems: string[] = []
+    try { parseScenario(file, 'late.yaml') } catch (e) { problems = formatProblems((e as ScenarioError).problems).split('\n') }
     expect(problems).toEqual(expect.arrayContaining([
       expect.stringMatching(/^car\.mainLanding: must be a landing index 0\.\.12/),
       expect.stringMatching(/^steps\.0\.at: 90 s is after the end \(duration 60 s\)/),
@@ -281,7 +282,7 @@ alarms: []
   })
 
   it('reports YAML syntax errors with their line, and a missing file by name', () => {
-    expect(() => parseScenario('name: x\nsteps: [\n', 'bad.yaml')).toThrow(/^bad\.yaml: invalid scenario\n {2}\(yaml\) line \d+:/)
+    expect(() => parseScenario('name: x\nsteps: [\n', 'bad.yaml')).toThrow(/^bad\.yaml: invalid scenario\n {2}\(yaml\): line \d+:/)
     expect(() => loadScenario('/nonexistent/nowhere.yaml')).toThrow(/^\/nonexistent\/nowhere\.yaml: invalid scenario/)
   })
 })

@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino'
 import { ConfigError, loadGatewayConfig, type ElevatorConfig, type GatewayConfig, type LinkConfig } from '../../config.ts'
 import { GatewayError } from '../../errors.ts'
 import { loadProfile } from '../../profiles.ts'
-import type { Profile } from '../../../protocol/index.ts'
+import { formatProblems, type Profile } from '../../../protocol/index.ts'
 import { LANGS, bilingual, langFromEnv, type Lang, type Text } from '../i18n.ts'
 
 export class Problems {
@@ -66,7 +66,7 @@ export function loadConfigOrFail(command: string, file: string): Readonly<Gatewa
     return loadGatewayConfig(file)
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
-    fail(command, { zh: `配置无效：${err.file}`, en: `invalid configuration: ${err.file}` }, 2, err.problems.map((p) => `${p.path}: ${p.message}`))
+    fail(command, { zh: `配置无效：${err.file}`, en: `invalid configuration: ${err.file}` }, 2, formatProblems(err.problems).split('\n'))
     return undefined
   }
 }

@@ -1,6 +1,7 @@
 // The elevator registry file: validated like any config, looked up by elevator and by gateway.
 import { describe, expect, it } from 'vitest'
-import { ConfigError } from '../../../broker/registry/config-file.ts'
+import { formatProblems } from '../../../protocol/index.ts'
+import { ConfigError } from '../../../core/config.ts'
 import { loadRegistry, parseRegistry } from '../../../broker/registry/registry.ts'
 import { REGISTRY, tempDir, writeYaml } from '../mqtt/fixtures.ts'
 
@@ -9,7 +10,7 @@ const problemsOf = (fn: () => unknown): string[] => {
     fn()
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError)
-    return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)
+    return formatProblems((err as ConfigError).problems).split('\n')
   }
   throw new Error('expected a ConfigError')
 }

@@ -1,6 +1,7 @@
 // The mqtt config section: defaults, and every problem as `path: message` naming the file.
 import { describe, expect, it } from 'vitest'
-import { ConfigError } from '../../../broker/registry/config-file.ts'
+import { formatProblems } from '../../../protocol/index.ts'
+import { ConfigError } from '../../../core/config.ts'
 import { parseMqttHostConfig } from '../../../broker/mqtt/config.ts'
 import { PasswordVerifier, hashPassword, verifyPassword } from '../../../broker/mqtt/passwords.ts'
 
@@ -10,7 +11,7 @@ const problems = (data: unknown): string[] => {
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError)
     expect((err as ConfigError).message).toMatch(/^broker\.yaml: invalid configuration/)
-    return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)
+    return formatProblems((err as ConfigError).problems).split('\n')
   }
   throw new Error('expected a ConfigError')
 }
