@@ -186,7 +186,7 @@ async function serve(kind: ServerKind): Promise<number> {
     await once(server, 'listening')
     return (server.address() as AddressInfo).port
   }
-  // modbus-serial turns port 0 into 502 (STYLE rule 13): bind :0, read the port, close, reuse.
+  // modbus-serial turns port 0 into 502 (docs/architecture.md#conventions, rule 13): bind :0, read the port, close, reuse.
   const probe = net.createServer().listen(0, '127.0.0.1')
   await once(probe, 'listening')
   const port = (probe.address() as AddressInfo).port

@@ -1,4 +1,4 @@
-// 报警按钮, platform code 90 (DOMAIN.md): the in-car alarm button pressed and held 3 s. Clears
+// 报警按钮, platform code 90 (docs/domain.md#fault-catalogue): the in-car alarm button pressed and held 3 s. Clears
 // on release. Also evidence for an entrapment, which the entrapment detector reads itself.
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'

@@ -1,4 +1,4 @@
-// 运行异常趋势 (DOMAIN.md, warning): door opening and closing time, trip time per floor and reopen
+// 运行异常趋势 (docs/domain.md#fault-catalogue, warning): door opening and closing time, trip time per floor and reopen
 // rate drift from the elevator's own learned baseline, sustained beyond 4 MAD. Each metric is
 // observed in event time from the telemetry's transitions; the drift score is the median of the
 // recent observations against the median and MAD of a learned window (detectors/runtime/baseline.ts).

@@ -1,4 +1,4 @@
-// 通讯中断 (DOMAIN.md): no telemetry for 3 heartbeats, or the gateway reports the controller
+// 通讯中断 (docs/domain.md#fault-catalogue): no telemetry for 3 heartbeats, or the gateway reports the controller
 // unreachable (availability offline), or the gateway itself is offline (its status, or its last
 // will). Clears on fresh telemetry, or when the offline report that raised it turns online.
 import { Type, type Static } from '@sinclair/typebox'

@@ -1,4 +1,4 @@
-// 关门故障, GB/T fault code 02 (DOMAIN.md): the door stays `closing` for 20 s, or it reverses
+// 关门故障, GB/T fault code 02 (docs/domain.md#fault-catalogue): the door stays `closing` for 20 s, or it reverses
 // before reaching `closed` 5 times within one stop. Watched in normal service only: the
 // firefighter's constant-pressure close reverses whenever the button is let go, and fire
 // recall, emergency power and earthquake operation park the car with its door open.

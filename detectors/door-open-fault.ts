@@ -1,4 +1,4 @@
-// 开门故障, GB/T fault code 03 (DOMAIN.md): the car has stopped in the door zone after a trip and
+// 开门故障, GB/T fault code 03 (docs/domain.md#fault-catalogue): the car has stopped in the door zone after a trip and
 // its door stays `closed` or `opening` for 20 s, never having reached open. A car parked with its
 // door closed after the door has opened is idle, not faulty. Watched where every arrival opens
 // the door: normal service, and emergency-power and earthquake operation, which bring the car

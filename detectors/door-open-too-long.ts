@@ -1,4 +1,4 @@
-// 长时间开门 (DOMAIN.md, no platform code): the door is not closed while the car is stopped for
+// 长时间开门 (docs/domain.md#fault-catalogue, no platform code): the door is not closed while the car is stopped for
 // 120 s — a propped door, a trolley in the doorway. Re-levelling is part of the stop. Watched in
 // normal service only: fire, firefighter, emergency-power and earthquake operation park the car
 // open on purpose, and technicians in inspection or maintenance hold the door as they need.

@@ -1,4 +1,4 @@
-// 运行中开门 (DOMAIN.md, no platform code): the door leaves `closed` during a trip outside the door
+// 运行中开门 (docs/domain.md#fault-catalogue, no platform code): the door leaves `closed` during a trip outside the door
 // zone, for 1 s — door contacts bridged, a lock forced. A car that began moving with its door
 // already open is unintended movement (code 05), not this. Once seen outside the zone the alarm
 // holds while the car runs on with the door open, through the zones of the landings it passes.

@@ -1,4 +1,4 @@
-// 困人, GB/T fault code 11 (DOMAIN.md): the car is not moving, the door is not open and there is
+// 困人, GB/T fault code 11 (docs/domain.md#fault-catalogue): the car is not moving, the door is not open and there is
 // passenger evidence — `occupied` true, or the alarm button pressed during this stop — for 15 s
 // outside the door zone or 90 s inside it. Clears when the door opens or the car empties.
 import { Type, type Static } from '@sinclair/typebox'
@@ -17,7 +17,7 @@ const configSchema = Type.Object({
 }, { additionalProperties: false })
 export type EntrapmentConfig = Static<typeof configSchema>
 
-// re-levelling (inside the door zone, slow) is part of the stop, not a trip (DOMAIN.md, code 05)
+// re-levelling (inside the door zone, slow) is part of the stop, not a trip (docs/domain.md#fault-catalogue, code 05)
 const RELEVEL_MAX_SPEED = 0.3
 
 interface State {

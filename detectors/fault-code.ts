@@ -1,4 +1,4 @@
-// Controller fault codes (DOMAIN.md, Controllers): a profile maps a controller's own code to the
+// Controller fault codes (docs/domain.md#controllers): a profile maps a controller's own code to the
 // catalogue type it means, e.g. the reference controller's 81 → restart_prevented (GB/T fault
 // code 08), which no telemetry signal shows by itself. Raised while the mapped code is reported.
 import { Type, type Static } from '@sinclair/typebox'

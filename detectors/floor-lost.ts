@@ -1,4 +1,4 @@
-// 楼层位置丢失, GB/T fault code 07 (DOMAIN.md): the floor is unknown or outside the registered
+// 楼层位置丢失, GB/T fault code 07 (docs/domain.md#fault-catalogue): the floor is unknown or outside the registered
 // landings, or the position jumps more than one floor while the car stands. One sample is enough.
 import { Type } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'

@@ -1,5 +1,5 @@
 // The one registration list (aedes handlers/index, z2m controller). Adding a detector = its file
-// plus one line here. Order is the catalogue's (DOMAIN.md).
+// plus one line here. Order is the catalogue's (protocol/catalogue.ts).
 import { alarmButton } from './alarm-button.ts'
 import { anomaly } from './anomaly.ts'
 import { communicationLost } from './communication-lost.ts'

@@ -1,4 +1,4 @@
-// 长时间未运行 (DOMAIN.md): no trip in normal service for 24 h. A car nobody uses may be
+// 长时间未运行 (docs/domain.md#fault-catalogue): no trip in normal service for 24 h. A car nobody uses may be
 // silently out of order, or its building empty; either way someone should look. Counted from
 // the end of the last trip, or from the first sample this instance saw.
 import { Type } from '@sinclair/typebox'

@@ -1,4 +1,4 @@
-// 维保超期 (DOMAIN.md): no maintenance visit in the period, 15 days by default (TSG T5002's
+// 维保超期 (docs/domain.md#fault-catalogue): no maintenance visit in the period, 15 days by default (TSG T5002's
 // half-monthly maintenance). A visit is a session in inspection or maintenance mode that lasts
 // 20 min. The period counts from the last visit, or from the first sample this instance saw.
 import { Type } from '@sinclair/typebox'

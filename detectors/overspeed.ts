@@ -1,4 +1,4 @@
-// 超速 (DOMAIN.md, no platform code): the car runs faster than its rated speed × a factor. One
+// 超速 (docs/domain.md#fault-catalogue, no platform code): the car runs faster than its rated speed × a factor. One
 // alarm type, critical, with the level reached in evidence:
 // - `warning` above ×1.10 for a short debounce (1 s): a drive out of control that the governor,
 //   which trips at ≥ 115 % (GB 7588), has not caught; overspeed.yaml runs at 113 %;

@@ -1,4 +1,4 @@
-// 蹲底, GB/T fault code 10 (DOMAIN.md): the down final limit acted, or the car is reported more
+// 蹲底, GB/T fault code 10 (docs/domain.md#fault-catalogue): the down final limit acted, or the car is reported more
 // than the tolerance below the lowest landing (0 m). Immediate: one sample is enough.
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'

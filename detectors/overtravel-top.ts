@@ -1,4 +1,4 @@
-// 冲顶, GB/T fault code 09 (DOMAIN.md): the up final limit acted, or the car is reported more than
+// 冲顶, GB/T fault code 09 (docs/domain.md#fault-catalogue): the up final limit acted, or the car is reported more than
 // the tolerance above the top landing. Immediate: one sample is enough.
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'

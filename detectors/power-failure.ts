@@ -1,4 +1,4 @@
-// 停电, platform code 41 (DOMAIN.md): the supply is `off` or the car runs on `battery` for 5 s.
+// 停电, platform code 41 (docs/domain.md#fault-catalogue): the supply is `off` or the car runs on `battery` for 5 s.
 // Watched in every mode: a technician in inspection still needs to know the mains went.
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'

@@ -1,4 +1,4 @@
-// 反复开关门 (DOMAIN.md, no platform code): the door cycles 20 times without a trip — a hall button
+// 反复开关门 (docs/domain.md#fault-catalogue, no platform code): the door cycles 20 times without a trip — a hall button
 // pressed again and again, a chattering door contact, a prank. A cycle is the door leaving
 // `closed`. Clears with the next trip. Watched in normal service only: technicians cycle the door
 // in inspection and maintenance, and the special modes run the door by their own rules.

@@ -1,4 +1,4 @@
-// 电动机运转时间限制器动作, GB/T fault code 06 (DOMAIN.md): one continuous trip runs longer than
+// 电动机运转时间限制器动作, GB/T fault code 06 (docs/domain.md#fault-catalogue): one continuous trip runs longer than
 // max(45 s, 1.5 × full travel at rated speed), as the controller's motor runtime limiter would.
 // Clears when the car stops. The trip counts from the moment the car started moving, and a car
 // that hunts slowly round a landing it cannot level at is still on that trip, although each

@@ -1,4 +1,4 @@
-// 运行中安全回路断路, GB/T fault code 01 (DOMAIN.md): the safety chain opens during a trip; raised
+// 运行中安全回路断路, GB/T fault code 01 (docs/domain.md#fault-catalogue): the safety chain opens during a trip; raised
 // at once, cleared when the chain closes again. An open chain drops the brake, so the sample
 // that shows it open often shows the car already stopped: whether it opened during a trip is
 // decided when it opens, from the trip seen just before, and remembered while it stays open.

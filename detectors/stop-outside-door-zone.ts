@@ -1,4 +1,4 @@
-// 门区外停梯, GB/T fault code 04 (DOMAIN.md): the car stands still outside the door zone for 45 s
+// 门区外停梯, GB/T fault code 04 (docs/domain.md#fault-catalogue): the car stands still outside the door zone for 45 s
 // (field testers found 30 s too short). Clears when the car moves or is found in the door zone.
 // Whoever is inside cannot get out there, so the emergency modes are watched too; a technician
 // inching in inspection or maintenance stops between floors on purpose.

@@ -1,4 +1,4 @@
-// 轿厢意外移动 / 开门走梯, GB/T fault code 05 (DOMAIN.md): the car moves while its door is not
+// 轿厢意外移动 / 开门走梯, GB/T fault code 05 (docs/domain.md#fault-catalogue): the car moves while its door is not
 // closed for 1 s, except re-levelling (inside the door zone at ≤ 0.3 m/s). Clears when the car
 // stands still or its door is closed. A door the controller cannot report (`unknown`) is no
 // evidence, else a car without a door signal would alarm on every trip.

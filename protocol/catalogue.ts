@@ -1,4 +1,4 @@
-// The fault and event catalogue of DOMAIN.md. Codes follow the provincial special-equipment
+// The fault and event catalogue (docs/domain.md#fault-catalogue). Codes follow the provincial special-equipment
 // platforms so exports map 1:1; our own types have no code.
 export type Severity = 'critical' | 'major' | 'minor' | 'warning'
 

@@ -1,4 +1,4 @@
-// Identifier rules of the v1 wire contract (DESIGN.md, "The wire contract").
+// Identifier rules of the v1 wire contract (docs/protocol.md#identifiers, docs/domain.md#identifiers).
 export const ELEVATOR_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
 export const GATEWAY_ID_PATTERN = ELEVATOR_ID_PATTERN
 // 6-digit administrative division code of the county or district, e.g. 330922.

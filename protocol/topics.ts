@@ -1,4 +1,4 @@
-// v1 topics (DESIGN.md "Topics"). Every topic string of the system is built or parsed here.
+// v1 topics (docs/protocol.md#topics). Every topic string of the system is built or parsed here.
 import { isElevatorId, isGatewayId, isRegion } from './ids.ts'
 
 export const TOPIC_ROOT = 'lift/v1'
@@ -14,7 +14,7 @@ export const gatewayAlarmTopic = (gatewayId: string): string => `${TOPIC_ROOT}/g
 export const alarmEventTopic = (a: { region: string; elevatorId: string; scope?: 'elevator' | 'gateway' }): string =>
   a.scope === 'gateway' ? gatewayAlarmTopic(a.elevatorId) : alarmTopic(a.region, a.elevatorId)
 
-/** Subscription filters. A detector instance owns whole regions (DESIGN.md "Scaling"). */
+/** Subscription filters. A detector instance owns whole regions (docs/architecture.md#scaling). */
 export const filters = {
   all: `${TOPIC_ROOT}/#`,
   region: (region: string) => `${TOPIC_ROOT}/${region}/#`,

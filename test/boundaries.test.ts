@@ -1,4 +1,4 @@
-// STYLE.md rule 1: folders are modules. protocol ← detectors ← broker, protocol ← gateway,
+// docs/architecture.md#conventions rule 1: folders are modules. protocol ← detectors ← broker, protocol ← gateway,
 // protocol ← simulators; gateway and broker never import each other.
 import { describe, expect, it } from 'vitest'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
@@ -13,7 +13,7 @@ const ALLOWED: Record<string, string[]> = {
   detectors: ['protocol'],
   broker: ['protocol', 'detectors'],
 }
-// Pure folders: no I/O, no clock-owning libraries (DESIGN.md; STYLE.md rule 6).
+// Pure folders: no I/O, no clock-owning libraries (docs/architecture.md#folders; conventions rule 6).
 const PURE_FORBIDDEN: Record<string, RegExp> = {
   protocol: /^(node:)?(fs|net|dgram|http|https|child_process|worker_threads)(\/|$)|^(mqtt|aedes|pino|better-sqlite3|modbus-serial|serialport)$/,
   detectors: /^(node:)?(fs|net|dgram|http|https|child_process|worker_threads|timers)(\/|$)|^(mqtt|aedes|pino|better-sqlite3)$/,

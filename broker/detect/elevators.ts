@@ -1,6 +1,6 @@
 // Every detector of every elevator, driven directly: per elevator one record holding a driver per
 // detector, no stream per detector per elevator (a county is thousands of elevators × 21
-// detectors). Each driver is contained (STYLE rule 9): when it throws, the failure is reported
+// detectors). Each driver is contained (docs/architecture.md#conventions, rule 9): when it throws, the failure is reported
 // and a fresh instance takes the elevator's later inputs; the others never see it. An elevator
 // silent for `evictAfterMs` is forgotten; its active alarms stay in the lifecycle.
 import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs'

@@ -1,4 +1,4 @@
-// The HTTP API's error table (STYLE rule 9). Every error body is
+// The HTTP API's error table (docs/architecture.md#conventions, rule 9). Every error body is
 // { statusCode, code, error, message, problems? } so clients can switch on `code`.
 import type { FastifySchemaValidationError } from 'fastify'
 

@@ -1,4 +1,4 @@
-// Per-elevator `seq` bookkeeping (DESIGN.md: seq +1 per message within one gateway boot). Memory
+// Per-elevator `seq` bookkeeping (docs/protocol.md#semantics: seq +1 per message within one gateway boot). Memory
 // is bounded: per elevator the current boot, the highest seq and a ring of the last W seqs seen.
 //
 // Gaps are counted when seq jumps ahead. After an outage the gateway sends live rows first and

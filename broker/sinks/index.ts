@@ -1,5 +1,5 @@
 // The broker's telemetry storage: InfluxDB when `telemetry.influx` is configured, otherwise the
-// embedded SQLite store (DESIGN.md, "Real peers").
+// embedded SQLite store (docs/architecture.md#real-peers).
 import { Type, type Static } from '@sinclair/typebox'
 import type { Logger } from 'pino'
 import { parseSection } from './config.ts'

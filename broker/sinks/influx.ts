@@ -1,4 +1,4 @@
-// The InfluxDB telemetry sink (DESIGN.md, "Real peers"). Lines go through the client's WriteApi,
+// The InfluxDB telemetry sink (docs/architecture.md#real-peers). Lines go through the client's WriteApi,
 // which batches, gzips and retries with exponential backoff in memory. That memory is bounded, so
 // a batch the client gives up on (retries or time used up, retry buffer full) is spilled to the
 // on-disk spool instead of dropped. From then on new lines go to the spool too, and the spool is

@@ -1,4 +1,4 @@
-// What every telemetry sink offers the broker (STYLE rule 3): start(), an idempotent stop(), and
+// What every telemetry sink offers the broker (docs/architecture.md#conventions, rule 3): start(), an idempotent stop(), and
 // writes that never wait on I/O. Stats are plain numbers a Prometheus exporter maps one to one.
 import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
 

@@ -1,4 +1,4 @@
-// Inhibition (DOMAIN.md, communication_lost: "one gateway alarm inhibits its elevators' alarms").
+// Inhibition (docs/domain.md#from-signals-to-alarms): one gateway alarm inhibits its elevators' alarms.
 // A gateway going offline makes every elevator behind it lose communication at once; the
 // monitoring centre should see one alarm about the gateway, naming its elevators, not one per
 // elevator. Elevators that lose communication for their own reasons keep their own alarms.

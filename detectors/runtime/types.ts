@@ -1,4 +1,4 @@
-// The detector contract (STYLE rules 5–6): a detector is a pure stream transform from the
+// The detector contract (docs/architecture.md#conventions, rules 5–6): a detector is a pure stream transform from the
 // broker's accepted events of ONE elevator to alarm signals. Time comes from event `ts` and the
 // injected RxJS scheduler, never from the wall clock.
 import type { Observable, SchedulerLike } from 'rxjs'

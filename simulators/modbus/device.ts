@@ -32,7 +32,7 @@ export interface ModbusUnit {
 /** undefined = no such unit: a TCP server answers exception 0x0B, an RTU server stays silent. */
 export type UnitResolver = (unitId: number) => ModbusUnit | undefined
 
-/** Error codes of the Modbus servers: one table for simulators/modbus (STYLE rule 9). */
+/** Error codes of the Modbus servers: one table for simulators/modbus (docs/architecture.md#conventions, rule 9). */
 export const ModbusServerErrorCode = {
   BadFrame: 'LW_ERR_MODBUS_BAD_FRAME',     // MBAP header or RTU frame rejected
   UnitFailed: 'LW_ERR_MODBUS_UNIT_FAILED', // the unit or resolver threw; answered 0x04

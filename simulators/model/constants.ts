@@ -1,7 +1,7 @@
 // Fixed figures of the simulated controller. Kept out of CarSpec because no scenario needs to
 // vary them; a controller profile for the simulator maps FAULT_CODES to catalogue types.
 
-/** m/s; re-levelling must stay at or below 0.3 m/s inside the door zone (DOMAIN.md, code 05) */
+/** m/s; re-levelling must stay at or below 0.3 m/s inside the door zone (docs/domain.md#fault-catalogue, code 05) */
 export const RELEVEL_SPEED = 0.05
 /** m/s; inspection travel is limited to 0.3 m/s, we run a little below it */
 export const INSPECTION_SPEED = 0.25

@@ -27,10 +27,10 @@ describe('detector registry', () => {
     expect([...new Set(DETECTORS.flatMap((d) => d.types))].sort()).toEqual([...ALARM_TYPES].sort())
   })
 
-  it('every config schema fills in the DOMAIN.md defaults from nothing', () => {
+  it('every config schema fills in the docs/domain.md defaults from nothing', () => {
     const defaults = Object.fromEntries(DETECTORS.map((d) => [d.id, Value.Default(d.configSchema, {})]))
     const S = 1000
-    // DOMAIN.md's fault catalogue, column "default threshold"
+    // docs/domain.md#fault-catalogue, column "default threshold"
     expect(defaults).toMatchObject({
       'entrapment': { outsideDoorZoneMs: 15 * S, insideDoorZoneMs: 90 * S },
       'safety-circuit-open': {},

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net'
 
-/** A port the OS picked: bind :0, read it, close it (STYLE rule 13). */
+/** A port the OS picked: bind :0, read it, close it (docs/architecture.md#conventions, rule 13). */
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const srv = createServer()

@@ -61,7 +61,7 @@ describe('identifiers', () => {
     expect(isRegion('3309')).toBe(false)
   })
 
-  it('the catalogue has DOMAIN.md codes, unique types', () => {
+  it('the catalogue has the platform codes of docs/domain.md, unique types', () => {
     expect(new Set(CATALOGUE.map((c) => c.type)).size).toBe(CATALOGUE.length)
     expect(CATALOGUE.find((c) => c.type === 'entrapment')?.code).toBe('11')
     expect(CATALOGUE.find((c) => c.type === 'stop_outside_door_zone')?.code).toBe('04')

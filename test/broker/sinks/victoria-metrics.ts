@@ -1,4 +1,4 @@
-// Debian's VictoriaMetrics as the InfluxDB stand-in (DESIGN.md, "Real peers"): it takes the same
+// Debian's VictoriaMetrics as the InfluxDB stand-in (docs/architecture.md#real-peers): it takes the same
 // /api/v2/write line protocol. One process per test file on a port the OS picked, data in a temp
 // dir. stop() then restart() is an outage: the same server comes back on the same port and data.
 import { spawn, type ChildProcess } from 'node:child_process'

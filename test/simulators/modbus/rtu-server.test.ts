@@ -25,7 +25,7 @@ const units = new Map<number, ArrayUnit>()
 const errors: ModbusServerError[] = []
 let errorSeen: (() => void) | undefined
 
-/** Starts a socat pty pair and resolves once both links exist (DESIGN.md: RTU over a socat pty pair). */
+/** Starts a socat pty pair and resolves once both links exist (docs/architecture.md#real-peers: RTU over a socat pty pair). */
 async function ptyPair(name: string): Promise<{ server: string; client: string }> {
   const server = join(dir, `${name}-a`)
   const client = join(dir, `${name}-b`)
