@@ -1,4 +1,6 @@
 // `liftwatch <command>`: each command lives in its part's main.ts and is loaded only when asked for.
+import { STOP_WITH_PARENT_ENV, stopWhenStdinCloses } from './parent-watch.ts'
+
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<void> }> }> = {
   demo: { summary: 'the whole system on one machine: broker, 4 gateways, 20 simulated cars  演示', load: () => import('./demo.ts') },
   broker: { summary: 'broker host: MQTT, detectors, alarms, live page  监控中心服务端', load: () => import('../broker/main.ts') },
@@ -16,6 +18,7 @@ function usage(): string {
 
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv
+  if (process.env[STOP_WITH_PARENT_ENV] === 'stdin') stopWhenStdinCloses()
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage())
     return

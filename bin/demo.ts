@@ -1,128 +1,145 @@
 // `liftwatch demo` (npm start): the whole system on one machine with embedded defaults — the broker
 // host (aedes, SQLite), 20 simulated cars behind 4 gateways over real Modbus TCP, and a scenario
 // that traps a passenger in car 1 every four minutes. Each part runs as its own process, talking
-// over the wire exactly as in production. Ctrl-C stops them all.
-import { spawn, type ChildProcess } from 'node:child_process'
+// over the wire exactly as in production; the registry describes each car as it is simulated
+// (bin/demo-files.ts). Ctrl-C, SIGTERM, or the parent going away stops them all.
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { createInterface } from 'node:readline'
 import { stringify } from 'yaml'
 import mqtt from 'mqtt'
-import { catalogueEntry, filters, registrationCode, validateAlarmEvent } from '../protocol/index.ts'
+import { catalogueEntry, filters, validateAlarmEvent } from '../protocol/index.ts'
 import { hashPassword } from '../broker/mqtt/passwords.ts'
+import { loadScenario } from '../simulators/scenario.ts'
+import {
+  CARS, DEMO_SCENARIO, demoBrokerConfig, demoFleet, demoGatewayConfig, entrapmentTimesS, gatewayIds, simArgs, type DemoPorts,
+} from './demo-files.ts'
+import { DemoParts, PartFailed } from './demo-parts.ts'
 
 const LIFTWATCH = fileURLToPath(new URL('./liftwatch.js', import.meta.url))
-const SCENARIO = fileURLToPath(new URL('../deploy/demo/entrapments.yaml', import.meta.url))
-const REGION = '330922'
-const CARS = 20
-const GATEWAYS = 4
-const STREETS = ['沙河路', '海滨路', '东海路', '金平路']
+
+const HELP = `usage: liftwatch demo [options]
+演示：监控中心、4 个网关、20 台模拟电梯 / the whole system on one machine: broker, 4 gateways, 20 simulated cars
+
+  --http-port P     live page and HTTP API (default 8080)
+  --mqtt-port P     MQTT (default 1883)
+  --modbus-port P   simulated controllers, Modbus TCP (default 1502)
+  --data DIR        configs, alarm store, telemetry, gateway outboxes (default ./data/demo)
+`
+
+export interface DemoArgs { ports: DemoPorts; data: string }
+
+/** The command line checked; every problem as one line, zh-CN first. */
+export function parseDemoArgs(argv: string[]): { args: DemoArgs } | { problems: string[] } | { help: true } {
+  let values
+  try {
+    ({ values } = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        'http-port': { type: 'string', default: '8080' }, 'mqtt-port': { type: 'string', default: '1883' },
+        'modbus-port': { type: 'string', default: '1502' }, data: { type: 'string', default: './data/demo' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }))
+  } catch (err) {
+    const { code, message } = err as { code?: string; message: string }
+    const option = /'([^']+)'/.exec(message)?.[1] ?? ''
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return { problems: [`未知选项 / unknown option: ${option}`] }
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return { problems: [`多余的参数 / unexpected argument: ${option}`] }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return { problems: [`选项缺少取值 / option needs a value: ${option.split(' ')[0]}`] }
+    throw err
+  }
+  if (values.help) return { help: true }
+  const problems: string[] = []
+  const port = (name: 'http-port' | 'mqtt-port' | 'modbus-port'): number => {
+    const n = Number(values[name])
+    if (!/^[0-9]+$/.test(values[name]!) || n < 1 || n > 65535) problems.push(`--${name}: 须为 1–65535 的整数 / must be an integer 1–65535, got "${values[name]}"`)
+    return n
+  }
+  const ports = { http: port('http-port'), mqtt: port('mqtt-port'), modbus: port('modbus-port') }
+  if (new Set(Object.values(ports)).size < 3 && problems.length === 0) problems.push('--http-port, --mqtt-port, --modbus-port: 须各不相同 / must differ')
+  return problems.length ? { problems } : { args: { ports, data: values.data! } }
+}
+
+const PART_NAMES: Record<string, string> = { broker: '监控中心 / the broker', sim: '模拟控制器 / the simulator' }
+const partName = (p: string) => PART_NAMES[p] ?? `网关 / gateway ${p}`
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'http-port': { type: 'string', default: '8080' }, 'mqtt-port': { type: 'string', default: '1883' },
-      'modbus-port': { type: 'string', default: '1502' }, data: { type: 'string', default: './data/demo' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
-  if (values.help) {
-    process.stdout.write('usage: liftwatch demo [--http-port 8080] [--mqtt-port 1883] [--modbus-port 1502] [--data ./data/demo]\n')
+  const parsed = parseDemoArgs(argv)
+  if ('help' in parsed) { process.stdout.write(HELP); return }
+  if ('problems' in parsed) {
+    process.stderr.write(parsed.problems.map((p) => `liftwatch demo: ${p}  (liftwatch demo --help)\n`).join(''))
+    process.exitCode = 2
     return
   }
-  const dir = resolve(values.data!)
+  const { ports } = parsed.args
+  const dir = resolve(parsed.args.data)
   mkdirSync(dir, { recursive: true })
-  const ids = Array.from({ length: CARS }, (_, i) => registrationCode('3110', REGION, '202401', i + 1))
-  const LANDINGS = ['B1', ...Array.from({ length: 12 }, (_, k) => String(k + 1))]
-  const gatewayOf = (i: number) => `gw-demo-${String(Math.floor(i / (CARS / GATEWAYS)) + 1).padStart(2, '0')}`
-  const passwords = new Map(Array.from({ length: GATEWAYS }, (_, g) => [`gw-demo-${String(g + 1).padStart(2, '0')}`, randomBytes(12).toString('base64url')]))
+  const scenario = loadScenario(DEMO_SCENARIO)
+  const fleet = demoFleet(scenario)
+  const passwords = new Map(gatewayIds().map((gw) => [gw, randomBytes(12).toString('base64url')]))
   const users: Record<string, { role: string; hash: string }> = { monitor: { role: 'monitor', hash: await hashPassword('monitor-demo') } }
   for (const [gw, pw] of passwords) users[gw] = { role: 'gateway', hash: await hashPassword(pw) }
+  writeFileSync(join(dir, 'broker.yaml'), stringify(demoBrokerConfig(fleet, ports, dir, users)))
+  for (const [gw, pw] of passwords) writeFileSync(join(dir, `${gw}.yaml`), stringify(demoGatewayConfig(fleet, gw, pw, ports, dir)))
 
-  writeFileSync(join(dir, 'broker.yaml'), stringify({
-    mqtt: { listeners: { tcp: { host: '127.0.0.1', port: Number(values['mqtt-port']) } }, users },
-    http: { host: '127.0.0.1', port: Number(values['http-port']) },
-    registry: {
-      elevators: ids.map((id, i) => ({
-        id, registrationCode: id, rescueCode: String(33001 + i), region: REGION,
-        address: `嵊泗县菜园镇${STREETS[i % STREETS.length]} ${10 + Math.floor(i / 2)} 号`, building: `${Math.floor(i / 2) + 1}号楼 ${(i % 2) + 1}单元`,
-        // the simulator's cars: B1 and 1–12, 37 m of travel (simulators/model/spec.ts)
-        landings: LANDINGS, ratedSpeed: 1.75, travel: 37, gatewayId: gatewayOf(i),
-      })),
-    },
-    alarms: { path: join(dir, 'alarms.db') },
-    telemetry: { sqlite: { path: join(dir, 'telemetry.db'), retentionDays: 7 } },
-  }))
-  for (const [gw, pw] of passwords) {
-    const mine = ids.map((id, i) => ({ id, i })).filter(({ i }) => gatewayOf(i) === gw)
-    writeFileSync(join(dir, `${gw}.yaml`), stringify({
-      gateway: { id: gw, region: REGION },
-      mqtt: { url: `mqtt://127.0.0.1:${values['mqtt-port']}`, username: gw, password: pw },
-      outbox: { path: join(dir, `${gw}-outbox.db`) },
-      metrics: false,
-      links: [{ id: 'machine-room', transport: 'tcp', host: '127.0.0.1', port: Number(values['modbus-port']) }],
-      elevators: mine.map(({ id, i }) => ({ id, link: 'machine-room', unitId: i + 1, profile: 'liftwatch-ref' })),
-    }))
-  }
-
-  const children: { name: string; proc: ChildProcess }[] = []
-  const run = (name: string, args: string[]) => {
-    const proc = spawn(process.execPath, [LIFTWATCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    children.push({ name, proc })
-    // keep each part's log lines, prefixed, for whoever watches the terminal
-    for (const stream of [proc.stdout!, proc.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        let text = line
-        try {
-          const { level, msg, time: _t, pid: _p, hostname: _h, name: _n, v: _v, ...rest } = JSON.parse(line) as Record<string, unknown> & { level: number; msg: string }
-          // warnings and errors, and the start-up lines; the rest stays in each part's own log level
-          if (level < 40 && !/started|listening/.test(msg)) return
-          const err = (rest.err as { message?: string } | undefined)?.message
-          text = `${msg}${err ? `: ${err}` : ''}`
-        } catch { /* not JSON: print as is */ }
-        process.stderr.write(`[${name}] ${text}\n`)
-      })
-    }
-    proc.once('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`[${name}] exited (${code ?? signal}); stopping the demo\n`)
-      void stop()
-    })
-    return proc
-  }
+  // the monitor client comes once the parts are up; a stop may come before
+  const watching: { monitor?: mqtt.MqttClient } = {}
   let stopping = false
-  let monitorClient: mqtt.MqttClient | undefined
-  const stop = async () => {
+  const parts = new DemoParts(LIFTWATCH, (line) => process.stderr.write(`${line}\n`), (failure) => {
+    process.stderr.write(`liftwatch demo: ${partName(failure.part)} 意外退出，演示停止 / exited, stopping the demo: ${failure.reason}\n`)
+    void stop(1)
+  })
+  const stop = async (code: number) => {
     if (stopping) return
     stopping = true
-    monitorClient?.end(true)
-    const end = (proc: ChildProcess) => new Promise<void>((r) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return r()
-      proc.once('exit', () => r())
-      proc.kill('SIGTERM')
-    })
-    // gateways first (their last messages still reach the broker), then the cars, then the broker
-    await Promise.all(children.filter((c) => c.name.startsWith('gw-')).map((c) => end(c.proc)))
-    for (const name of ['sim', 'broker']) await Promise.all(children.filter((c) => c.name === name).map((c) => end(c.proc)))
-    process.exit(0)
+    watching.monitor?.end(true)
+    await parts.stop()
+    process.exit(code)
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  // on, not once: a terminal's Ctrl-C reaches the demo twice (directly, and forwarded by npm)
+  process.on('SIGINT', () => void stop(0))
+  process.on('SIGTERM', () => void stop(0))
+  // the parent (npm, a shell) went away without a signal reaching us: stop rather than linger
+  const parent = process.ppid
+  setInterval(() => { if (process.ppid !== parent) void stop(0) }, 500).unref()
 
-  const ready = (proc: ChildProcess, msg: string) => new Promise<void>((resolveReady, reject) => {
-    createInterface({ input: proc.stdout! }).on('line', (l) => { if (l.includes(`"msg":"${msg}"`)) resolveReady() })
-    proc.once('exit', (code) => reject(new Error(`exited ${code} before "${msg}"`)))
-  })
-  await ready(run('broker', ['broker', '--config', join(dir, 'broker.yaml')]), 'broker started')
-  await ready(run('sim', ['sim', '--elevators', String(CARS), '--port', String(values['modbus-port']), '--scenario', SCENARIO, '--traffic', '0.3']), 'simulator listening')
-  for (const gw of passwords.keys()) run(gw, ['gateway', '--config', join(dir, `${gw}.yaml`)])
+  try {
+    await parts.start('broker', ['broker', '--config', join(dir, 'broker.yaml')], 'broker started')
+    await parts.start('sim', simArgs(fleet, ports.modbus), 'simulator listening')
+    await Promise.all([...passwords.keys()].map((gw) => parts.start(gw, ['gateway', '--config', join(dir, `${gw}.yaml`)], 'gateway started')))
+  } catch (err) {
+    if (!(err instanceof PartFailed)) throw err
+    process.stderr.write(`liftwatch demo: ${partName(err.part)}未能启动 / did not start: ${err.reason}\n`)
+    await stop(1)
+    return
+  }
+  if (stopping) return
+  parts.showLogs()
+  watching.monitor = watchAlarms(ports.mqtt, () => stopping)
 
-  // the alarms as the monitoring centre sees them, through the read-only monitor user
-  const monitor = monitorClient = mqtt.connect(`mqtt://127.0.0.1:${values['mqtt-port']}`, { username: 'monitor', password: 'monitor-demo', reconnectPeriod: 1000 })
+  const [first, second] = entrapmentTimesS(scenario, 2)
+  const trap = first === undefined ? '' : `  1 号梯${second ? `每 ${Math.round((second - first) / 60)} 分钟` : ''}困人一次，首次约在启动后 ${roughly(first)} 秒 / car 1 traps a passenger${second ? ` every ${Math.round((second - first) / 60)} min` : ''}, the first about ${roughly(first)} s after start\n`
+  process.stdout.write(`
+LiftWatch 演示已启动 / demo running
+  实时页面 live page:   http://127.0.0.1:${ports.http}/
+  MQTT:                 mqtt://127.0.0.1:${ports.mqtt}  (只读用户 read-only user: monitor / monitor-demo)
+  模拟控制器 simulator:  Modbus TCP 127.0.0.1:${ports.modbus}, unit 1–${CARS}
+${trap}  数据 data:            ${dir}
+按 Ctrl-C 停止 / Ctrl-C stops it all
+`)
+}
+
+/** To the nearest 5 s: the parts start a few seconds apart, so more precision would be false. */
+const roughly = (s: number) => Math.round(s / 5) * 5
+
+/** The alarms as the monitoring centre sees them, through the read-only monitor user. */
+function watchAlarms(mqttPort: number, stopping: () => boolean): mqtt.MqttClient {
+  const monitor = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { username: 'monitor', password: 'monitor-demo', reconnectPeriod: 1000 })
   monitor.on('connect', () => { monitor.subscribe(filters.alarms, { qos: 1 }) })
+  monitor.on('error', (err) => { if (!stopping()) process.stderr.write(`[monitor] ${err.message}\n`) })
   monitor.on('message', (_topic, payload) => {
     const a = validateAlarmEvent(JSON.parse(payload.toString()) as unknown)
     if (!a.ok) return
@@ -130,14 +147,5 @@ export async function main(argv: string[]): Promise<void> {
     const when = new Date(a.value.state === 'raised' ? a.value.raisedAt : a.value.clearedAt ?? Date.now()).toLocaleTimeString('zh-CN')
     process.stdout.write(`${when}  ${a.value.state === 'raised' ? '告警 RAISED ' : '解除 cleared'}  ${c.zh} ${c.en}  ${a.value.elevatorId}\n`)
   })
-
-  process.stdout.write(`
-LiftWatch 演示已启动 / demo running
-  实时页面 live page:   http://127.0.0.1:${values['http-port']}/
-  MQTT:                 mqtt://127.0.0.1:${values['mqtt-port']}  (只读用户 read-only user: monitor / monitor-demo)
-  模拟控制器 simulator:  Modbus TCP 127.0.0.1:${values['modbus-port']}, unit 1–${CARS}
-  1 号梯每四分钟困人一次 / car 1 traps a passenger every four minutes (first at about 45 s)
-  数据 data:            ${dir}
-按 Ctrl-C 停止 / Ctrl-C stops it all
-`)
+  return monitor
 }

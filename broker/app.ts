@@ -81,6 +81,8 @@ export class Broker {
     }
     this.sink!.writeAlarm(a)
     this.view!.onAlarm(stored)
+    // stopping: the MQTT host may already be closed; the alarm is in the store for the next start
+    if (this.stopping) return
     this.host!.publish(alarmEventTopic(a), JSON.stringify(a), { qos: 1 }).catch((err: unknown) => {
       this.alarmPublishErrors++
       this.log.error({ err, alarm: a.id }, 'alarm publish failed')
@@ -103,11 +105,12 @@ export class Broker {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.http?.close()
-      await this.host?.stop()
+      // detectors first: no alarm may come after the MQTT host that publishes it has closed
       this.runtime?.stop()
       for (const s of this.subs) s.unsubscribe()
       this.ingest?.stop()
+      await this.http?.close()
+      await this.host?.stop()
       this.view?.stop()
       await this.sink?.stop()
       this.store?.stop()

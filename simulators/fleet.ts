@@ -1,7 +1,7 @@
 // A fleet of simulated cars stepped together: varied buildings from one seed, passenger traffic,
 // and an optional fault scenario on car 1.
 import { registrationCode, type ControllerState } from '../protocol/index.ts'
-import { controllerState, createCar, defaultCarSpec, step, type CarInputs, type CarSpec, type CarState } from './model/index.ts'
+import { controllerState, createCar, defaultCarSpec, step, topHeight, type CarInputs, type CarSpec, type CarState } from './model/index.ts'
 import { createRng, nextRandom, traffic, type Rng } from './traffic.ts'
 import type { UnitSource } from './unit.ts'
 import type { WireBehaviour } from './modbus/device.ts'
@@ -33,7 +33,7 @@ export interface SimCar {
 const OK: WireBehaviour = { mode: 'ok' }
 
 /** Building figures drawn from the seed: 6–33 storeys, common rated speeds, some cars without sensors. */
-function carSpec(id: string, rng: Rng): [CarSpec, Rng] {
+function drawnSpec(id: string, rng: Rng): [CarSpec, Rng] {
   const draws: number[] = []
   let r = rng
   for (let i = 0; i < 4; i++) { const [x, next] = nextRandom(r); draws.push(x); r = next }
@@ -50,6 +50,26 @@ function carSpec(id: string, rng: Rng): [CarSpec, Rng] {
   }), r]
 }
 
+export type FleetCarOptions = Pick<FleetOptions, 'region' | 'seed' | 'scenario'>
+
+/** Car `index`'s id, spec and traffic stream: the scenario's car for car 1 when there is one, else drawn from the seed. */
+function fleetCar(opts: FleetCarOptions, index: number): { elevatorId: string; spec: CarSpec; rng: Rng } {
+  const elevatorId = registrationCode('3110', opts.region, '202401', index + 1)
+  const [drawn, rng] = drawnSpec(elevatorId, createRng((opts.seed * 7919 + index) >>> 0))
+  const spec = index === 0 && opts.scenario ? { ...opts.scenario.car, id: elevatorId } : drawn
+  return { elevatorId, spec, rng }
+}
+
+/** The car a fleet simulates as index `index` (unit id index + 1): what a registry must say of it. */
+export function fleetCarSpec(opts: FleetCarOptions, index: number): CarSpec {
+  return fleetCar(opts, index).spec
+}
+
+/** What the broker's registry records of a simulated car: landing labels, rated speed, travel. */
+export function registryFigures(spec: CarSpec): { landings: string[]; ratedSpeed: number; travel: number } {
+  return { landings: spec.landings.map((l) => l.label), ratedSpeed: spec.ratedSpeed, travel: topHeight(spec) }
+}
+
 export class Fleet {
   readonly cars: SimCar[]
   /** virtual seconds since the fleet was made */
@@ -58,9 +78,8 @@ export class Fleet {
 
   constructor(private readonly opts: FleetOptions) {
     this.cars = Array.from({ length: opts.elevators }, (_, index) => {
-      const elevatorId = registrationCode('3110', opts.region, '202401', index + 1)
-      const [spec, rng] = carSpec(elevatorId, createRng((opts.seed * 7919 + index) >>> 0))
-      const state = createCar(index === 0 && opts.scenario ? { ...opts.scenario.car, id: elevatorId } : spec)
+      const { elevatorId, spec, rng } = fleetCar(opts, index)
+      const state = createCar(spec)
       return { index, elevatorId, state, view: controllerState(state), rng, wire: OK, version: 0, trips: 0 }
     })
     this.cursor = opts.scenario ? startScenario() : undefined
