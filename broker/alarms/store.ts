@@ -2,9 +2,8 @@
 // holds its latest lifecycle state. Acknowledgement is independent of clearing (ISA-18.2's
 // active/cleared × acked/unacked): an alarm can be acked while active or after it cleared, and
 // the monitoring centre's list keeps a cleared alarm of a grave severity until someone acks it.
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { openSqlite } from '../../core/sqlite.ts'
 import { errorClass, type CodeOf } from '../../core/errors.ts'
 import { formatProblems, validateAlarmEvent, type AlarmEvent, type Problem } from '../../protocol/index.ts'
 
@@ -115,17 +114,8 @@ export class AlarmStore {
 
   start(): void {
     if (this.db) return
-    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true })
-    const db = new Database(this.path)
-    db.pragma('journal_mode = WAL')
     // an alarm that was raised must still be there after a power cut
-    db.pragma('synchronous = FULL')
-    const version = db.pragma('user_version', { simple: true }) as number
-    db.transaction(() => {
-      for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!)
-      db.pragma(`user_version = ${MIGRATIONS.length}`)
-    })()
-    this.db = db
+    this.db = openSqlite(this.path, { migrations: MIGRATIONS, synchronous: 'full' })
   }
 
   /** Idempotent. */

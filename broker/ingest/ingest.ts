@@ -8,7 +8,7 @@ import { formatProblems, parseTopic, validators, type ParsedTopic, type Problem 
 import type { DetectorInput } from '../../detectors/runtime/types.ts'
 import type { Elevator, Registry } from '../registry/registry.ts'
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './config.ts'
-import { LogLimit, capKey } from './limits.ts'
+import { LogThrottle, capKey } from '../../core/rate-limit.ts'
 import { SeqTracker } from './sequence.ts'
 
 export interface InboundMessage {
@@ -62,8 +62,8 @@ export class Ingest {
   private readonly config: IngestConfig
   private readonly now: () => number
   private readonly seqs: SeqTracker
-  private readonly invalidLog: LogLimit
-  private readonly unknownLog: LogLimit
+  private readonly invalidLog: LogThrottle
+  private readonly unknownLog: LogThrottle
   private readonly counters = new Map<string, GatewayIngestStats>()
   /** per elevator: the newest ts handed to the detectors */
   private readonly elevatorTs = new Map<string, number>()
@@ -77,8 +77,8 @@ export class Ingest {
     this.config = opts.config ?? DEFAULT_INGEST_CONFIG
     this.now = opts.now ?? Date.now
     this.seqs = new SeqTracker(this.config.seqWindow)
-    this.invalidLog = new LogLimit(this.config.logIntervalSeconds * 1000, this.now, this.config.maxGateways)
-    this.unknownLog = new LogLimit(this.config.logIntervalSeconds * 1000, this.now)
+    this.invalidLog = new LogThrottle(this.config.logIntervalSeconds * 1000, this.now, this.config.maxGateways)
+    this.unknownLog = new LogThrottle(this.config.logIntervalSeconds * 1000, this.now)
     this.events$ = this.events.asObservable()
     this.telemetry$ = this.telemetry.asObservable()
   }

@@ -4,7 +4,7 @@
 import { Aedes, type AedesOptions, type AuthErrorCode, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes'
 import type { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import { LogLimit } from '../ingest/limits.ts'
+import { LogThrottle } from '../../core/rate-limit.ts'
 import type { Registry } from '../registry/registry.ts'
 import { publishRefusal, subscribeRefusal, type Principal } from './acl.ts'
 import { Authenticator } from './auth.ts'
@@ -83,7 +83,7 @@ export class MqttHost {
   private readonly aedesOptions: MqttHostOptions['aedes']
   private readonly auth: Authenticator
   private readonly refusals: Refusals
-  private readonly errorLog: LogLimit
+  private readonly errorLog: LogThrottle
   private readonly principals = new WeakMap<Client, Principal>()
   private readonly willTopics = new WeakMap<Client, string>()
   private broker: DiscardingAedes | undefined
@@ -100,7 +100,7 @@ export class MqttHost {
     this.aedesOptions = opts.aedes
     this.auth = new Authenticator(opts.config.users, opts.config.allowAnonymous, opts.registry)
     this.refusals = new Refusals(this.log, opts.logIntervalMs ?? 60_000, opts.now ?? Date.now)
-    this.errorLog = new LogLimit(opts.logIntervalMs ?? 60_000, opts.now ?? Date.now)
+    this.errorLog = new LogThrottle(opts.logIntervalMs ?? 60_000, opts.now ?? Date.now)
   }
 
   async start(): Promise<BoundPorts> {

@@ -1,7 +1,7 @@
 // Refused connects, publishes and subscribes: counted per client and reason for the metrics,
 // logged at most once per interval per client.
 import type { Logger } from 'pino'
-import { LogLimit, capKey } from '../ingest/limits.ts'
+import { LogThrottle, capKey } from '../../core/rate-limit.ts'
 
 export type Counts = Record<string, number>
 export interface RefusalStats {
@@ -18,10 +18,10 @@ const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s)
 export class Refusals {
   private readonly connects = new Map<string, number>()
   private readonly tables = { publish: new Map<string, Map<string, number>>(), subscribe: new Map<string, Map<string, number>>() }
-  private readonly limit: LogLimit
+  private readonly limit: LogThrottle
 
   constructor(private readonly log: Logger, intervalMs: number, now: () => number) {
-    this.limit = new LogLimit(intervalMs, now, MAX_CLIENTS)
+    this.limit = new LogThrottle(intervalMs, now, MAX_CLIENTS)
   }
 
   /** `knownUser`: the username is configured, so it may key the log limit (unknown ones share one). */

@@ -6,10 +6,11 @@
 import { HttpError, InfluxDB, setLogger, type Logger as ClientLogger, type WriteApi } from '@influxdata/influxdb-client'
 import type { Logger } from 'pino'
 import type { AlarmEvent } from '../../protocol/index.ts'
+import { backoffDelay } from '../../core/backoff.ts'
 import { SinkError, SinkErrorCode } from './errors.ts'
 import type { InfluxSinkConfig } from './influx-config.ts'
 import { alarmLine, telemetryLine } from './line-protocol.ts'
-import { RateLimit } from './rate-limit.ts'
+import { LogThrottle } from '../../core/rate-limit.ts'
 import { CHUNK_LINES, Spool } from './spool.ts'
 import type { StoredTelemetry, TelemetrySink } from './types.ts'
 
@@ -41,8 +42,8 @@ export class InfluxSink implements TelemetrySink {
   private clientSettled: (() => void) | undefined
   private stopping: Promise<void> | undefined
   private readonly counters = { accepted: 0, written: 0, retries: 0, spilled: 0, resent: 0, failed: 0, lost: 0 }
-  private readonly retryLog = new RateLimit(10_000)
-  private readonly refusedLog = new RateLimit(10_000)
+  private readonly retryLog = new LogThrottle(10_000)
+  private readonly refusedLog = new LogThrottle(10_000)
 
   constructor(cfg: Readonly<InfluxSinkConfig>, log: Logger) {
     this.cfg = cfg
@@ -154,7 +155,8 @@ export class InfluxSink implements TelemetrySink {
     } else if (this.state === 'running' && attempt <= this.cfg.maxRetries && expires > Date.now() && (status === undefined || status >= 429)) {
       // the conditions under which WriteApiImpl retries the batch from its own buffer
       this.counters.retries++
-      if (this.retryLog.allow()) this.log.warn({ err, status, attempt, lines: lines.length, suppressed: this.retryLog.take() }, 'influxdb write failed: retrying')
+      const suppressed = this.retryLog.take()
+      if (suppressed !== null) this.log.warn({ err, status, attempt, lines: lines.length, suppressed: this.retryLog.take() }, 'influxdb write failed: retrying')
       return undefined
     } else {
       // retries or time used up, auth/bucket errors (an operator must act; keep the data), or stopping
@@ -187,9 +189,10 @@ export class InfluxSink implements TelemetrySink {
 
   private refused(err: unknown, status: number, lines: readonly string[]): void {
     this.counters.failed += lines.length
-    if (this.refusedLog.allow()) {
+    const suppressed = this.refusedLog.take()
+    if (suppressed !== null) {
       const e = new SinkError(SinkErrorCode.Rejected, 'influxdb refused lines', { status, lines: lines.length, sample: lines[0]?.slice(0, 300) }, err)
-      this.log.error({ err: e, suppressed: this.refusedLog.take() }, 'influxdb refused lines')
+      this.log.error({ err: e, suppressed }, 'influxdb refused lines')
     }
   }
 
@@ -199,7 +202,7 @@ export class InfluxSink implements TelemetrySink {
       this.resendTimer = undefined
       this.resending = this.resend().then((empty) => {
         this.resending = undefined
-        if (!empty) this.scheduleResend(this.backoff())
+        if (!empty) this.scheduleResend(this.resendDelay())
       })
     }, delayMs)
   }
@@ -232,7 +235,8 @@ export class InfluxSink implements TelemetrySink {
         if (status === undefined || !REFUSED.has(status)) {
           this.resendFailures++
           this.counters.retries++
-          if (this.retryLog.allow()) this.log.warn({ err, status, spooled: spool.lines, attempt: this.resendFailures, suppressed: this.retryLog.take() }, 'spool re-send failed: retrying')
+          const suppressed = this.retryLog.take()
+          if (suppressed !== null) this.log.warn({ err, status, spooled: spool.lines, attempt: this.resendFailures, suppressed: this.retryLog.take() }, 'spool re-send failed: retrying')
           return false
         }
         this.refused(err, status, batch.lines)
@@ -254,9 +258,10 @@ export class InfluxSink implements TelemetrySink {
     return false
   }
 
-  private backoff(): number {
-    const { minRetryDelayMs: min, maxRetryDelayMs: max, retryJitterMs: jitter } = this.cfg
-    return Math.min(max, min * 2 ** Math.max(0, this.resendFailures - 1)) + Math.round(Math.random() * jitter)
+  /** The client's own retry timing (exponential, a random extra of up to retryJitterMs), for the spool. */
+  private resendDelay(): number {
+    const { minRetryDelayMs: minMs, maxRetryDelayMs: maxMs, retryJitterMs: jitterMs } = this.cfg
+    return backoffDelay(this.resendFailures - 1, { minMs, maxMs, jitter: 0, jitterMs })
   }
 
   private async shutdown(): Promise<void> {

@@ -2,18 +2,17 @@
 // in SQLite (WAL, synchronous FULL) under the spill directory. Lines added within one short window
 // share one transaction, in chunks of at most CHUNK_LINES. A chunk leaves the spool only through
 // remove(), which the sink calls after the server acknowledged it, or through the byte bound.
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { Logger } from 'pino'
 import { SinkError, SinkErrorCode } from './errors.ts'
-import { RateLimit } from './rate-limit.ts'
+import { LogThrottle } from '../../core/rate-limit.ts'
+import { openSqlite } from '../../core/sqlite.ts'
 
 export interface SpoolConfig { dir: string; maxBytes: number }
 export interface SpoolBatch { uptoId: number; lines: string[] }
 
 export const SPOOL_FILE = 'influx-spool.db'
-const SCHEMA_VERSION = 1
 export const CHUNK_LINES = 1000
 const COMMIT_WINDOW_MS = 20
 const RETRY_MS = 1000
@@ -34,8 +33,8 @@ export class Spool {
   // chunks with id ≤ this are being re-sent: the byte bound must not drop them under the sender
   private inFlightUpTo = 0
   readonly counters = { commits: 0, writeErrors: 0, dropped: 0 }
-  private readonly errorLog = new RateLimit(10_000)
-  private readonly boundLog = new RateLimit(60_000)
+  private readonly errorLog = new LogThrottle(10_000)
+  private readonly boundLog = new LogThrottle(60_000)
 
   constructor(cfg: SpoolConfig, log: Logger) {
     this.cfg = cfg
@@ -54,14 +53,8 @@ export class Spool {
     if (this.db) return
     let db: Database.Database | undefined
     try {
-      mkdirSync(this.cfg.dir, { recursive: true })
-      db = new Database(this.path, { timeout: 1000 })
       // one sink owns a spool: a second process would re-send it twice
-      db.pragma('locking_mode = EXCLUSIVE')
-      const mode = db.pragma('journal_mode = WAL', { simple: true })
-      if (mode !== 'wal') throw new Error(`journal_mode WAL refused (got ${String(mode)})`)
-      db.pragma('synchronous = FULL')
-      db.pragma('journal_size_limit = 67108864')
+      db = openSqlite(this.path, { migrations: MIGRATIONS, exclusive: true, synchronous: 'full' })
       this.sql = prepare(db)
       const t = this.sql.totals.get()!
       this.depth = { lines: t.lines, bytes: t.bytes }
@@ -155,8 +148,9 @@ export class Spool {
     this.depth.lines -= dropped.lines
     this.depth.bytes -= dropped.bytes
     this.counters.dropped += dropped.lines
-    if (this.boundLog.allow()) {
-      this.log.error({ dropped: dropped.lines, maxBytes: this.cfg.maxBytes, suppressed: this.boundLog.take() }, 'spool full: oldest lines dropped')
+    const suppressed = this.boundLog.take()
+    if (suppressed !== null) {
+      this.log.error({ dropped: dropped.lines, maxBytes: this.cfg.maxBytes, suppressed }, 'spool full: oldest lines dropped')
     }
   }
 
@@ -167,8 +161,9 @@ export class Spool {
       this.pending.splice(0, excess)
       this.counters.dropped += excess
     }
-    if (this.errorLog.allow()) {
-      this.log.error({ err, path: this.path, pending: this.pending.length, suppressed: this.errorLog.take() }, 'spool write failed')
+    const suppressed = this.errorLog.take()
+    if (suppressed !== null) {
+      this.log.error({ err, path: this.path, pending: this.pending.length, suppressed }, 'spool write failed')
     }
     clearTimeout(this.timer)
     this.timer = setTimeout(() => {
@@ -178,19 +173,17 @@ export class Spool {
   }
 }
 
+// AUTOINCREMENT: ids never come back after a delete, so id order is spill order across restarts
+const MIGRATIONS = [`
+  CREATE TABLE IF NOT EXISTS spool (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    lines INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    body  TEXT    NOT NULL
+  );
+`]
+
 function prepare(db: Database.Database) {
-  const version = db.pragma('user_version', { simple: true }) as number
-  if (version > SCHEMA_VERSION) throw new Error(`spool schema version ${version} is newer than this broker (${SCHEMA_VERSION})`)
-  // AUTOINCREMENT: ids never come back after a delete, so id order is spill order across restarts
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS spool (
-      id    INTEGER PRIMARY KEY AUTOINCREMENT,
-      lines INTEGER NOT NULL,
-      bytes INTEGER NOT NULL,
-      body  TEXT    NOT NULL
-    );
-    PRAGMA user_version = ${SCHEMA_VERSION};
-  `)
   const insert = db.prepare<[number, number, string]>('INSERT INTO spool (lines, bytes, body) VALUES (?, ?, ?)')
   const sumUpTo = db.prepare<[number], Totals>('SELECT coalesce(sum(lines), 0) AS lines, coalesce(sum(bytes), 0) AS bytes FROM spool WHERE id <= ?')
   const deleteUpTo = db.prepare<[number]>('DELETE FROM spool WHERE id <= ?')

@@ -5,7 +5,6 @@ import type { AlarmEvent } from '../../protocol/index.ts'
 import { TELEMETRY_FIELDS, type FieldKind } from './fields.ts'
 import type { StoredTelemetry } from './types.ts'
 
-const SCHEMA_VERSION = 1
 const SQL_TYPE: Record<FieldKind, string> = { int: 'INTEGER', float: 'REAL', bool: 'INTEGER', string: 'TEXT' }
 const q = (name: string) => `"${name}"`
 
@@ -23,25 +22,25 @@ export interface TelemetryStore {
   rows(): { telemetry: number; alarms: number }
 }
 
+/** The schema steps for core/sqlite.ts's openSqlite; the telemetry columns follow the protocol below. */
+export const TELEMETRY_MIGRATIONS = [`
+  CREATE TABLE IF NOT EXISTS telemetry (
+    elevator TEXT NOT NULL, region TEXT NOT NULL, gateway TEXT NOT NULL, ts INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS telemetry_series ON telemetry (elevator, ts, gateway);
+  CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts);
+  CREATE TABLE IF NOT EXISTS alarm_events (
+    id TEXT NOT NULL, state TEXT NOT NULL, ts INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL,
+    code TEXT, severity TEXT NOT NULL, elevator TEXT NOT NULL, region TEXT NOT NULL,
+    raisedAt INTEGER NOT NULL, clearedAt INTEGER, drill INTEGER NOT NULL, evidence TEXT NOT NULL,
+    PRIMARY KEY (id, state)
+  );
+  CREATE INDEX IF NOT EXISTS alarm_events_elevator ON alarm_events (elevator, ts);
+  CREATE INDEX IF NOT EXISTS alarm_events_ts ON alarm_events (ts);
+`]
+
+/** Statements over a database opened with TELEMETRY_MIGRATIONS. */
 export function openTelemetryStore(db: Database.Database): TelemetryStore {
-  const version = db.pragma('user_version', { simple: true }) as number
-  if (version > SCHEMA_VERSION) throw new Error(`telemetry schema version ${version} is newer than this broker (${SCHEMA_VERSION})`)
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS telemetry (
-      elevator TEXT NOT NULL, region TEXT NOT NULL, gateway TEXT NOT NULL, ts INTEGER NOT NULL
-    );
-    CREATE UNIQUE INDEX IF NOT EXISTS telemetry_series ON telemetry (elevator, ts, gateway);
-    CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts);
-    CREATE TABLE IF NOT EXISTS alarm_events (
-      id TEXT NOT NULL, state TEXT NOT NULL, ts INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL,
-      code TEXT, severity TEXT NOT NULL, elevator TEXT NOT NULL, region TEXT NOT NULL,
-      raisedAt INTEGER NOT NULL, clearedAt INTEGER, drill INTEGER NOT NULL, evidence TEXT NOT NULL,
-      PRIMARY KEY (id, state)
-    );
-    CREATE INDEX IF NOT EXISTS alarm_events_elevator ON alarm_events (elevator, ts);
-    CREATE INDEX IF NOT EXISTS alarm_events_ts ON alarm_events (ts);
-    PRAGMA user_version = ${SCHEMA_VERSION};
-  `)
   // a field added to the protocol becomes a column; old rows hold NULL there
   const have = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('telemetry')`).all().map((c) => c.name))
   for (const f of TELEMETRY_FIELDS) if (!have.has(f.name)) db.exec(`ALTER TABLE telemetry ADD COLUMN ${q(f.name)} ${SQL_TYPE[f.kind]}`)

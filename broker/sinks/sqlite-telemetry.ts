@@ -1,16 +1,15 @@
 // The embedded telemetry sink, used when no InfluxDB is configured: a SQLite file (WAL) with one
 // insert transaction per event-loop turn (or per short window), and retention that deletes rows
 // older than N days in small transactions so ingest never waits long on the file.
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { Logger } from 'pino'
 import type { AlarmEvent } from '../../protocol/index.ts'
 import { parseSection } from './config.ts'
 import { SinkError, SinkErrorCode } from './errors.ts'
-import { RateLimit } from './rate-limit.ts'
-import { openTelemetryStore, type TelemetryStore } from './sqlite-telemetry-store.ts'
+import { LogThrottle } from '../../core/rate-limit.ts'
+import { openSqlite } from '../../core/sqlite.ts'
+import { TELEMETRY_MIGRATIONS, openTelemetryStore, type TelemetryStore } from './sqlite-telemetry-store.ts'
 import type { StoredTelemetry, TelemetrySink } from './types.ts'
 
 const Int = (def: number, description: string, minimum = 0) => Type.Integer({ minimum, default: def, description })
@@ -50,7 +49,7 @@ export class SqliteTelemetrySink implements TelemetrySink {
   private pruning: Promise<number> | undefined
   private stopping: Promise<void> | undefined
   private readonly counters = { accepted: 0, written: 0, commits: 0, writeErrors: 0, dropped: 0, pruned: 0, pruneErrors: 0 }
-  private readonly errorLog = new RateLimit(10_000)
+  private readonly errorLog = new LogThrottle(10_000)
 
   constructor(cfg: Readonly<SqliteTelemetrySinkConfig>, log: Logger, opts: { now?: () => number } = {}) {
     this.cfg = cfg
@@ -65,12 +64,7 @@ export class SqliteTelemetrySink implements TelemetrySink {
     this.log = this.rootLog.child({ component: 'sqlite-telemetry' })
     let db: Database.Database | undefined
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-      db = new Database(path, { timeout: 1000 })
-      const mode = db.pragma('journal_mode = WAL', { simple: true })
-      if (mode !== 'wal' && path !== ':memory:') throw new Error(`journal_mode WAL refused (got ${String(mode)})`)
-      db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`)
-      db.pragma('journal_size_limit = 67108864')
+      db = openSqlite(path, { migrations: TELEMETRY_MIGRATIONS, synchronous: sync })
       this.store = openTelemetryStore(db)
     } catch (err) {
       db?.close()
@@ -231,8 +225,9 @@ export class SqliteTelemetrySink implements TelemetrySink {
       this.alarmEvents.splice(0, excess - fromTelemetry)
       this.counters.dropped += excess
     }
-    if (this.errorLog.allow()) {
-      this.log.error({ err, path: this.cfg.path, pending: this.telemetry.length + this.alarmEvents.length, suppressed: this.errorLog.take() }, 'telemetry write failed')
+    const suppressed = this.errorLog.take()
+    if (suppressed !== null) {
+      this.log.error({ err, path: this.cfg.path, pending: this.telemetry.length + this.alarmEvents.length, suppressed }, 'telemetry write failed')
     }
     this.retry = setTimeout(() => { this.retry = undefined; this.flush() }, RETRY_MS)
   }

@@ -3,6 +3,7 @@
 // gateway's production loop; the installer's probe is gateway/commission/unit-poller.ts.
 import type { Logger } from 'pino'
 import type { Profile, RegisterImage } from '../../protocol/index.ts'
+import { backoffDelay } from '../../core/backoff.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
 import { readPlan, type Block } from './plan.ts'
 import { readUnit, type BlockReader, type PointError } from './reader.ts'
@@ -52,9 +53,8 @@ export function nextDue(due: number, periodMs: number, now: number): number {
 }
 
 /** Delay before the k-th probe of an offline unit (k = 0 first): doubling, jittered in [d/2, d]. */
-export function probeDelay(k: number, probe: { minMs: number; maxMs: number }, random: () => number = Math.random): number {
-  const d = Math.min(probe.maxMs, probe.minMs * 2 ** k)
-  return d / 2 + random() * (d / 2)
+export function probeDelay(k: number, probe: { minMs: number; maxMs: number }, random?: () => number): number {
+  return backoffDelay(k, { ...probe, jitter: 0.5 }, random)
 }
 
 interface Run {

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import type { Area } from '../../protocol/index.ts'
 import type { LinkConfig } from '../config.ts'
+import { backoffDelay } from '../../core/backoff.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
 import { Deadline } from './deadline.ts'
 import { invalidRead, isRtuFramed, openClient, type Client, type Reply } from './transport.ts'
@@ -46,10 +47,12 @@ interface Exchange {
   pause: NodeJS.Timeout | undefined
 }
 
-/** Exponential backoff with jitter, within [minMs, min(maxMs, minMs × 2^(attempt+1))]. */
-export function backoffDelay(attempt: number, r: { minMs: number; maxMs: number }, random: () => number = Math.random): number {
-  const cap = Math.min(r.maxMs, r.minMs * 2 ** (attempt + 1))
-  return r.minMs + random() * Math.max(0, cap - r.minMs)
+/**
+ * Delay before reconnect number `attempt` (0 first): never under minMs, and already the first one
+ * spreads over [minMs, 2·minMs], because the links of a building usually drop together.
+ */
+export function linkReconnectDelay(attempt: number, reconnect: { minMs: number; maxMs: number }, random?: () => number): number {
+  return backoffDelay(attempt + 1, { ...reconnect, aboveMin: true }, random)
 }
 
 export class ModbusLink extends EventEmitter<LinkEvents> {
@@ -181,7 +184,7 @@ export class ModbusLink extends EventEmitter<LinkEvents> {
 
   private scheduleReconnect(): void {
     this.state = 'waiting'
-    const delayMs = Math.round(backoffDelay(this.attempt++, this.cfg.reconnect, this.opts.random))
+    const delayMs = linkReconnectDelay(this.attempt++, this.cfg.reconnect, this.opts.random)
     this.log.debug({ delayMs, attempt: this.attempt }, 'link reconnect scheduled')
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs)
   }

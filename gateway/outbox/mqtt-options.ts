@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { IClientOptions } from 'mqtt'
 import type { GatewayConfig } from '../config.ts'
+import { backoffDelay } from '../../core/backoff.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
 
 export type MqttConfig = GatewayConfig['mqtt']
@@ -45,12 +46,12 @@ export function clientOptions(cfg: MqttConfig, clientId: string, will: WillMessa
 }
 
 /**
- * "Full jitter" (AWS Architecture Blog, "Exponential Backoff And Jitter"): uniform in
- * [0, min(maxMs, minMs·2^(attempt-1))], so a fleet that lost the same broker spreads out.
+ * Delay before MQTT reconnect number `attempt` (1 first). "Full jitter" (AWS Architecture Blog,
+ * "Exponential Backoff And Jitter"): uniform in [0, min(maxMs, minMs·2^(attempt-1))], so a fleet
+ * that lost the same broker spreads out.
  */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-  const cap = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1))
-  return Math.round(random() * cap)
+export function mqttReconnectDelay(attempt: number, reconnect: { minMs: number; maxMs: number }, random?: () => number): number {
+  return backoffDelay(attempt - 1, { ...reconnect, jitter: 1 }, random)
 }
 
 /** The broker URL without credentials, for logs. */

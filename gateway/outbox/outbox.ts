@@ -3,14 +3,13 @@
 // SQLite in WAL mode; messages added within one commit window (commitMs, or one event-loop turn)
 // share one transaction, so staggered polls share one fsync.
 import { EventEmitter } from 'node:events'
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
-import { OutboxStore, type BoundDrop } from './store.ts'
-import { RateLimit } from './rate-limit.ts'
+import { OUTBOX_MIGRATIONS, OutboxStore, type BoundDrop } from './store.ts'
+import { LogThrottle } from '../../core/rate-limit.ts'
+import { openSqlite } from '../../core/sqlite.ts'
 
 /** 'change' and 'availability' are state changes: never dropped to make room. */
 export type MessageKind = 'change' | 'heartbeat' | 'availability'
@@ -59,8 +58,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private lastAgeCheck = 0
   private readonly counters = { commits: 0, writeErrors: 0, overBound: 0 }
   private readonly drops: Record<DropReason, number> = { maxMessages: 0, maxBytes: 0, maxAge: 0, writeFailed: 0 }
-  private readonly overBoundWarn = new RateLimit(60_000)
-  private readonly writeErrorLog = new RateLimit(10_000)
+  private readonly overBoundWarn = new LogThrottle(60_000)
+  private readonly writeErrorLog = new LogThrottle(10_000)
 
   constructor(cfg: OutboxConfig, log: Logger, opts: { now?: () => number } = {}) {
     super()
@@ -80,15 +79,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     const { path, sync } = this.cfg
     let db: Database.Database | undefined
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-      db = new Database(path, { timeout: 1000 })
       // One process owns the outbox: a second gateway on the same file would replay it twice.
-      db.pragma('locking_mode = EXCLUSIVE')
-      const mode = db.pragma('journal_mode = WAL', { simple: true })
-      if (mode !== 'wal') throw new Error(`journal_mode WAL refused (got ${String(mode)})`)
-      db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`)
-      // keeps the WAL file from staying at its high-water mark for years
-      db.pragma('journal_size_limit = 67108864')
+      db = openSqlite(path, { migrations: OUTBOX_MIGRATIONS, exclusive: true, synchronous: sync })
       this.store = new OutboxStore(db)
     } catch (err) {
       db?.close()
@@ -208,8 +200,9 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   private writeFailed(err: unknown): void {
     this.counters.writeErrors++
-    if (this.writeErrorLog.allow()) {
-      this.log.error({ err, path: this.cfg.path, pending: this.pending.length, suppressed: this.writeErrorLog.take() }, 'outbox write failed')
+    const suppressed = this.writeErrorLog.take()
+    if (suppressed !== null) {
+      this.log.error({ err, path: this.cfg.path, pending: this.pending.length, suppressed }, 'outbox write failed')
     }
     if (this.pending.length > MAX_PENDING) this.shedPending()
     this.retry = setTimeout(() => {
@@ -234,9 +227,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   private overBound(): void {
     this.counters.overBound++
-    if (this.overBoundWarn.allow()) {
+    const suppressed = this.overBoundWarn.take()
+    if (suppressed !== null) {
       const { maxMessages, maxBytes } = this.cfg
-      this.log.warn({ depth: this.depth, bytes: this.bytes, maxMessages, maxBytes, suppressed: this.overBoundWarn.take() }, 'outbox over its bound with only state changes left: keeping them')
+      this.log.warn({ depth: this.depth, bytes: this.bytes, maxMessages, maxBytes, suppressed }, 'outbox over its bound with only state changes left: keeping them')
     }
   }
 }

@@ -15,8 +15,8 @@ import type { GatewayConfig } from '../config.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
 import type { DropReason, MessageKind, Outbox, OutboxMessage, OutboxRow } from './outbox.ts'
 import { Latency, type LatencySummary } from './latency.ts'
-import { backoffDelay, clientOptions, readTls, safeUrl, type MqttConfig, type TlsFiles, type WillMessage } from './mqtt-options.ts'
-import { RateLimit } from './rate-limit.ts'
+import { clientOptions, mqttReconnectDelay, readTls, safeUrl, type MqttConfig, type TlsFiles, type WillMessage } from './mqtt-options.ts'
+import { LogThrottle } from '../../core/rate-limit.ts'
 import { Session, type ConnectMessage, type DeliveryCounters } from './session.ts'
 
 export interface PublisherOptions {
@@ -65,7 +65,7 @@ export class Publisher {
   private readonly log: Logger
   private readonly counters: DeliveryCounters = { published: 0, acked: 0, replayed: 0, publishErrors: 0 }
   private readonly latency = new Latency()
-  private readonly connectErrorLog = new RateLimit(60_000)
+  private readonly connectErrorLog = new LogThrottle(60_000)
   private readonly onCommitted = (rows: OutboxRow[]) => this.session?.live(rows)
   private session: Session | undefined
   private tls: TlsFiles | undefined
@@ -189,8 +189,7 @@ export class Publisher {
     const upMs = performance.now() - this.connectedAt
     if (wasUp) this.log.warn({ err: s.lastError, inFlight: s.inFlight.size, upMs: Math.round(upMs) }, 'mqtt connection lost')
     this.failures = wasUp && upMs >= STABLE_MS ? 1 : this.failures + 1
-    const { minMs, maxMs } = this.o.mqtt.reconnect
-    const delayMs = backoffDelay(this.failures, minMs, maxMs, this.o.random)
+    const delayMs = mqttReconnectDelay(this.failures, this.o.mqtt.reconnect, this.o.random)
     this.log.debug({ delayMs, attempt: this.failures }, 'mqtt reconnect scheduled')
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
@@ -219,8 +218,9 @@ export class Publisher {
     // on an established connection the error comes with the 'mqtt connection lost' line
     s.lastError = err
     if (s.ready) return
-    if (this.connectErrorLog.allow()) {
-      this.log.warn({ err, url: safeUrl(this.o.mqtt.url), attempt: this.failures, suppressed: this.connectErrorLog.take() }, 'mqtt connection failed')
+    const suppressed = this.connectErrorLog.take()
+    if (suppressed !== null) {
+      this.log.warn({ err, url: safeUrl(this.o.mqtt.url), attempt: this.failures, suppressed }, 'mqtt connection failed')
     }
   }
 

@@ -8,7 +8,7 @@ import type { MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
 import type { Outbox, OutboxRow } from './outbox.ts'
 import type { Latency } from './latency.ts'
-import { RateLimit } from './rate-limit.ts'
+import { LogThrottle, TokenBucket } from '../../core/rate-limit.ts'
 
 export interface ConnectMessage { topic: string; payload: string; retain: boolean }
 export interface DeliveryCounters { published: number; acked: number; replayed: number; publishErrors: number }
@@ -42,14 +42,16 @@ export class Session {
   private replayTimer: NodeJS.Timeout | undefined
   private replayStarted = 0
   private replayCount = 0
-  private tokens = 0
-  private lastTick = 0
+  private readonly replayPace: TokenBucket
   private drained: (() => void)[] = []
-  private readonly errorLog = new RateLimit(10_000)
+  private readonly errorLog = new LogThrottle(10_000)
 
   constructor(client: MqttClient, deps: SessionDeps) {
     this.client = client
     this.d = deps
+    // a burst of two ticks: a stalled window does not build up a flood
+    const perTick = (deps.replayPerSecond * TICK_MS) / 1000
+    this.replayPace = new TokenBucket(deps.replayPerSecond, Math.max(1, 2 * perTick))
   }
 
   get replaying(): boolean { return this.replayTimer !== undefined }
@@ -67,8 +69,8 @@ export class Session {
       })
     }
     this.ready = true
-    this.replayStarted = this.lastTick = performance.now()
-    this.tokens = Math.max(1, (this.d.replayPerSecond * TICK_MS) / 1000)
+    this.replayStarted = performance.now()
+    this.replayPace.reset(Math.max(1, (this.d.replayPerSecond * TICK_MS) / 1000))
     this.replayTimer = setInterval(() => this.replayTick(), TICK_MS)
     this.replayTick()
   }
@@ -140,7 +142,8 @@ export class Session {
     if (err) {
       // the row stays in the outbox: the next connection replays it
       this.d.counters.publishErrors++
-      if (this.errorLog.allow()) this.d.log.warn({ err, id, suppressed: this.errorLog.take() }, 'publish failed')
+      const suppressed = this.errorLog.take()
+      if (suppressed !== null) this.d.log.warn({ err, id, suppressed: this.errorLog.take() }, 'publish failed')
     } else {
       // a PUBACK is the broker's word whichever connection carried it
       this.d.outbox.ack(id)
@@ -174,12 +177,8 @@ export class Session {
   private replayTick(): void {
     if (!this.ready) return
     const now = performance.now()
-    const perTick = (this.d.replayPerSecond * TICK_MS) / 1000
-    // token bucket with a burst of two ticks: a stalled window does not build up a flood
-    this.tokens = Math.min(this.tokens + (this.d.replayPerSecond * (now - this.lastTick)) / 1000, Math.max(1, 2 * perTick))
-    this.lastTick = now
     // live rows have the window first; the backlog gets what is left
-    const n = Math.min(Math.floor(this.tokens), this.d.maxInFlight - this.inFlight.size, PAGE)
+    const n = Math.min(this.replayPace.available(), this.d.maxInFlight - this.inFlight.size, PAGE)
     if (n <= 0) return
     const rows = this.d.outbox.read(this.replayCursor, this.liveFrom, n)
     if (rows.length === 0) {
@@ -194,7 +193,7 @@ export class Session {
       this.replayCursor = row.id
     }
     this.replayCount += rows.length
-    this.tokens -= rows.length
+    this.replayPace.take(rows.length)
   }
 
   private stopReplay(): void {

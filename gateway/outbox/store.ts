@@ -3,7 +3,21 @@
 import type Database from 'better-sqlite3'
 import type { MessageKind, OutboxMessage, OutboxRow } from './outbox.ts'
 
-const SCHEMA_VERSION = 1
+// AUTOINCREMENT: ids are never reused, even after the newest row is deleted, so id order is
+// insertion order across restarts and "id ≤ x" is a stable backlog boundary.
+export const OUTBOX_MIGRATIONS = [`
+  CREATE TABLE IF NOT EXISTS outbox (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic   TEXT    NOT NULL,
+    payload TEXT    NOT NULL,
+    retain  INTEGER NOT NULL,
+    kind    TEXT    NOT NULL CHECK (kind IN ('change', 'heartbeat', 'availability')),
+    ts      INTEGER NOT NULL,
+    bytes   INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS outbox_heartbeats ON outbox (id) WHERE kind = 'heartbeat';
+  CREATE INDEX IF NOT EXISTS outbox_retained ON outbox (topic, id) WHERE retain = 1;
+`]
 
 export interface BoundDrop { reason: 'maxMessages' | 'maxBytes' | 'maxAge'; count: number }
 export interface Bounds { maxMessages: number; maxBytes: number; ageCutoff?: number | undefined }
@@ -28,24 +42,6 @@ export class OutboxStore {
 
   constructor(db: Database.Database) {
     this.db = db
-    const version = db.pragma('user_version', { simple: true }) as number
-    if (version > SCHEMA_VERSION) throw new Error(`outbox schema version ${version} is newer than this gateway (${SCHEMA_VERSION})`)
-    // AUTOINCREMENT: ids are never reused, even after the newest row is deleted, so id order is
-    // insertion order across restarts and "id ≤ x" is a stable backlog boundary.
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS outbox (
-        id      INTEGER PRIMARY KEY AUTOINCREMENT,
-        topic   TEXT    NOT NULL,
-        payload TEXT    NOT NULL,
-        retain  INTEGER NOT NULL,
-        kind    TEXT    NOT NULL CHECK (kind IN ('change', 'heartbeat', 'availability')),
-        ts      INTEGER NOT NULL,
-        bytes   INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS outbox_heartbeats ON outbox (id) WHERE kind = 'heartbeat';
-      CREATE INDEX IF NOT EXISTS outbox_retained ON outbox (topic, id) WHERE retain = 1;
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `)
     this.insert = db.prepare('INSERT INTO outbox (topic, payload, retain, kind, ts, bytes) VALUES (?, ?, ?, ?, ?, ?)')
     this.remove = db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes')
     this.oldestHeartbeats = db.prepare(`SELECT id, bytes FROM outbox WHERE kind = 'heartbeat' ORDER BY id LIMIT ?`)

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GatewayErrorCode } from '../../../gateway/errors.ts'
-import { ModbusLink, backoffDelay } from '../../../gateway/modbus/link.ts'
+import { ModbusLink, linkReconnectDelay } from '../../../gateway/modbus/link.ts'
 import { BAUD, TestUnit, byId, captureLog, linkConfig, rtuOverTcpServer, rtuServer, tcpServer } from './fixtures.ts'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -207,10 +207,10 @@ describe('ModbusLink over RTU', () => {
   })
 })
 
-describe('backoffDelay', () => {
+describe('linkReconnectDelay', () => {
   it('doubles from minMs up to maxMs, jittered above minMs', () => {
     const r = { minMs: 100, maxMs: 1000 }
-    expect([0, 1, 2, 3, 10].map((a) => backoffDelay(a, r, () => 1))).toEqual([200, 400, 800, 1000, 1000])
-    expect([0, 5].map((a) => backoffDelay(a, r, () => 0))).toEqual([100, 100])
+    expect([0, 1, 2, 3, 10].map((a) => linkReconnectDelay(a, r, () => 1))).toEqual([200, 400, 800, 1000, 1000])
+    expect([0, 5].map((a) => linkReconnectDelay(a, r, () => 0))).toEqual([100, 100])
   })
 })

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import type { Client, PublishPacket } from 'aedes'
-import { backoffDelay } from '../../../gateway/outbox/mqtt-options.ts'
+import { mqttReconnectDelay } from '../../../gateway/outbox/mqtt-options.ts'
 import { captureLog, payload, startBroker, subscribe, tempDir, topicOf, until, type Subscriber, type TestBroker } from './fixtures.ts'
 import { GATEWAY, OFFLINE, ONLINE, STATUS, startPair, type Pair } from './harness.ts'
 
@@ -138,9 +138,9 @@ describe('Publisher', () => {
   })
 
   it('keeps retrying with exponential backoff and full jitter', () => {
-    expect([1, 2, 3, 4, 5, 10, 60].map((a) => backoffDelay(a, 500, 30_000, () => 1))).toEqual([500, 1000, 2000, 4000, 8000, 30_000, 30_000])
-    expect(backoffDelay(7, 500, 30_000, () => 0)).toBe(0)
-    const spread = Array.from({ length: 1000 }, () => backoffDelay(3, 500, 30_000))
+    expect([1, 2, 3, 4, 5, 10, 60].map((a) => mqttReconnectDelay(a, { minMs: 500, maxMs: 30_000 }, () => 1))).toEqual([500, 1000, 2000, 4000, 8000, 30_000, 30_000])
+    expect(mqttReconnectDelay(7, { minMs: 500, maxMs: 30_000 }, () => 0)).toBe(0)
+    const spread = Array.from({ length: 1000 }, () => mqttReconnectDelay(3, { minMs: 500, maxMs: 30_000 }))
     expect(Math.min(...spread)).toBeLessThan(200)
     expect(Math.max(...spread)).toBeGreaterThan(1800)
   })
