@@ -1,6 +1,7 @@
 // 困人, GB/T fault code 11 (docs/domain.md#fault-catalogue): the car is not moving, the door is not open and there is
 // passenger evidence — `occupied` true, or the alarm button pressed during this stop — for 15 s
-// outside the door zone or 90 s inside it. Clears when the door opens or the car empties.
+// outside the door zone or 90 s inside it. Clears when the door opens or the car empties (taken
+// over from before a restart: when the first telemetry shows it empty).
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
 import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './runtime/lifecycle.ts'
@@ -58,7 +59,9 @@ function machine(cfg: EntrapmentConfig, raised: boolean): Machine<State> {
 
   const telemetry = (s: State, i: Extract<DetectorInput, { kind: 'telemetry' }>, now: number): Step<State> => {
     const t = i.msg
-    const emptied = t.occupied === false && s.last?.occupied === true
+    // a raised state this instance has not seen telemetry for (restored after a broker restart, or
+    // after its elevator's state was evicted) is judged on the car as it is now: nobody inside
+    const emptied = t.occupied === false && (s.last?.occupied === true || (s.raised && s.last === null))
     const released = t.door === 'open' || emptied
     // the passenger could leave through an open door; a trip starts a new stop
     let pressed = s.pressedThisStop && !released && !travelling(t)

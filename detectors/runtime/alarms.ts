@@ -44,6 +44,8 @@ interface Open {
 export class AlarmLifecycle {
   private readonly open = new Map<string, Open>()
   private readonly byElevator = new Map<string, Set<AlarmType>>()
+  /** keys taken over from before a restart, until they clear */
+  private readonly restored = new Set<string>()
   private readonly config: LifecycleConfig
 
   constructor(private readonly opts: LifecycleOptions) {
@@ -59,6 +61,7 @@ export class AlarmLifecycle {
       const event: AlarmEvent = { v, id, key, type, code, severity, state, elevatorId, region, raisedAt, clearedAt, evidence, drill }
       for (const k of ['scope', 'gatewayId', 'elevators', 'flapping', 'late', 'updatedAt'] as const) if (e[k] !== undefined) Object.assign(event, { [k]: e[k] })
       this.track(event)
+      this.restored.add(key)
     }
   }
 
@@ -139,6 +142,8 @@ export class AlarmLifecycle {
     if (!current) return
     const e = current.event
     this.open.delete(key)
+    // said in the clear's evidence: judged on fresh data from an alarm the previous run left active
+    if (this.restored.delete(key)) evidence = { ...evidence, afterRestart: true }
     const types = this.byElevator.get(e.elevatorId)
     types?.delete(e.type)
     if (types?.size === 0) this.byElevator.delete(e.elevatorId)
@@ -150,6 +155,9 @@ export class AlarmLifecycle {
   }
 
   private holdFor(e: AlarmEvent): number {
+    // an alarm from before a restart that fresh data shows over is over: held, a new occurrence
+    // right after the restart would continue it as flapping instead of raising an alarm of its own
+    if (this.restored.has(e.key)) return 0
     const own = this.config.types?.[e.type]
     return e.flapping ? own?.flappingHoldMs ?? this.config.flappingHoldMs : own?.clearHoldMs ?? this.config.clearHoldMs
   }
