@@ -2,14 +2,14 @@
 // until start().
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import { decode, gatewayStatusTopic, type GatewayStatus, type Profile } from '../protocol/index.ts'
+import { decode, gatewayStatusTopic, markReplay, type GatewayStatus, type Profile } from '../protocol/index.ts'
 import type { GatewayConfig } from './config.ts'
 import { ModbusLink } from './modbus/link.ts'
 import { LinkPoller } from './modbus/link-poller.ts'
 import { Outbox } from './outbox/outbox.ts'
 import { Publisher } from './outbox/publisher.ts'
 import { loadProfile } from './profiles.ts'
-import { ElevatorReporter, toReplay, type OutMessage } from './reporter.ts'
+import { ElevatorReporter, type OutMessage } from './reporter.ts'
 import { GatewayMetrics, serveMetrics, type Tally } from './metrics.ts'
 import { pollingProfile } from './telemetry.ts'
 import { SOFTWARE_VERSION } from './version.ts'
@@ -67,7 +67,7 @@ export class Gateway {
         { topic: this.statusTopic, payload: JSON.stringify(online), retain: true },
         ...[...this.reporters.values()].flatMap((r) => r.currentAvailability() ?? []),
       ],
-      toReplay,
+      toReplay: markReplay,
       onAcked: (latencyMs: number) => this.metrics.publishLatency.observe(latencyMs / 1000),
     }, log.child({ component: 'mqtt' }))
     this.metrics.gauge('liftwatch_gateway_outbox_depth', 'messages waiting in the outbox', () => this.publisher?.stats().depth ?? 0)
@@ -118,10 +118,7 @@ export class Gateway {
   private emit(messages: OutMessage[]): void {
     for (const m of messages) {
       this.messageTallies[m.kind].n++
-      if (m.kind === 'availability') {
-        const [, , , elevator] = m.topic.split('/')
-        this.metrics.available.set({ elevator }, m.payload.includes('"online"') ? 1 : 0)
-      }
+      if (m.kind === 'availability') this.metrics.available.set({ elevator: m.elevatorId }, m.state === 'online' ? 1 : 0)
       this.publisher!.send(m)
     }
   }

@@ -1,17 +1,16 @@
 // Per elevator: decoded samples in, v1 messages out. A change goes out at once, a heartbeat when
 // nothing was sent for heartbeatMs, availability on the transitions. No I/O, no clock of its own.
 import {
-  type Availability, type ControllerState, type PointValue, type Telemetry,
-  availabilityTopic, telemetryTopic,
+  type Availability, type ControllerState, type PointValue,
+  availabilityTopic, encodeTelemetry, telemetryTopic,
 } from '../protocol/index.ts'
 import { changed, deriveState, type Deadband, type Landing } from './telemetry.ts'
 
-export interface OutMessage {
-  topic: string
-  payload: string
-  retain: boolean
-  kind: 'change' | 'heartbeat' | 'availability'
-}
+/** A message to publish, with what the gateway's own metrics need of it already typed. */
+export type OutMessage = { topic: string; payload: string; elevatorId: string } & (
+  | { kind: 'change' | 'heartbeat'; retain: false }
+  | { kind: 'availability'; retain: true; state: 'online' | 'offline' }
+)
 
 export interface ReporterOptions {
   elevatorId: string
@@ -71,21 +70,16 @@ export class ElevatorReporter {
   get availability(): 'online' | 'offline' | undefined { return this.available }
 
   private telemetry(state: ControllerState, ts: number, reason: 'change' | 'heartbeat'): OutMessage {
-    const msg: Telemetry = { v: 1, ts, seq: this.seq++, boot: this.o.boot, gateway: this.o.gatewayId, reason, ...state }
+    const payload = encodeTelemetry({ ts, seq: this.seq++, boot: this.o.boot, gateway: this.o.gatewayId, reason }, state)
     this.sent = state
     this.sentAt = ts
-    return { topic: this.telemetryTopic, payload: JSON.stringify(msg), retain: false, kind: reason }
+    return { topic: this.telemetryTopic, payload, elevatorId: this.o.elevatorId, retain: false, kind: reason }
   }
 
   private setAvailability(state: 'online' | 'offline', ts: number, reason?: string): OutMessage {
     this.available = state
     const msg: Availability = { v: 1, ts, state, gateway: this.o.gatewayId, ...(reason ? { reason } : {}) }
-    this.availabilityMsg = { topic: this.availabilityTopic, payload: JSON.stringify(msg), retain: true, kind: 'availability' }
+    this.availabilityMsg = { topic: this.availabilityTopic, payload: JSON.stringify(msg), elevatorId: this.o.elevatorId, retain: true, kind: 'availability', state }
     return this.availabilityMsg
   }
-}
-
-/** Marks a telemetry payload as sent from the outbox after an outage (reason "replay"). */
-export function toReplay(payload: string): string {
-  return payload.replace(/"reason":"(change|heartbeat)"/, '"reason":"replay"')
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { decode, encode, liftwatchRef, validateAvailability, validateTelemetry, type ControllerState } from '../../protocol/index.ts'
-import { ElevatorReporter, toReplay } from '../../gateway/reporter.ts'
+import { decode, encode, liftwatchRef, markReplay, validateAvailability, validateTelemetry, type ControllerState } from '../../protocol/index.ts'
+import { ElevatorReporter } from '../../gateway/reporter.ts'
 import { changed, deriveState } from '../../gateway/telemetry.ts'
 
 const band = { position: 0.05, speed: 0.05, load: 2 }
@@ -52,11 +52,24 @@ describe('ElevatorReporter', () => {
     expect(r.currentAvailability()!.payload).toContain('"online"')
   })
 
-  it('replay marks telemetry, leaves other payloads alone', () => {
+  it('says which elevator each message is about, and the availability state, without parsing it', () => {
     const r = reporter()
-    const [, change] = r.sample(points(parked), 0)
-    expect(JSON.parse(toReplay(change!.payload)).reason).toBe('replay')
-    expect(toReplay('{"v":1,"state":"offline","reason":"LW_ERR_MODBUS_TIMEOUT"}')).toContain('LW_ERR_MODBUS_TIMEOUT')
+    const out = [...r.sample(points(parked), 0), ...r.failure(3, 'LW_ERR_MODBUS_TIMEOUT', 600)]
+    expect(out.map((m) => [m.kind, m.elevatorId, m.kind === 'availability' ? m.state : '-'])).toEqual([
+      ['availability', 'E1', 'online'], ['change', 'E1', '-'], ['availability', 'E1', 'offline'],
+    ])
+    for (const m of out) if (m.kind === 'availability') expect(JSON.parse(m.payload).state).toBe(m.state)
+  })
+
+  it('writes telemetry that markReplay marks in place, and availability it leaves alone', () => {
+    const r = reporter()
+    const [online, change] = r.sample(points(parked), 0)
+    const replayed = markReplay(change!.payload)
+    expect(replayed).toBe(change!.payload.replace('"reason":"change"', '"reason":"replay"'))
+    expect(JSON.parse(replayed)).toEqual({ ...JSON.parse(change!.payload), reason: 'replay' })
+    expect(markReplay(online!.payload)).toBe(online!.payload)
+    const [off] = r.failure(3, 'LW_ERR_MODBUS_TIMEOUT', 600)
+    expect(markReplay(off!.payload)).toBe(off!.payload)
   })
 })
 
