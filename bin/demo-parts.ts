@@ -18,8 +18,9 @@ interface Part {
   readonly name: string
   readonly proc: ChildProcess
   readonly exited: Promise<void>
-  /** the last error the part reported, for the one line that says why it failed */
-  lastError: string | undefined
+  /** the last error the part reported, for the one line that says why it failed: its CLI's own message, else its log's */
+  cliError: string | undefined
+  logError: string | undefined
 }
 
 // a part that has not stopped this long after SIGTERM is killed, so every port is free within 5 s
@@ -45,7 +46,7 @@ export class DemoParts {
       stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, [STOP_WITH_PARENT_ENV]: 'stdin' },
     })
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-    const part: Part = { name, proc, exited, lastError: undefined }
+    const part: Part = { name, proc, exited, cliError: undefined, logError: undefined }
     this.parts.push(part)
     return new Promise((resolve, reject) => {
       let up = false
@@ -58,7 +59,7 @@ export class DemoParts {
       createInterface({ input: proc.stderr! }).on('line', onLine)
       proc.once('error', (err) => reject(new PartFailed(name, err.message)))
       proc.once('exit', (code, signal) => {
-        const failure = new PartFailed(name, part.lastError ?? `exited (${code ?? signal})`)
+        const failure = new PartFailed(name, part.cliError ?? part.logError ?? `exited (${code ?? signal})`)
         if (!up) reject(failure)
         else if (!this.stopping) this.died(failure)
       })
@@ -92,13 +93,13 @@ export class DemoParts {
       rec = JSON.parse(line) as typeof rec
     } catch {
       // not JSON: a CLI's own message, e.g. `liftwatch broker: listen EADDRINUSE …`
-      if (line.trim()) part.lastError = line.replace(/^liftwatch \w+: /, '')
+      if (line.trim()) part.cliError = line.replace(/^liftwatch \w+: /, '')
       return line
     }
     const level = typeof rec.level === 'number' ? rec.level : 0
     const err = typeof rec.err?.message === 'string' ? rec.err.message : undefined
     const text = `${String(rec.msg)}${err ? `: ${err}` : ''}`
-    if (level >= PINO_ERROR) part.lastError = text
+    if (level >= PINO_ERROR) part.logError = text
     // warnings and errors, and the start-up lines; the rest stays in each part's own log level
     return level >= PINO_WARN || /started|listening/.test(String(rec.msg)) ? text : null
   }

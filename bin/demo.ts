@@ -63,8 +63,8 @@ export function parseDemoArgs(argv: string[]): { args: DemoArgs } | { problems: 
   return problems.length ? { problems } : { args: { ports, data: values.data! } }
 }
 
-const PART_NAMES: Record<string, string> = { broker: '监控中心 / the broker', sim: '模拟控制器 / the simulator' }
-const partName = (p: string) => PART_NAMES[p] ?? `网关 / gateway ${p}`
+const PART_NAMES: Record<string, [zh: string, en: string]> = { broker: ['监控中心', 'the broker'], sim: ['模拟控制器', 'the simulator'] }
+const partName = (p: string): [string, string] => PART_NAMES[p] ?? [`网关 ${p} `, `gateway ${p}`]
 
 export async function main(argv: string[]): Promise<void> {
   const parsed = parseDemoArgs(argv)
@@ -89,7 +89,8 @@ export async function main(argv: string[]): Promise<void> {
   const watching: { monitor?: mqtt.MqttClient } = {}
   let stopping = false
   const parts = new DemoParts(LIFTWATCH, (line) => process.stderr.write(`${line}\n`), (failure) => {
-    process.stderr.write(`liftwatch demo: ${partName(failure.part)} 意外退出，演示停止 / exited, stopping the demo: ${failure.reason}\n`)
+    const [zh, en] = partName(failure.part)
+    process.stderr.write(`liftwatch demo: ${zh}意外退出，演示停止 / ${en} exited, stopping the demo: ${failure.reason}\n`)
     void stop(1)
   })
   const stop = async (code: number) => {
@@ -112,7 +113,8 @@ export async function main(argv: string[]): Promise<void> {
     await Promise.all([...passwords.keys()].map((gw) => parts.start(gw, ['gateway', '--config', join(dir, `${gw}.yaml`)], 'gateway started')))
   } catch (err) {
     if (!(err instanceof PartFailed)) throw err
-    process.stderr.write(`liftwatch demo: ${partName(err.part)}未能启动 / did not start: ${err.reason}\n`)
+    const [zh, en] = partName(err.part)
+    process.stderr.write(`liftwatch demo: ${zh}未能启动 / ${en} did not start: ${err.reason}\n`)
     await stop(1)
     return
   }

@@ -2,7 +2,7 @@
 // processes, the page's URL is printed, and Ctrl-C stops them all.
 import { describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
-import { connect } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -40,4 +40,40 @@ describe('liftwatch demo', () => {
     }
     for (const port of [http, mqtt, modbus]) expect(await refused(port), `port ${port} closed`).toBe(true)
   }, 90_000)
+
+  /** `liftwatch demo …` to its end: exit code and every output line. */
+  const runDemo = (args: string[]) => new Promise<{ code: number | null; lines: string[] }>((resolve) => {
+    const proc = spawn(process.execPath, [LIFTWATCH, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    proc.stdout.on('data', (d) => { out += d })
+    proc.stderr.on('data', (d) => { out += d })
+    proc.once('exit', (code) => resolve({ code, lines: out.split('\n').filter((l) => l.trim()) }))
+  })
+
+  it.each([
+    [['--http-port', 'abc'], /--http-port: .* \/ must be an integer 1–65535, got "abc"/],
+    [['--bogus'], /未知选项 \/ unknown option: --bogus/],
+    [['--log-level', 'loud'], /unknown option: --log-level/],
+  ])('%j: exit 2 with one line, no stack trace', async (args, message) => {
+    const { code, lines } = await runDemo(args)
+    expect(code).toBe(2)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(message)
+  })
+
+  it.each(['mqtt', 'http', 'modbus'] as const)('a taken %s port: exit 1 with one line naming the cause, every other port free again', async (taken) => {
+    const ports = { http: await freePort(), mqtt: await freePort(), modbus: await freePort() }
+    const holder = createServer()
+    await new Promise<void>((r) => holder.listen(ports[taken], '127.0.0.1', () => r()))
+    try {
+      const { code, lines } = await runDemo(['--http-port', String(ports.http), '--mqtt-port', String(ports.mqtt), '--modbus-port', String(ports.modbus),
+        '--data', mkdtempSync(join(tmpdir(), 'lw-demo-'))])
+      expect(code).toBe(1)
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(new RegExp(`^liftwatch demo: .*未能启动 / .* did not start: .*EADDRINUSE.*${ports[taken]}`))
+      for (const [name, port] of Object.entries(ports)) if (name !== taken) expect(await refused(port), `${name} port ${port}`).toBe(true)
+    } finally {
+      await new Promise((r) => holder.close(r))
+    }
+  }, 60_000)
 })
