@@ -62,7 +62,7 @@ export class Broker {
     this.runtime.start()
     this.registerMetrics()
     const mqtt = await this.host.start()
-    this.http = build({ view, log, registry: this.metrics.registry })
+    this.http = build({ view, log: log.child({ component: 'http' }), registry: this.metrics.registry })
     await this.http.listen({ host: cfg.http.host, port: cfg.http.port })
     const http = (this.http.server.address() as { port: number }).port
     log.info({ mqtt, http, elevators: registry.elevators.length, sink: this.sink.kind }, 'broker started')

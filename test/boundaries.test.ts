@@ -8,15 +8,21 @@ import ts from 'typescript'
 const ROOT = resolve(import.meta.dirname, '..')
 const ALLOWED: Record<string, string[]> = {
   protocol: [],
-  simulators: ['protocol'],
-  gateway: ['protocol'],
+  // shared infrastructure (error tables, config, backoff, limits, main runner, SQLite): never a part's code
+  core: ['protocol'],
+  simulators: ['protocol', 'core'],
+  gateway: ['protocol', 'core'],
+  // pure stream transforms and state machines: not even core, which does I/O
   detectors: ['protocol'],
-  broker: ['protocol', 'detectors'],
+  response: ['protocol'],
+  broker: ['protocol', 'core', 'detectors', 'response'],
 }
 // Pure folders: no I/O, no clock-owning libraries (docs/architecture.md#folders; conventions rule 6).
+const STREAM_PURE = /^(node:)?(fs|net|dgram|http|https|child_process|worker_threads|timers)(\/|$)|^(mqtt|aedes|pino|better-sqlite3)$/
 const PURE_FORBIDDEN: Record<string, RegExp> = {
   protocol: /^(node:)?(fs|net|dgram|http|https|child_process|worker_threads)(\/|$)|^(mqtt|aedes|pino|better-sqlite3|modbus-serial|serialport)$/,
-  detectors: /^(node:)?(fs|net|dgram|http|https|child_process|worker_threads|timers)(\/|$)|^(mqtt|aedes|pino|better-sqlite3)$/,
+  detectors: STREAM_PURE,
+  response: STREAM_PURE,
 }
 
 function* tsFiles(dir: string): Generator<string> {
@@ -59,5 +65,17 @@ describe('module boundaries', () => {
     expect(violations(join(ROOT, 'broker/x.ts'), "const m = await import('../gateway/app.ts')")).toHaveLength(1)
     expect(violations(join(ROOT, 'protocol/x.ts'), "import { readFileSync } from 'node:fs'")).toHaveLength(1)
     expect(violations(join(ROOT, 'broker/x.ts'), "import { a } from '../detectors/a.ts'\nimport { b } from '../protocol/b.ts'")).toEqual([])
+  })
+
+  it('core serves the parts and imports none of them; the pure folders do not import core', () => {
+    for (const part of ['broker', 'gateway', 'simulators']) expect(violations(join(ROOT, `${part}/x.ts`), "import { runMain } from '../core/main.ts'")).toEqual([])
+    for (const part of ['broker', 'gateway', 'detectors', 'simulators', 'response']) {
+      expect(violations(join(ROOT, 'core/x.ts'), `import { y } from '../${part}/y.ts'`), part).toHaveLength(1)
+    }
+    expect(violations(join(ROOT, 'core/x.ts'), "import { formatProblems } from '../protocol/index.ts'")).toEqual([])
+    expect(violations(join(ROOT, 'detectors/x.ts'), "import { Backoff } from '../core/backoff.ts'")).toHaveLength(1)
+    expect(violations(join(ROOT, 'response/x.ts'), "import { openSqlite } from '../core/sqlite.ts'")).toHaveLength(1)
+    expect(violations(join(ROOT, 'response/x.ts'), "import { readFileSync } from 'node:fs'")).toHaveLength(1)
+    expect(violations(join(ROOT, 'protocol/x.ts'), "import { errorClass } from '../core/errors.ts'")).toHaveLength(1)
   })
 })

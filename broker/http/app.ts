@@ -35,7 +35,7 @@ export const DEFAULT_UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url))
 
 export function build(opts: BuildOptions): FastifyInstance {
   const { view } = opts
-  const log = opts.log.child({ component: 'http' })
+  const { log } = opts
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger, // pino's Logger is wider than fastify's view of it
     // unknown query parameters fail validation instead of being dropped; report every problem
@@ -43,7 +43,7 @@ export function build(opts: BuildOptions): FastifyInstance {
   })
   const metrics = new HttpMetrics(opts.registry ?? new Registry())
   const ownRegistry = opts.registry ? undefined : metrics.registry
-  const hub = new EventHub(Object.freeze({ ...defaultSseOptions, ...opts.sse }), metrics, log.child({ component: 'sse' }))
+  const hub = new EventHub(Object.freeze({ ...defaultSseOptions, ...opts.sse }), metrics, log.child({ route: '/api/events' }))
   app.decorate('liveEvents', hub)
 
   app.addHook('onReady', async () => hub.start(view.live$))

@@ -73,7 +73,7 @@ export class Ingest {
 
   constructor(opts: IngestOptions) {
     this.registry = opts.registry
-    this.log = opts.log.child({ component: 'ingest' })
+    this.log = opts.log
     this.config = opts.config ?? DEFAULT_INGEST_CONFIG
     this.now = opts.now ?? Date.now
     this.seqs = new SeqTracker(this.config.seqWindow)

@@ -95,7 +95,7 @@ export class MqttHost {
   constructor(opts: MqttHostOptions) {
     this.config = opts.config
     this.registry = opts.registry
-    this.log = opts.log.child({ component: 'mqtt' })
+    this.log = opts.log
     this.onPublish = opts.onPublish
     this.aedesOptions = opts.aedes
     this.auth = new Authenticator(opts.config.users, opts.config.allowAnonymous, opts.registry)

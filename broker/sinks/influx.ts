@@ -25,8 +25,7 @@ const statusOf = (err: unknown): number | undefined => (err instanceof HttpError
 export class InfluxSink implements TelemetrySink {
   readonly kind = 'influxdb'
   private readonly cfg: Readonly<InfluxSinkConfig>
-  private readonly rootLog: Logger
-  private log: Logger
+  private readonly log: Logger
   private state: 'stopped' | 'running' | 'stopping' = 'stopped'
   private spool: Spool | undefined
   private writeApi: WriteApi | undefined
@@ -47,7 +46,6 @@ export class InfluxSink implements TelemetrySink {
 
   constructor(cfg: Readonly<InfluxSinkConfig>, log: Logger) {
     this.cfg = cfg
-    this.rootLog = log
     this.log = log
   }
 
@@ -55,7 +53,6 @@ export class InfluxSink implements TelemetrySink {
     await this.stopping
     if (this.state !== 'stopped') return
     const c = this.cfg
-    this.log = this.rootLog.child({ component: 'influx-sink' })
     const influx = new InfluxDB({ url: c.url, token: c.token, timeout: c.timeoutMs })
     this.spool ??= new Spool({ dir: c.spillDir, maxBytes: c.maxSpillBytes }, this.log)
     this.spool.open()
@@ -76,7 +73,7 @@ export class InfluxSink implements TelemetrySink {
     })
     // The client logs through one process-wide logger (console by default): route it to pino.
     // Our hooks log every failure that matters, so its own lines are detail.
-    const clientLog = this.log.child({ component: 'influxdb-client' })
+    const clientLog = this.log.child({ source: 'influxdb-client' })
     this.previousClientLogger = setLogger({
       error: (detail, err) => clientLog.warn({ err, detail }, 'influxdb client error'),
       warn: (detail, err) => clientLog.debug({ err, detail }, 'influxdb client warning'),

@@ -36,9 +36,8 @@ const DEFAULT_LIMIT = 10_000
 export class SqliteTelemetrySink implements TelemetrySink {
   readonly kind = 'sqlite'
   private readonly cfg: Readonly<SqliteTelemetrySinkConfig>
-  private readonly rootLog: Logger
   private readonly now: () => number
-  private log: Logger
+  private readonly log: Logger
   private db: Database.Database | undefined
   private store: TelemetryStore | undefined
   private telemetry: StoredTelemetry[] = []
@@ -53,7 +52,6 @@ export class SqliteTelemetrySink implements TelemetrySink {
 
   constructor(cfg: Readonly<SqliteTelemetrySinkConfig>, log: Logger, opts: { now?: () => number } = {}) {
     this.cfg = cfg
-    this.rootLog = log
     this.log = log
     this.now = opts.now ?? Date.now
   }
@@ -61,7 +59,6 @@ export class SqliteTelemetrySink implements TelemetrySink {
   async start(): Promise<void> {
     if (this.db) return
     const { path, sync } = this.cfg
-    this.log = this.rootLog.child({ component: 'sqlite-telemetry' })
     let db: Database.Database | undefined
     try {
       db = openSqlite(path, { migrations: TELEMETRY_MIGRATIONS, synchronous: sync })

@@ -85,7 +85,7 @@ export class LinkPoller {
     log: Logger,
     private readonly opts: PollerOptions,
   ) {
-    this.log = log.child({ component: 'modbus-poller' })
+    this.log = log
     this.clock = opts.clock ?? systemClock
   }
 

@@ -86,7 +86,7 @@ export class ModbusLink extends EventEmitter<LinkEvents> {
 
   constructor(readonly cfg: LinkConfig, log: Logger, private readonly opts: LinkOptions = {}) {
     super()
-    this.log = log.child({ component: 'modbus-link', link: cfg.id })
+    this.log = log
   }
 
   get id(): string { return this.cfg.id }
