@@ -1,5 +1,6 @@
 // The gateway end to end with real peers: the simulator over Modbus TCP (3 cars) and over RTU on a
-// socat pty pair (2 cars sharing the link), the real `liftwatch gateway` process, a real aedes.
+// socat pty pair (2 cars sharing the link), the real gateway (built in-process from its config
+// file), a real aedes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pino from 'pino'
 import { validateTelemetry, type ControllerState } from '../../protocol/index.ts'
@@ -63,7 +64,7 @@ describe('gateway: simulator (TCP + RTU) → gateway → aedes', () => {
   })
 
   afterAll(async () => {
-    expect(await gw?.cli.stop()).toBe(0)
+    await gw?.stop()
     await sub?.close()
     await Promise.all(sims.map((s) => s.stop()))
     await pty?.close()

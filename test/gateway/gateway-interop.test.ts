@@ -12,7 +12,7 @@ import { Simulator } from '../../simulators/app.ts'
 import { startAedes, collector, type TestBroker } from '../helpers/broker.ts'
 import { startMosquitto } from '../helpers/mosquitto.ts'
 import { freePort } from '../helpers/ports.ts'
-import { startGateway, writeGatewayConfig, type GatewayRun } from '../helpers/gateway.ts'
+import { startGateway, startGatewayCli, writeGatewayConfig, type GatewayCliRun, type GatewayRun } from '../helpers/gateway.ts'
 import { run } from '../helpers/cli.ts'
 
 const PYTHON = '/usr/bin/python3' // Debian's, where python3-pymodbus lives
@@ -36,7 +36,7 @@ describe('gateway ↔ a python3-pymodbus controller', () => {
   let broker: TestBroker | undefined
   let gw: GatewayRun | undefined
   afterAll(async () => {
-    await gw?.cli.stop()
+    await gw?.stop()
     py?.kill()
     await broker?.close()
   })
@@ -79,7 +79,8 @@ describe('gateway ↔ a python3-pymodbus controller', () => {
 describe('gateway → Debian mosquitto', () => {
   let mosq: Awaited<ReturnType<typeof startMosquitto>> | undefined
   let sim: Simulator | undefined
-  let gw: GatewayRun | undefined
+  // a child process: the last will needs the gateway killed outright
+  let gw: GatewayCliRun | undefined
   afterAll(async () => {
     await gw?.cli.stop()
     await sim?.stop()
@@ -97,7 +98,7 @@ describe('gateway → Debian mosquitto', () => {
       elevators: fleet.cars.map((c, i) => ({ id: c.elevatorId, link: 'tcp', unitId: i + 1, profile: 'liftwatch-ref' })),
     })
     const sub = await collector(`mqtt://127.0.0.1:${mosq.port}`, ['lift/v1/#'])
-    gw = await startGateway(cfg.configFile, cfg.dir)
+    gw = await startGatewayCli(cfg.configFile, cfg.dir)
     await sub.waitFor((ms) => fleet.cars.every((c) => ms.some((m) => m.topic.endsWith(`/${c.elevatorId}/telemetry`))))
     const tel = sub.messages.filter((m) => m.topic.endsWith(`/${fleet.cars[0]!.elevatorId}/telemetry`)).at(-1)!
     expect(stateOf(tel.json)).toEqual(fleet.cars[0]!.view)

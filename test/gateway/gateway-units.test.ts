@@ -19,7 +19,7 @@ describe('a silent unit among three on one TCP link', () => {
   let sim: Simulator | undefined
   let gw: GatewayRun | undefined
   afterAll(async () => {
-    await gw?.cli.stop()
+    await gw?.stop()
     await sim?.stop()
     await broker?.close()
   })
@@ -79,7 +79,7 @@ describe('an address refused inside a coalesced read', () => {
   let server: ModbusTcpServer | undefined
   let gw: GatewayRun | undefined
   afterAll(async () => {
-    await gw?.cli.stop()
+    await gw?.stop()
     await server?.stop()
     await broker?.close()
   })
@@ -109,7 +109,7 @@ describe('an address refused inside a coalesced read', () => {
     // every field but the unreadable fault code comes from the controller
     expect({ ...state, faultCode: fleet.cars[0]!.view.faultCode }).toEqual(fleet.cars[0]!.view)
     await delay(2000) // 20 more polls
-    const bad = gw.cli.lines.filter((l) => l.msg === 'point unreadable')
+    const bad = gw.lines.filter((l) => l.msg === 'point unreadable')
     expect(bad).toHaveLength(1)
     expect(bad[0]).toMatchObject({ point: 'faultCode', area: 'input', address: 8, exceptionCode: 2 })
     expect(metricValue(await gw.metrics(), 'liftwatch_gateway_polls_total', { elevator: id, result: 'ok' })).toBeGreaterThan(10)

@@ -1,11 +1,24 @@
-// Runs the real gateway (`liftwatch gateway --config FILE`) as a child process.
+// The real gateway from a configuration file: built and started in this process (gateway/app.ts,
+// as `liftwatch gateway` would after loading the same file), or as the `liftwatch gateway` child
+// process where a test must kill it.
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
+import { Gateway } from '../../gateway/app.ts'
+import { loadGatewayConfig } from '../../gateway/config.ts'
 import { startCli, type Cli } from './cli.ts'
+import { memoryLog, type LogLine } from './memory-log.ts'
 
-export interface GatewayRun { cli: Cli; dir: string; configFile: string; metricsPort: number; metrics(): Promise<string> }
+interface Running { dir: string; configFile: string; metricsPort: number; metrics(): Promise<string> }
+export interface GatewayRun extends Running {
+  gateway: Gateway
+  /** its log lines, as the CLI would print them */
+  lines: LogLine[]
+  waitFor(msg: string | RegExp, timeoutMs?: number): Promise<LogLine>
+  stop(): Promise<void>
+}
+export interface GatewayCliRun extends Running { cli: Cli }
 
 export interface TestGatewayConfig {
   id?: string
@@ -31,16 +44,42 @@ export function writeGatewayConfig(c: TestGatewayConfig, dir = mkdtempSync(join(
   return { dir, configFile }
 }
 
+const scrape = (port: number) => async () => await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+
+/** In this process: what `liftwatch gateway --config FILE` runs, without the process start-up. */
 export async function startGateway(configFile: string, dir: string): Promise<GatewayRun> {
+  const { log, lines, waitFor } = memoryLog('gateway')
+  const gateway = new Gateway(loadGatewayConfig(configFile), log)
+  let metricsPort: number
+  try {
+    metricsPort = (await gateway.start()).metricsPort!
+  } catch (err) {
+    await gateway.stop()
+    throw err
+  }
+  return { gateway, lines, waitFor, stop: () => gateway.stop(), dir, configFile, metricsPort, metrics: scrape(metricsPort) }
+}
+
+/** As a child process, for a test that kills it. */
+export async function startGatewayCli(configFile: string, dir: string): Promise<GatewayCliRun> {
   const cli = startCli(['gateway', '--config', configFile])
   const started = await cli.waitFor('gateway started')
   const metricsPort = Number(started.metricsPort)
-  return {
-    cli, dir, configFile, metricsPort,
-    async metrics() {
-      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
-      return await res.text()
-    },
+  return { cli, dir, configFile, metricsPort, metrics: scrape(metricsPort) }
+}
+
+/**
+ * Scrapes until the metric's value holds `pred`, every 100 ms: a metric has no event of its own.
+ * Resolves with the value; fails after `timeoutMs` naming the last value.
+ */
+export async function metricUntil(run: Running, name: string, pred: (v: number) => boolean, what: string, opts: { labels?: Record<string, string>; timeoutMs?: number } = {}): Promise<number> {
+  const { labels = {}, timeoutMs = 30_000 } = opts
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const v = metricValue(await run.metrics(), name, labels)
+    if (pred(v)) return v
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (${name} ${v})`)
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 
