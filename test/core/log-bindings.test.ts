@@ -27,7 +27,7 @@ export function repeatedKeys(text: string): string[] {
   let pendingKey: string | undefined
   const readString = (): string => {
     let s = ''
-    for (i++; text[i] !== '"'; i++) s += text[i] === '\\' ? text[i] + text[++i] : text[i]
+    for (i++; text.charAt(i) !== '"' && i < text.length; i++) s += text.charAt(i) === '\\' ? text.charAt(i) + text.charAt(++i) : text.charAt(i)
     i++
     return s
   }
