@@ -7,7 +7,7 @@ import pino from 'pino'
 import { Fleet } from '../../simulators/fleet.ts'
 import { Simulator } from '../../simulators/app.ts'
 import { collector, gatedBroker, type TestBroker } from '../helpers/broker.ts'
-import { metricUntil, startGatewayCli, writeGatewayConfig, type GatewayCliRun } from '../helpers/gateway.ts'
+import { metricUntil, metricValue, startGatewayCli, writeGatewayConfig, type GatewayCliRun } from '../helpers/gateway.ts'
 
 const DEPTH = 'liftwatch_gateway_outbox_depth'
 
@@ -28,7 +28,7 @@ describe('gateway killed with SIGKILL during an outage', () => {
     broker = await gatedBroker(0, gate)
     const port = broker.port
     sub = await collector(`mqtt://127.0.0.1:${port}`, ['lift/v1/+/+/telemetry'], { clientId: 'sub', clean: false })
-    const fleet = new Fleet({ elevators: 3, region: '330922', seed: 8, traffic: 1 })
+    const fleet = new Fleet({ elevators: 3, region: '330922', seed: 1, traffic: 1 })
     sim = new Simulator(fleet, { host: '127.0.0.1', port: 0, portPerCar: false, tickMs: 100 }, pino({ level: 'silent' }))
     const info = await sim.start()
     const { dir, configFile } = writeGatewayConfig({
@@ -39,8 +39,9 @@ describe('gateway killed with SIGKILL during an outage', () => {
     gw = await startGatewayCli(configFile, dir)
     await sub.waitFor((ms) => ms.length >= 20)
     const firstBoot = sub.messages[0]!.json.boot as string
-    // everything so far acknowledged, then the outage until more than 20 messages wait
-    await metricUntil(gw, DEPTH, (d) => d === 0, 'first messages acknowledged')
+    // everything produced so far acknowledged, then the outage until more than 20 messages wait
+    const produced = metricValue(await gw.metrics(), 'liftwatch_gateway_messages_total')
+    await metricUntil(gw, 'liftwatch_gateway_publish_latency_seconds_count', (n) => n >= produced, 'messages so far acknowledged')
     await broker.close()
     await metricUntil(gw, DEPTH, (d) => d > 20, 'a backlog of more than 20')
     await gw.cli.stop('SIGKILL')
