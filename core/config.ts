@@ -57,14 +57,18 @@ export function parseSection<S extends TSchema>(schema: S, data: unknown, file: 
   return r.value
 }
 
+/** The text of a config file; an unreadable one is a ConfigError naming it (`opts` as for ConfigError). */
+export function readConfigText(file: string, opts?: ConstructorParameters<typeof ConfigError>[2]): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '(file)', message: (err as Error).message }], opts)
+  }
+}
+
 /** The parsed YAML of a file; an unreadable file or bad YAML is a ConfigError naming it. */
 export function readYamlFile(file: string): unknown {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '(file)', message: (err as Error).message }])
-  }
+  const text = readConfigText(file)
   try {
     return parseYaml(text, { prettyErrors: true })
   } catch (err) {

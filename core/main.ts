@@ -33,8 +33,8 @@ export interface MainSpec<C, A extends Runnable> {
   help: string
   /** The command's own options; --help, --log-level and (with `config`) --config are added. */
   options?: Options
-  /** --config FILE is required and handed to `load`. */
-  config?: boolean
+  /** What the required --config FILE holds, for the help (`gateway configuration (YAML)`). */
+  config?: string
   /** Reads and checks the configuration: a ConfigError or UsageError ends with exit 2. */
   load(values: Values, log: Logger): C
   /** Wires the part; opens nothing. */
@@ -70,6 +70,7 @@ const REDACT = SECRETS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`])
 const COMMON_HELP = `  --log-level L   ${LOG_LEVELS.join('|')} (default info)
   -h, --help      this text
 `
+const configHelp = (what: string | undefined) => (what ? `  --config FILE   ${what}\n` : '')
 
 /** The root logger of a part; every other logger is a child of it. */
 export function rootLogger(name: string, level: string, destination?: DestinationStream): Logger {
@@ -86,7 +87,7 @@ export interface Running<A> {
 /** Runs a part until a signal; resolves once it has started (or failed to). */
 export async function runMain<C, A extends Runnable>(spec: MainSpec<C, A>, argv: string[], io: MainIo = processIo): Promise<Running<A> | undefined> {
   const prefix = `liftwatch ${spec.name}: `
-  const help = `${spec.help}${COMMON_HELP}`
+  const help = `${spec.help}${configHelp(spec.config)}${COMMON_HELP}`
   const usage = (message: string) => {
     io.stderr(`${prefix}${message}\n\n${help}`)
     io.exit(2)

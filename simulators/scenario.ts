@@ -1,13 +1,12 @@
 // Fault scenarios as data: a YAML file of timed steps, wire faults and the condition expected
 // at given times. One TypeBox schema gives the type and the validator; every problem is
 // reported as `<file>: <path>: <message>`.
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Ajv, type ErrorObject } from 'ajv'
 import { LineCounter, parseDocument } from 'yaml'
 import { ALARM_TYPES, ControllerStateSchema, MODES, POWER_STATES, type AlarmType, type ControllerState, type Problem } from '../protocol/index.ts'
-import { ConfigError } from '../core/config.ts'
+import { ConfigError, readConfigText } from '../core/config.ts'
 import { defaultCarSpec, specProblems, type CarSpec, type TunableSpec } from './model/index.ts'
 import type { WireBehaviour } from './modbus/device.ts'
 
@@ -143,10 +142,12 @@ export interface Scenario {
   readonly alarms: readonly AlarmType[]
 }
 
+const SCENARIO_ERROR = { what: 'scenario', code: 'LW_ERR_SCENARIO' } as const
+
 /** A scenario file that cannot be run; problems carry their YAML line. */
 export class ScenarioError extends ConfigError {
   constructor(file: string, problems: readonly Problem[]) {
-    super(file, problems, { what: 'scenario', code: 'LW_ERR_SCENARIO' })
+    super(file, problems, SCENARIO_ERROR)
   }
 }
 
@@ -155,13 +156,7 @@ const validateFile = ajv.compile(ScenarioFileSchema)
 const MAX_STEPS = 100_000
 
 export function loadScenario(path: string): Scenario {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new ScenarioError(path, [{ path: '(file)', message: (err as Error).message }])
-  }
-  return parseScenario(text, path)
+  return parseScenario(readConfigText(path, SCENARIO_ERROR), path)
 }
 
 /** Parses and checks a scenario; throws a ScenarioError listing every problem. */

@@ -11,13 +11,13 @@ import { stringify } from 'yaml'
 import { rootLogger } from '../../core/main.ts'
 import { Broker } from '../../broker/app.ts'
 import { loadBrokerConfig } from '../../broker/config.ts'
-import { hashPassword } from '../../broker/mqtt/passwords.ts'
 import { Gateway } from '../../gateway/app.ts'
 import { loadGatewayConfig } from '../../gateway/config.ts'
 import { Fleet } from '../../simulators/fleet.ts'
 import { Simulator } from '../../simulators/app.ts'
 import { collector } from '../helpers/broker.ts'
 import { writeGatewayConfig } from '../helpers/gateway.ts'
+import { A1, A2, PASSWORDS, REGISTRY, users } from '../broker/mqtt/fixtures.ts'
 
 /** Keys that appear more than once in one object of a JSON text, with the path of that object. */
 export function repeatedKeys(text: string): string[] {
@@ -104,36 +104,25 @@ describe('log lines of a real broker, gateway and simulator', () => {
   it('carry no key twice, from start through telemetry to stop', async () => {
     const out = capture()
     const dir = mkdtempSync(join(tmpdir(), 'lw-logs-'))
+    // gw-a's two elevators are cars 1 and 2 of the simulator
     const fleet = new Fleet({ elevators: 2, region: '330922', seed: 5, traffic: 0.5 })
-    const ids = fleet.cars.map((c) => c.elevatorId)
-    writeFileSync(join(dir, 'broker.yaml'), stringify({
-      mqtt: {
-        listeners: { tcp: { host: '127.0.0.1', port: 0 } },
-        users: { 'gw-test': { role: 'gateway', hash: await hashPassword('gw-secret') }, monitor: { role: 'monitor', hash: await hashPassword('monitor-pw') } },
-      },
-      http: { host: '127.0.0.1', port: 0 },
-      registry: {
-        elevators: ids.map((id, i) => ({
-          id, registrationCode: id, rescueCode: `3300${i + 1}`, region: '330922', address: '嵊泗县菜园镇测试路 1 号',
-          building: `${i + 1}号楼`, landings: ['B1', ...Array.from({ length: 12 }, (_, k) => String(k + 1))], ratedSpeed: 1.75, gatewayId: 'gw-test',
-        })),
-      },
-      alarms: { path: join(dir, 'alarms.db') },
-      telemetry: { sqlite: { path: join(dir, 'telemetry.db') } },
-    }))
+    const ids = [A1.id, A2.id]
+    const local = { host: '127.0.0.1', port: 0 }
+    const storage = { alarms: { path: join(dir, 'alarms.db') }, telemetry: { sqlite: { path: join(dir, 'telemetry.db') } } }
+    writeFileSync(join(dir, 'broker.yaml'), stringify({ mqtt: { listeners: { tcp: local }, users: await users() }, http: local, registry: REGISTRY, ...storage }))
     const broker = new Broker(loadBrokerConfig(join(dir, 'broker.yaml')), rootLogger('broker', 'debug', out.stream))
     stops.push(() => broker.stop())
     const ports = await broker.start()
     const url = `mqtt://127.0.0.1:${ports.mqtt.tcp}`
-    const sub = await collector(url, ['lift/v1/+/+/telemetry'], { username: 'monitor', password: 'monitor-pw' })
+    const sub = await collector(url, ['lift/v1/+/+/telemetry'], { username: 'ops', password: PASSWORDS.ops })
     stops.push(() => sub.close())
 
     const sim = new Simulator(fleet, { host: '127.0.0.1', port: 0, portPerCar: false, tickMs: 50 }, rootLogger('sim', 'debug', out.stream))
     stops.push(() => sim.stop())
     const info = await sim.start()
     const cfg = writeGatewayConfig({
-      brokerPort: ports.mqtt.tcp!,
-      mqtt: { username: 'gw-test', password: 'gw-secret' },
+      id: 'gw-a', brokerPort: ports.mqtt.tcp!,
+      mqtt: { username: 'gw-a', password: PASSWORDS['gw-a'] },
       // a link to a closed port too, so reconnect and failure lines are written
       links: [
         { id: 'tcp', transport: 'tcp', host: '127.0.0.1', port: info.tcp[0]!.port, timeoutMs: 500 },
@@ -150,7 +139,7 @@ describe('log lines of a real broker, gateway and simulator', () => {
 
     await sub.waitFor((ms) => ids.every((id) => ms.some((m) => m.topic.endsWith(`/${id}/telemetry`))), 30_000)
     // a payload that breaks the contract: ingest's rejection line
-    const bad = await mqtt.connectAsync(url, { username: 'gw-test', password: 'gw-secret', clientId: 'gw-test-bad' })
+    const bad = await mqtt.connectAsync(url, { username: 'gw-a', password: PASSWORDS['gw-a'], clientId: 'gw-a-bad' })
     await bad.publishAsync(`lift/v1/330922/${ids[0]}/telemetry`, '{"v":1}', { qos: 1 })
     await bad.endAsync()
     await out.waitFor(/"component":"ingest"/)

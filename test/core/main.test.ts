@@ -38,7 +38,7 @@ function io() {
 
 function spec(over: Partial<MainSpec<{ secret: string }, FakeApp>> = {}, app = new FakeApp()): MainSpec<{ secret: string }, FakeApp> {
   return {
-    name: 'part', help: 'usage: liftwatch part --config FILE\n', config: true,
+    name: 'part', help: 'usage: liftwatch part --config FILE\n', config: 'part configuration (YAML)',
     options: { fast: { type: 'boolean' } },
     load: () => ({ secret: 's3cret' }),
     build: (cfg, log) => {
@@ -68,6 +68,7 @@ describe('runMain', () => {
     const t = io()
     await runMain(spec(), ['--help'], t.hooks)
     expect(t.out.stdout).toMatch(/^usage: liftwatch part --config FILE\n/)
+    expect(t.out.stdout).toContain('--config FILE   part configuration (YAML)')
     expect(t.out.stdout).toContain('--log-level')
     expect(t.out.exits).toEqual([])
   })
