@@ -1,4 +1,6 @@
 // What the Modbus servers (TCP and RTU) serve: one unit per car, resolved by unit id.
+import { errorClass, type CodeOf } from '../../core/errors.ts'
+
 export type BitArea = 'coil' | 'discrete'
 export type RegisterArea = 'holding' | 'input'
 
@@ -38,7 +40,7 @@ export const ModbusServerErrorCode = {
   UnitFailed: 'LW_ERR_MODBUS_UNIT_FAILED', // the unit or resolver threw; answered 0x04
   Transport: 'LW_ERR_MODBUS_TRANSPORT',    // socket, listener or serial port error
 } as const
-export type ModbusServerErrorCode = (typeof ModbusServerErrorCode)[keyof typeof ModbusServerErrorCode]
+export type ModbusServerErrorCode = CodeOf<typeof ModbusServerErrorCode>
 
 /** Where a server error happened; handed to `onError` next to the error. */
 export interface ModbusErrorContext {
@@ -50,14 +52,4 @@ export interface ModbusErrorContext {
 
 export type ModbusErrorHandler = (err: ModbusServerError, ctx: ModbusErrorContext) => void
 
-export class ModbusServerError extends Error {
-  override readonly name = 'ModbusServerError'
-  readonly code: ModbusServerErrorCode
-  readonly data: Readonly<Record<string, unknown>>
-
-  constructor(code: ModbusServerErrorCode, message: string, data: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause })
-    this.code = code
-    this.data = data
-  }
-}
+export class ModbusServerError extends errorClass('ModbusServerError', ModbusServerErrorCode) {}
