@@ -1,20 +1,19 @@
-// End to end with every real peer: simulator → `liftwatch gateway` → `liftwatch broker` (aedes,
-// ingest, detectors) → the entrapment alarm on MQTT, in the SQLite alarm store, in VictoriaMetrics
+// End to end with every real peer: simulator → gateway → broker host (aedes, ingest, detectors;
+// both built in-process from their configuration, as their CLIs would) → the entrapment alarm on MQTT, in the SQLite alarm store, in VictoriaMetrics
 // (written by the InfluxDB client through /api/v2/write) and on the live page in Debian chromium,
 // where the operator acknowledges it.
 import { afterAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import pino from 'pino'
-import { stringify } from 'yaml'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { Fleet } from '../../simulators/fleet.ts'
 import { Simulator } from '../../simulators/app.ts'
 import { loadScenario, SCENARIO_DIR } from '../../simulators/scenario.ts'
 import { hashPassword } from '../../broker/mqtt/passwords.ts'
-import { startCli, type Cli } from '../helpers/cli.ts'
+import { startBrokerApp, type BrokerRun } from '../helpers/broker-app.ts'
 import { collector } from '../helpers/broker.ts'
 import { startGateway, writeGatewayConfig, type GatewayRun } from '../helpers/gateway.ts'
 import { startVm, type Vm } from './sinks/victoria-metrics.ts'
@@ -25,15 +24,15 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 describe('simulator → gateway → broker → entrapment alarm everywhere', () => {
   let vm: Vm | undefined
-  let broker: Cli | undefined
+  let broker: BrokerRun | undefined
   let gw: GatewayRun | undefined
   let sim: Simulator | undefined
   let browser: BrowserContext | undefined
   afterAll(async () => {
     await browser?.close()
-    await gw?.cli.stop()
+    await gw?.stop()
     await sim?.stop()
-    if (broker) expect(await broker.stop()).toBe(0)
+    await broker?.stop()
     await vm?.close()
   })
 
@@ -42,7 +41,7 @@ describe('simulator → gateway → broker → entrapment alarm everywhere', () 
     const dir = mkdtempSync(join(tmpdir(), 'lw-e2e-'))
     const fleet = new Fleet({ elevators: 2, region: '330922', seed: 21, traffic: 0, scenario: loadScenario(join(SCENARIO_DIR, 'entrapment.yaml')) })
     const ids = fleet.cars.map((c) => c.elevatorId)
-    writeFileSync(join(dir, 'broker.yaml'), stringify({
+    broker = await startBrokerApp({
       mqtt: {
         listeners: { tcp: { host: '127.0.0.1', port: 0 } },
         users: { 'gw-test': { role: 'gateway', hash: await hashPassword('gw-secret') }, monitor: { role: 'monitor', hash: await hashPassword('monitor-pw') } },
@@ -57,10 +56,9 @@ describe('simulator → gateway → broker → entrapment alarm everywhere', () 
       alarms: { path: join(dir, 'alarms.db') },
       telemetry: { influx: { url: vm.url, org: 'county', bucket: 'liftwatch', spillDir: join(dir, 'spill'), flushIntervalMs: 200 } },
       detectors: { detectors: { entrapment: { outsideDoorZoneMs: THRESHOLD_MS } } },
-    }))
-    broker = startCli(['broker', '--config', join(dir, 'broker.yaml')])
-    const started = await broker.waitFor('broker started') as { mqtt: { tcp: number }; http: number }
-    const url = `mqtt://127.0.0.1:${started.mqtt.tcp}`
+    })
+    const started = { mqtt: broker.ports.mqtt as { tcp: number }, http: broker.ports.http }
+    const url = broker.url
     const sub = await collector(url, ['lift/v1/+/+/alarm', 'lift/v1/+/+/telemetry'], { username: 'monitor', password: 'monitor-pw' })
 
     sim = new Simulator(fleet, { host: '127.0.0.1', port: 0, portPerCar: false, tickMs: 50 }, pino({ level: 'silent' }))
