@@ -1,7 +1,7 @@
 // The demo's parts as child processes (`liftwatch broker|sim|gateway`): started one after another,
 // each ready when it logs its start-up line; a part that exits first fails the demo with its own
 // reason. Their warnings and errors are shown prefixed once the demo is up. They stop in order —
-// gateways, simulator, broker — and die with the demo even if it is killed (bin/parent-watch.ts).
+// broker, gateways, simulator — and die with the demo even if it is killed (bin/parent-watch.ts).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { STOP_WITH_PARENT_ENV } from './parent-watch.ts'
@@ -71,7 +71,11 @@ export class DemoParts {
     this.live = true
   }
 
-  /** Idempotent: gateways first (their last messages still reach the broker), then the simulator, then the broker. */
+  /**
+   * Idempotent. The broker first: stopping the demo is not four gateways going offline (which the
+   * broker would record as communication_lost and show after the next start); what the gateways
+   * sample after it is gone waits in their outboxes and is replayed on the next start.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const killer = setTimeout(() => { for (const p of this.parts) kill(p, 'SIGKILL') }, KILL_AFTER_MS)
@@ -79,8 +83,9 @@ export class DemoParts {
         for (const p of parts) kill(p, 'SIGTERM')
         await Promise.all(parts.map((p) => p.exited))
       }
+      await stage(this.parts.filter((p) => p.name === 'broker'))
       await stage(this.parts.filter((p) => p.name.startsWith('gw-')))
-      for (const name of ['sim', 'broker']) await stage(this.parts.filter((p) => p.name === name))
+      await stage(this.parts.filter((p) => p.name === 'sim'))
       clearTimeout(killer)
     })()
     return this.stopping
