@@ -52,11 +52,17 @@ function drawnSpec(id: string, rng: Rng): [CarSpec, Rng] {
 
 export type FleetCarOptions = Pick<FleetOptions, 'region' | 'seed' | 'scenario'>
 
-/** Car `index`'s id, spec and traffic stream: the scenario's car for car 1 when there is one, else drawn from the seed. */
+/**
+ * Car `index`'s id, spec and traffic stream. Car 1 is the car the scenario files are written for
+ * (simulators/model/spec.ts's default, B1–12) unless its scenario brings a car of its own, so a
+ * registry that describes a fleet stays true when car 1 plays a scenario; the others are drawn
+ * from the seed.
+ */
 function fleetCar(opts: FleetCarOptions, index: number): { elevatorId: string; spec: CarSpec; rng: Rng } {
   const elevatorId = registrationCode('3110', opts.region, '202401', index + 1)
   const [drawn, rng] = drawnSpec(elevatorId, createRng((opts.seed * 7919 + index) >>> 0))
-  const spec = index === 0 && opts.scenario ? { ...opts.scenario.car, id: elevatorId } : drawn
+  if (index !== 0) return { elevatorId, spec: drawn, rng }
+  const spec = opts.scenario ? { ...opts.scenario.car, id: elevatorId } : defaultCarSpec(elevatorId)
   return { elevatorId, spec, rng }
 }
 
