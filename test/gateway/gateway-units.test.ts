@@ -9,7 +9,7 @@ import { CarUnit } from '../../simulators/unit.ts'
 import { ModbusTcpServer } from '../../simulators/modbus/tcp-server.ts'
 import { ModbusException } from '../../simulators/modbus/device.ts'
 import { startAedes, collector, type TestBroker } from '../helpers/broker.ts'
-import { metricValue, startGateway, writeGatewayConfig, type GatewayRun } from '../helpers/gateway.ts'
+import { metricUntil, metricValue, startGateway, writeGatewayConfig, type GatewayRun } from '../helpers/gateway.ts'
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const silent = pino({ level: 'silent' })
@@ -50,7 +50,14 @@ describe('a silent unit among three on one TCP link', () => {
       const b = await okPolls()
       return b.map((v, i) => v - a[i]!)
     }
-    await delay(1000)
+    // past the start-up: ten polls of each neighbour
+    const settled = async (n: number) => {
+      const from = await okPolls()
+      for (const [i, id] of ids.slice(1).entries()) {
+        await metricUntil(gw!, 'liftwatch_gateway_polls_total', (v) => v >= from[i]! + n, `${n} more polls of ${id}`, { labels: { elevator: id, result: 'ok' } })
+      }
+    }
+    await settled(10)
     const before = await window(5000)
 
     const car = fleet.cars[0]!
@@ -61,7 +68,9 @@ describe('a silent unit among three on one TCP link', () => {
     expect(offline.json).toMatchObject({ reason: 'LW_ERR_MODBUS_TIMEOUT', gateway: 'gw-test' })
     const m = await gw.metrics()
     expect(metricValue(m, 'liftwatch_gateway_poll_failures_total', { elevator: ids[0]! })).toBeGreaterThanOrEqual(3)
-    await delay(500)
+    // its three timeouts held the link ~900 ms, nine polls of each neighbour, caught up back to
+    // back: fifteen more polls each are past the catch-up, so the window measures the steady rate
+    await settled(15)
     const during = await window(5000)
     for (let i = 0; i < before.length; i++) {
       expect(Math.abs(during[i]! - before[i]!) / before[i]!, `unit ${i + 2}: ${before[i]} → ${during[i]}`).toBeLessThanOrEqual(0.1)
@@ -108,7 +117,8 @@ describe('an address refused inside a coalesced read', () => {
     const { v: _v, ts: _t, seq: _s, boot: _b, gateway: _g, reason: _r, ...state } = sub.messages[0]!.json
     // every field but the unreadable fault code comes from the controller
     expect({ ...state, faultCode: fleet.cars[0]!.view.faultCode }).toEqual(fleet.cars[0]!.view)
-    await delay(2000) // 20 more polls
+    const polled = metricValue(await gw.metrics(), 'liftwatch_gateway_polls_total', { elevator: id, result: 'ok' })
+    await metricUntil(gw, 'liftwatch_gateway_polls_total', (v) => v >= polled + 20, '20 more polls', { labels: { elevator: id, result: 'ok' } })
     const bad = gw.lines.filter((l) => l.msg === 'point unreadable')
     expect(bad).toHaveLength(1)
     expect(bad[0]).toMatchObject({ point: 'faultCode', area: 'input', address: 8, exceptionCode: 2 })
