@@ -1,7 +1,10 @@
 // Inhibition (docs/domain.md#from-signals-to-alarms): one gateway alarm inhibits its elevators' alarms.
 // A gateway going offline makes every elevator behind it lose communication at once; the
 // monitoring centre should see one alarm about the gateway, naming its elevators, not one per
-// elevator. Elevators that lose communication for their own reasons keep their own alarms.
+// elevator. Elevators that lose communication for their own reasons keep their own alarms; so
+// does an elevator still unreachable once its gateway is back (detectors/communication-lost.ts
+// raises it again with its own cause): it leaves the group, and the gateway alarm clears with
+// the last member.
 import type { SchedulerLike, Subscription } from 'rxjs'
 import type { AlarmEvent, AlarmType } from '../../protocol/index.ts'
 import type { AlarmSignal } from './types.ts'
@@ -45,7 +48,11 @@ export class GatewayInhibition {
     if (s.type !== 'communication_lost' || s.scope === 'gateway') return this.emit(s)
     if (s.state === 'raised') {
       const gatewayId = s.evidence.gatewayId
-      if (s.evidence.cause !== 'gateway' || typeof gatewayId !== 'string') return this.emit(s)
+      if (s.evidence.cause !== 'gateway' || typeof gatewayId !== 'string') {
+        const back = s.evidence.gatewayOnlineAt
+        this.leave(s.elevatorId, typeof back === 'number' ? back : s.at, { recovery: 'gateway online' })
+        return this.emit(s)
+      }
       let g = this.groups.get(gatewayId)
       if (!g) this.groups.set(gatewayId, (g = { region: s.region, members: new Set(), at: s.at, raised: false, dirty: false }))
       g.members.add(s.elevatorId)
@@ -55,21 +62,25 @@ export class GatewayInhibition {
       this.flushing ??= this.scheduler.schedule(() => this.flush(), 0)
       return
     }
-    const gatewayId = this.folded.get(s.elevatorId)
-    if (gatewayId === undefined) return this.emit(s)
-    this.folded.delete(s.elevatorId)
-    const g = this.groups.get(gatewayId)
-    if (!g) return
-    g.members.delete(s.elevatorId)
-    if (g.members.size > 0) return
-    this.groups.delete(gatewayId)
-    if (g.raised) {
-      this.emit({ elevatorId: gatewayId, region: g.region, type: 'communication_lost', state: 'cleared', at: s.at, scope: 'gateway', evidence: { recovery: s.evidence.recovery ?? 'unknown' } })
-    }
+    if (!this.folded.has(s.elevatorId)) return this.emit(s)
+    this.leave(s.elevatorId, s.at, { recovery: s.evidence.recovery ?? 'unknown' })
   }
 
   stop(): void {
     this.flushing?.unsubscribe()
+  }
+
+  /** An elevator's communication_lost is no longer its gateway's; the gateway alarm clears with the last one. */
+  private leave(elevatorId: string, at: number, evidence: Record<string, unknown>): void {
+    const gatewayId = this.folded.get(elevatorId)
+    if (gatewayId === undefined) return
+    this.folded.delete(elevatorId)
+    const g = this.groups.get(gatewayId)
+    if (!g) return
+    g.members.delete(elevatorId)
+    if (g.members.size > 0) return
+    this.groups.delete(gatewayId)
+    if (g.raised) this.emit({ elevatorId: gatewayId, region: g.region, type: 'communication_lost', state: 'cleared', at, scope: 'gateway', evidence })
   }
 
   private flush(): void {
