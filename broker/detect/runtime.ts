@@ -9,6 +9,7 @@ import type { ElevatorFacts } from '../../detectors/runtime/types.ts'
 import { resolveDetectorsConfig, type DetectorsConfig } from './config.ts'
 import { ElevatorEngine } from './elevators.ts'
 import { DetectError, DetectErrorCode } from './errors.ts'
+import { STALL_DEFAULTS, StallGuard, type StallConfig } from './stall.ts'
 
 export interface DetectorFailure {
   readonly code: typeof DetectErrorCode.Failed | typeof DetectErrorCode.Signal
@@ -36,6 +37,8 @@ export interface DetectorRuntimeOptions {
   readonly newId?: () => string
   /** a child logger with the component set by the composition root */
   readonly log?: Logger
+  /** the broker's own liveness for judging silence (broker/detect/stall.ts); default STALL_DEFAULTS */
+  readonly stall?: Partial<StallConfig>
   /** told of every contained detector failure, after it is counted and logged */
   readonly onDetectorError?: (f: DetectorFailure) => void
 }
@@ -53,6 +56,10 @@ export interface DetectorRuntimeStats {
   alarmsActive: number
   /** repeated raises of an active key, clears of an inactive one; a clear being held is not counted until published */
   signalsIgnored: number
+  /** the broker's own timers ran this late (broker/detect/stall.ts): it was not reading */
+  brokerStalls: number
+  /** communication_lost raises withdrawn after a stall because the elevator's data came within the grace */
+  stallWithdrawn: number
   detectors: Record<string, DetectorStats>
 }
 
@@ -66,6 +73,7 @@ export class DetectorRuntime {
   private stopped = false
   private lifecycle: AlarmLifecycle | null = null
   private inhibition: GatewayInhibition | null = null
+  private stall: StallGuard | null = null
   private engine: ElevatorEngine | null = null
   private log: Logger | undefined
   private readonly counts = { eventsIn: 0, alarmsRaised: 0, alarmsUpdated: 0, alarmsCleared: 0, signalsIgnored: 0 }
@@ -94,6 +102,11 @@ export class DetectorRuntime {
     lifecycle.restore(this.opts.active ?? [])
     const inhibition = (this.inhibition = new GatewayInhibition(scheduler, (s) => this.count(lifecycle.apply(s))))
     inhibition.restore(this.opts.active ?? [])
+    const stall = (this.stall = new StallGuard(scheduler, { ...STALL_DEFAULTS, ...this.opts.stall }, {
+      emit: (s) => inhibition.apply(s),
+      busy: () => (this.engine?.size ?? 0) > 0,
+      stalled: ({ from, to }) => this.log?.warn({ from, to, stalledMs: to - from }, 'broker stalled: communication_lost held for the queued data'),
+    }))
     for (const d of detectors) this.perDetector.set(d.id, { errors: 0, restarts: 0, invalidSignals: 0 })
 
     const engine = (this.engine = new ElevatorEngine(detectors, scheduler, evictAfterMs, {
@@ -102,7 +115,7 @@ export class DetectorRuntime {
         scheduler, elevator: this.opts.facts?.(elevatorId) ?? null,
         active: [...lifecycle.activeTypes(elevatorId), ...inhibition.activeTypes(elevatorId)],
       }),
-      signal: (d, elevatorId, s) => this.signal(d, elevatorId, s, inhibition),
+      signal: (d, elevatorId, s) => this.signal(d, elevatorId, s, stall),
       failed: (d, elevatorId, err) => {
         this.perDetector.get(d.id)!.errors++
         this.report({ code: DetectErrorCode.Failed, detectorId: d.id, elevatorId, err })
@@ -112,6 +125,7 @@ export class DetectorRuntime {
     this.sub = this.opts.input$.subscribe({
       next: (i) => {
         this.counts.eventsIn++
+        stall.alive()
         engine.input(i)
       },
       error: (err) => this.log?.error({ err, code: DetectErrorCode.Input }, 'detector input failed; detection stopped'),
@@ -125,6 +139,7 @@ export class DetectorRuntime {
     this.sub?.unsubscribe()
     this.sub = null
     this.engine?.stop()
+    this.stall?.stop()
     this.inhibition?.stop()
     this.lifecycle?.stop()
     this.alarms.complete()
@@ -133,6 +148,8 @@ export class DetectorRuntime {
   stats(): DetectorRuntimeStats {
     return {
       ...this.counts,
+      brokerStalls: this.stall?.counts.stalls ?? 0,
+      stallWithdrawn: this.stall?.counts.withdrawn ?? 0,
       elevators: this.engine?.size ?? 0,
       alarmsActive: this.lifecycle?.active().length ?? 0,
       detectors: Object.fromEntries([...this.perDetector].map(([id, s]) => [id, { ...s }])),
@@ -144,15 +161,15 @@ export class DetectorRuntime {
     return this.lifecycle?.active() ?? []
   }
 
-  /** A signal checked against the detector contract, tagged with its source, on to inhibition and the lifecycle. */
-  private signal(d: Detector, elevatorId: string, s: AlarmSignal, inhibition: GatewayInhibition): void {
+  /** A signal checked against the detector contract, tagged with its source, on through the stall guard to inhibition and the lifecycle. */
+  private signal(d: Detector, elevatorId: string, s: AlarmSignal, stall: StallGuard): void {
     const problem = signalProblem(d, elevatorId, s)
     if (problem !== null) {
       this.perDetector.get(d.id)!.invalidSignals++
       this.report({ code: DetectErrorCode.Signal, detectorId: d.id, elevatorId, err: new DetectError(DetectErrorCode.Signal, problem, { signal: s }) })
       return
     }
-    inhibition.apply({ ...s, source: d.id })
+    stall.apply({ ...s, source: d.id })
   }
 
   private count(a: Applied): void {
