@@ -2,15 +2,14 @@
 // catalogue type it means, e.g. the reference controller's 81 → restart_prevented (GB/T fault
 // code 08), which no telemetry signal shows by itself. Raised while the mapped code is reported.
 import { Type, type Static } from '@sinclair/typebox'
-import { ALARM_TYPES, MODES, liftwatchRef, type AlarmType, type Telemetry } from '../protocol/index.ts'
+import { FAULT_CODE_TYPES, MODES, liftwatchRef, type AlarmType, type Telemetry } from '../protocol/index.ts'
 import { elevatorOf, type Machine, type Step } from './runtime/lifecycle.ts'
 import { machineDetector } from './runtime/driver.ts'
 import { modesSetting } from './runtime/condition.ts'
 import type { AlarmSignal, DetectorInput } from './runtime/types.ts'
 
 // our own types have conditions no controller reports as a fault code
-const NOT_MAPPABLE = new Set<AlarmType>(['communication_lost', 'anomaly', 'long_idle', 'maintenance_overdue'])
-const MAPPABLE = ALARM_TYPES.filter((t) => !NOT_MAPPABLE.has(t))
+const MAPPABLE = FAULT_CODE_TYPES
 
 const configSchema = Type.Object({
   faultCodes: Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Union(MAPPABLE.map((t) => Type.Literal(t))), {
@@ -33,8 +32,10 @@ function machine(cfg: FaultCodeConfig, raised: AlarmType | null): Machine<State>
 
   const telemetry = (s: State, i: Extract<DetectorInput, { kind: 'telemetry' }>, now: number): Step<State> => {
     const t: Telemetry = i.msg
-    // 0 = no fault, whatever a map says
-    const type = t.faultCode !== 0 && modes.has(t.mode) ? map.get(t.faultCode) ?? null : null
+    // 0 = no fault, whatever a map says. A gateway that knows the controller's profile says what
+    // the code means (faultType, null = nothing); this map is for gateways that do not.
+    const mapped = t.faultType !== undefined ? t.faultType : map.get(t.faultCode) ?? null
+    const type = t.faultCode !== 0 && modes.has(t.mode) ? mapped : null
     if (type === s.raised) return { state: s }
     const signals: AlarmSignal[] = []
     if (s.raised) {

@@ -2,16 +2,17 @@
 // until start().
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import { decode, gatewayStatusTopic, markReplay, type GatewayStatus, type Profile } from '../protocol/index.ts'
+import { decode, formatProblems, gatewayStatusTopic, markReplay, type ControllerState, type GatewayStatus, type Problem, type Profile } from '../protocol/index.ts'
+import { LogThrottle } from '../core/rate-limit.ts'
 import type { GatewayConfig } from './config.ts'
 import { ModbusLink } from './modbus/link.ts'
 import { LinkPoller } from './modbus/link-poller.ts'
 import { Outbox } from './outbox/outbox.ts'
 import { Publisher } from './outbox/publisher.ts'
-import { loadProfile } from './profiles.ts'
+import { loadProfileChecked } from './profiles.ts'
 import { ElevatorReporter, type OutMessage } from './reporter.ts'
 import { GatewayMetrics, serveMetrics, type Tally } from './metrics.ts'
-import { pollingProfile } from './telemetry.ts'
+import { pollingProfile, speedSignOf } from './telemetry.ts'
 import { SOFTWARE_VERSION } from './version.ts'
 
 
@@ -35,6 +36,7 @@ export class Gateway {
   private publisher: Publisher | undefined
   private metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined
   private stopping: Promise<void> | undefined
+  private readonly invalidLog = new LogThrottle(60_000)
 
   constructor(readonly cfg: Readonly<GatewayConfig>, private readonly log: Logger, private readonly opts: GatewayOptions = {}) {}
 
@@ -46,7 +48,12 @@ export class Gateway {
     const profiles = new Map<string, Profile>()
     const profileOf = (name: string) => {
       let p = this.opts.profiles?.[name] ?? profiles.get(name)
-      if (!p) { p = loadProfile(name); profiles.set(name, p) }
+      if (!p) {
+        const loaded = loadProfileChecked(name)
+        for (const warning of loaded.warnings) log.warn({ profile: name, warning }, 'profile warning')
+        p = loaded.profile
+        profiles.set(name, p)
+      }
       return p
     }
     for (const e of cfg.elevators) {
@@ -54,6 +61,8 @@ export class Gateway {
         elevatorId: e.id, region: e.region ?? cfg.gateway.region, gatewayId: cfg.gateway.id, boot: this.boot,
         heartbeatMs: cfg.polling.heartbeatSeconds * 1000, offlineAfterFailures: cfg.polling.offlineAfterFailures,
         deadband: cfg.polling.deadband, landings: e.landings,
+        speedSign: speedSignOf(profileOf(e.profile)), faultCodes: profileOf(e.profile).faultCodes,
+        onInvalid: (problems, state) => this.invalidTelemetry(e.id, problems, state),
       }))
     }
     this.outbox = new Outbox(cfg.outbox, log.child({ component: 'outbox' }))
@@ -113,6 +122,16 @@ export class Gateway {
     if (cfg.metrics) this.metricsServer = await serveMetrics(this.metrics, cfg.metrics.host, cfg.metrics.port)
     log.info({ gateway: cfg.gateway.id, boot: this.boot, elevators: cfg.elevators.length, links: cfg.links.length, metricsPort: this.metricsServer?.port }, 'gateway started')
     return { metricsPort: this.metricsServer?.port }
+  }
+
+  /** The contract rejects what the reporter made of a sample: counted, logged (throttled), never published. */
+  private invalidTelemetry(elevator: string, problems: Problem[], state: ControllerState): void {
+    const first = problems[0] ?? { path: '(root)', message: 'invalid' }
+    this.metrics.invalidTelemetry.inc({ elevator, field: first.path.split('.')[0]! })
+    const suppressed = this.invalidLog.take(`${elevator}\0${first.path}`)
+    if (suppressed === null) return
+    const field = first.path.split('.')[0]! as keyof ControllerState
+    this.log.warn({ elevator, field: first.path, problem: formatProblems([first]), value: state[field], problems: problems.length, suppressed }, 'telemetry rejected by the v1 contract, not published')
   }
 
   private emit(messages: OutMessage[]): void {

@@ -43,6 +43,7 @@ export class GatewayMetrics {
   readonly failures = new Counter({ name: 'liftwatch_gateway_poll_failures_total', help: 'failed polls per elevator by error code', labelNames: ['elevator', 'code'], registers: [this.registry] })
   readonly pointErrors = new Counter({ name: 'liftwatch_gateway_point_errors_total', help: 'points that could not be read', labelNames: ['elevator', 'point'], registers: [this.registry] })
   readonly pollDuration = new Histogram({ name: 'liftwatch_gateway_poll_duration_seconds', help: 'time to read one elevator', buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] })
+  readonly invalidTelemetry = new Counter({ name: 'liftwatch_gateway_telemetry_invalid_total', help: 'telemetry the v1 contract rejects, never published, by elevator and first failing field', labelNames: ['elevator', 'field'], registers: [this.registry] })
   readonly messages = new TallyCounter({ name: 'liftwatch_gateway_messages_total', help: 'messages produced by kind', labelNames: ['kind'], registry: this.registry })
   readonly available = new Gauge({ name: 'liftwatch_gateway_elevator_online', help: '1 when the controller answers', labelNames: ['elevator'], registers: [this.registry] })
   readonly publishLatency = new Histogram({ name: 'liftwatch_gateway_publish_latency_seconds', help: 'outbox write to PUBACK', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30], registers: [this.registry] })

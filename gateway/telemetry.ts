@@ -1,14 +1,14 @@
 // From decoded points to the v1 controller state. Profiles that map every field (liftwatch-ref)
 // pass straight through; retrofit I/O profiles give raw signals the gateway turns into fields.
-import { ControllerStateSchema, type ControllerState, type DoorState, type PointValue, type Profile } from '../protocol/index.ts'
+import { ControllerStateSchema, type ControllerState, type DoorState, type PointValue, type Profile, type SpeedSign } from '../protocol/index.ts'
 
 export interface Landing { label: string; height: number }
 
 type Points = Readonly<Record<string, PointValue>>
 
 // What deriveState reads besides the telemetry fields themselves: retrofit contact signals.
-const RAW_SIGNALS = ['doorClosed', 'doorOpenLimit', 'runUp', 'runDown', 'inspection', 'mainsPresent'] as const
-const TELEMETRY_FIELDS = Object.keys(ControllerStateSchema.properties)
+export const RAW_SIGNALS = ['doorClosed', 'doorOpenLimit', 'runUp', 'runDown', 'inspection', 'mainsPresent'] as const
+export const TELEMETRY_FIELDS = Object.keys(ControllerStateSchema.properties)
 
 /** The profile with only the points telemetry needs: parameters and counters are not polled. */
 export function pollingProfile(profile: Profile): Profile {
@@ -45,12 +45,30 @@ function doorFrom(p: Points, prev: DoorState | undefined): DoorState {
 export interface DeriveContext {
   landings?: readonly Landing[]
   prev?: { state: ControllerState; ts: number }
+  /** what a negative speed means; undefined when the profile's speed cannot be negative */
+  speedSign?: SpeedSign
+}
+
+const SIGNED_TYPES = new Set(['i16', 'i32', 'f32'])
+
+/** How the profile's speed point reads its sign: its `sign`, down-negative when it says none. */
+export function speedSignOf(profile: Profile): SpeedSign | undefined {
+  const p = profile.points.speed
+  return p && SIGNED_TYPES.has(p.type) ? p.sign ?? 'down-negative' : undefined
+}
+
+/** The direction a signed speed gives, if any. */
+function directionFromSign(speed: number | null | undefined, sign: SpeedSign | undefined): 'up' | 'down' | undefined {
+  if (!speed || sign === undefined || sign === 'abs') return undefined
+  return (speed < 0) === (sign === 'down-negative') ? 'down' : 'up'
 }
 
 export function deriveState(p: Points, ts: number, ctx: DeriveContext = {}): ControllerState {
   const prev = ctx.prev
   const position = num(p.position) ?? null
-  let speed = num(p.speed)
+  const signed = num(p.speed)
+  // the contract's speed is a magnitude: the sign is the direction (or nothing, with sign: abs)
+  let speed = typeof signed === 'number' ? Math.abs(signed) : signed
   if (speed === undefined) {
     // no speed signal: from the change in position since the last sample
     const dt = prev ? (ts - prev.ts) / 1000 : 0
@@ -62,10 +80,15 @@ export function deriveState(p: Points, ts: number, ctx: DeriveContext = {}): Con
   const moving = bool(p.moving) ?? (runUp || runDown || (speed !== null && speed >= MOVING_SPEED))
   let direction = str(p.direction) as ControllerState['direction'] | undefined
   if (!direction) {
+    const bySign = moving ? directionFromSign(signed, ctx.speedSign) : undefined
     if (runUp) direction = 'up'
     else if (runDown) direction = 'down'
+    else if (bySign) direction = bySign
     else if (moving && position !== null && prev?.state.position != null && position !== prev.state.position) {
       direction = position > prev.state.position ? 'up' : 'down'
+    } else if (moving && prev?.state.moving && prev.state.direction !== 'none') {
+      // a trip does not turn round between two samples that read the same position
+      direction = prev.state.direction
     } else direction = 'none'
   }
   let floorIndex = num(p.floorIndex) ?? undefined

@@ -85,8 +85,10 @@ export function decodePoint(profile: Profile, image: RegisterImage, p: Point): P
   if (p.nullValue !== undefined && raw === p.nullValue) return null
   if (p.enum) return p.enum[String(raw)] ?? 'unknown'
   const v = raw * (p.scale ?? 1) + (p.offset ?? 0)
-  // Scaling by 0.001 etc. leaves binary noise; round to the resolution the scale implies.
-  return p.scale !== undefined || p.offset !== undefined ? roundTo(v, p.scale ?? 1) : v
+  if (p.scale === undefined && p.offset === undefined) return v
+  // Scaling by 0.001 etc. leaves binary noise; round an integer to the resolution the scale
+  // implies, a float to the 7 significant digits a float32 holds (its scale is no resolution).
+  return p.type === 'f32' ? Number(v.toPrecision(7)) : roundTo(v, p.scale ?? 1)
 }
 
 function roundTo(v: number, step: number): number {

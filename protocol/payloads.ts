@@ -1,7 +1,7 @@
 // Telemetry as JSON on the wire. encodeTelemetry writes the envelope first and `reason` sixth, so
 // markReplay can mark a message the outbox replays after an outage by rewriting that one value in
 // place: an outage can leave hundreds of thousands of messages to replay, each parsed otherwise.
-import type { ControllerState, Reason, Telemetry } from './schemas.ts'
+import type { ControllerState, ProfileFacts, Reason, Telemetry } from './schemas.ts'
 import { validateTelemetry } from './validate.ts'
 
 export interface TelemetryEnvelope {
@@ -12,10 +12,14 @@ export interface TelemetryEnvelope {
   reason: Reason
 }
 
+/** The v1 telemetry message, fields in the order markReplay reads. */
+export function telemetryMessage(e: TelemetryEnvelope, state: ControllerState & ProfileFacts): Telemetry {
+  return { v: 1, ts: e.ts, seq: e.seq, boot: e.boot, gateway: e.gateway, reason: e.reason, ...state }
+}
+
 /** The v1 telemetry payload, fields in the order markReplay reads. */
-export function encodeTelemetry(e: TelemetryEnvelope, state: ControllerState): string {
-  const msg: Telemetry = { v: 1, ts: e.ts, seq: e.seq, boot: e.boot, gateway: e.gateway, reason: e.reason, ...state }
-  return JSON.stringify(msg)
+export function encodeTelemetry(e: TelemetryEnvelope, state: ControllerState & ProfileFacts): string {
+  return JSON.stringify(telemetryMessage(e, state))
 }
 
 // encodeTelemetry's first six fields, each value in JSON's own grammar for its type

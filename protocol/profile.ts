@@ -1,7 +1,7 @@
 // Controller profiles: data that maps a controller's coils, inputs and registers to telemetry
 // fields. The gateway decodes with a profile; the simulator encodes with the same one.
 import { Type, type Static } from '@sinclair/typebox'
-import { ALARM_TYPES } from './catalogue.ts'
+import { ALARM_TYPES, type AlarmType } from './catalogue.ts'
 
 export const AREAS = ['coil', 'discrete', 'holding', 'input'] as const
 export type Area = (typeof AREAS)[number]
@@ -10,6 +10,13 @@ export type PointType = (typeof POINT_TYPES)[number]
 // A = most significant byte. 16-bit values: AB (big-endian, Modbus' own) or BA.
 export const ORDERS = ['AB', 'BA', 'ABCD', 'CDAB', 'BADC', 'DCBA'] as const
 export type ByteOrder = (typeof ORDERS)[number]
+// How a signed speed reads: most controllers report negative = down (docs/profiles.md#signed-speed).
+export const SPEED_SIGNS = ['down-negative', 'up-negative', 'abs'] as const
+export type SpeedSign = (typeof SPEED_SIGNS)[number]
+// Our own types have conditions no controller reports as a fault code (detectors/fault-code.ts).
+const NOT_MAPPABLE: readonly AlarmType[] = ['communication_lost', 'anomaly', 'long_idle', 'maintenance_overdue']
+export const FAULT_CODE_TYPES = ALARM_TYPES.filter((t) => !NOT_MAPPABLE.includes(t))
+export type FaultCodeType = (typeof FAULT_CODE_TYPES)[number]
 
 const union = <T extends string>(values: readonly T[], description: string) =>
   Type.Union(values.map((v) => Type.Literal(v)), { description })
@@ -32,6 +39,7 @@ export const PointSchema = Type.Object({
   scale: Type.Optional(Type.Number({ description: 'engineering value = raw × scale + offset' })),
   offset: Type.Optional(Type.Number()),
   invert: Type.Optional(Type.Boolean({ description: 'bool/bit: true when the signal is low' })),
+  sign: Type.Optional(union(SPEED_SIGNS, 'speed only: what a negative value means; down-negative and up-negative give the direction')),
   enum: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.String(), { description: 'raw code → value' })),
   nullValue: Type.Optional(Type.Number({ description: 'raw value meaning "unknown" (decodes to null)' })),
   validIf: Type.Optional(Ref),
@@ -47,7 +55,7 @@ export const ProfileSchema = Type.Object({
   points: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.]*$' }), PointSchema, {
     description: 'telemetry field name (or an extra name) → point',
   }),
-  faultCodes: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9]+$' }), union(ALARM_TYPES, 'alarm type'), {
+  faultCodes: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9]+$' }), union(FAULT_CODE_TYPES, 'alarm type'), {
     description: "controller fault code → the catalogue type it raises",
   })),
 }, { additionalProperties: false, $id: 'liftwatch/profile', title: 'ControllerProfile' })

@@ -3,6 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ELEVATOR_ID_PATTERN, GATEWAY_ID_PATTERN, REGION_PATTERN } from './ids.ts'
 import { ALARM_TYPES } from './catalogue.ts'
+import { FAULT_CODE_TYPES } from './profile.ts'
 
 const lit = <T extends string>(values: readonly T[], description: string) =>
   Type.Union(values.map((v) => Type.Literal(v)), { description })
@@ -57,7 +58,15 @@ export const TelemetryEnvelopeSchema = Type.Object({
   reason: lit(REASONS, 'why this message was sent (replay = from the outbox after an outage)'),
 })
 
-export const TelemetrySchema = Type.Composite([TelemetryEnvelopeSchema, ControllerStateSchema], {
+/** What the gateway adds from the controller's profile: the catalogue's reading of the fault code. */
+export const ProfileFactsSchema = Type.Object({
+  faultType: Type.Optional(Type.Union([...FAULT_CODE_TYPES.map((t) => Type.Literal(t)), Type.Null()], {
+    description: "the catalogue type the controller profile's faultCodes maps faultCode to; null = the profile maps this code to nothing; absent when faultCode is 0 (or from a gateway that does not say)",
+  })),
+})
+export type ProfileFacts = Static<typeof ProfileFactsSchema>
+
+export const TelemetrySchema = Type.Composite([TelemetryEnvelopeSchema, ControllerStateSchema, ProfileFactsSchema], {
   additionalProperties: false,
   $id: 'liftwatch/v1/telemetry',
   title: 'Telemetry',

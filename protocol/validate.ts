@@ -2,7 +2,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { TSchema, Static } from '@sinclair/typebox'
 import { PAYLOAD_SCHEMAS, type PayloadKind } from './schemas.ts'
-import { ProfileSchema, type Profile, isBitArea } from './profile.ts'
+import { ProfileSchema, type Area, type Profile, isBitArea, registersOf } from './profile.ts'
 
 export interface Problem { path: string; message: string }
 export type Validated<T> = { ok: true; value: T } | { ok: false; problems: Problem[] }
@@ -87,8 +87,25 @@ export function validateProfile(data: unknown): Validated<Profile> {
     const wide = p.type === 'u32' || p.type === 'i32' || p.type === 'f32'
     if (p.order && wide !== (p.order.length === 4)) problems.push({ path: at('order'), message: `${p.order} does not fit ${p.type}` })
     if (p.address - shaped.value.addressBase < 0) problems.push({ path: at('address'), message: `below addressBase ${shaped.value.addressBase}` })
+    const modicon = modiconHint(p.area, p.address)
+    if (modicon) problems.push({ path: at('address'), message: modicon })
+    else if (p.address - shaped.value.addressBase + registersOf(p) > 65536) problems.push({ path: at('address'), message: 'runs past the last Modbus address (65535)' })
+    if (p.sign && !SIGNED.has(p.type)) problems.push({ path: at('sign'), message: `a ${p.type} is never negative: sign needs i16, i32 or f32` })
   }
   return problems.length ? { ok: false, problems } : shaped
+}
+
+const SIGNED = new Set(['i16', 'i32', 'f32'])
+// Modicon numbering: 4xxxx holding, 3xxxx input, 1xxxx discrete input (40001 = holding 0). The
+// address is valid Modbus, so a map copied from such a manual would load and then read the wrong
+// registers (or be refused) at run time.
+const MODICON: Partial<Record<Area, number>> = { holding: 4, input: 3, discrete: 1 }
+
+function modiconHint(area: Area, address: number): string | undefined {
+  const digit = MODICON[area]
+  if (digit === undefined || address <= digit * 10_000 || address >= (digit + 1) * 10_000) return undefined
+  const offset = address - digit * 10_000 - 1
+  return `${address} looks like Modicon ${digit}xxxx numbering: write ${offset} with addressBase 0 (or ${offset + 1} with addressBase 1)`
 }
 
 /**

@@ -3,7 +3,13 @@
 import { TelemetrySchema, type Telemetry } from '../../protocol/index.ts'
 
 export type FieldKind = 'int' | 'float' | 'bool' | 'string'
-export interface FieldSpec { readonly name: keyof Telemetry & string; readonly kind: FieldKind; readonly nullable: boolean }
+export interface FieldSpec {
+  readonly name: keyof Telemetry & string
+  readonly kind: FieldKind
+  readonly nullable: boolean
+  /** may be absent from a message (faultType): stored as NULL, read back as absent */
+  readonly optional: boolean
+}
 
 interface JsonSchema { type?: string; anyOf?: JsonSchema[] }
 
@@ -22,7 +28,7 @@ function kindOf(name: string, s: JsonSchema): { kind: FieldKind; nullable: boole
 
 export const TELEMETRY_FIELDS: readonly FieldSpec[] = Object.entries(TelemetrySchema.properties as Record<string, JsonSchema>)
   .filter(([name]) => !NOT_FIELDS.has(name))
-  .map(([name, s]) => ({ name: name as FieldSpec['name'], ...kindOf(name, s) }))
+  .map(([name, s]) => ({ name: name as FieldSpec['name'], ...kindOf(name, s), optional: !(TelemetrySchema.required as readonly string[]).includes(name) }))
 
 /** Tag (InfluxDB) and key column (SQLite) names, with the message property each comes from. */
 export const TELEMETRY_TAGS = [

@@ -92,6 +92,7 @@ function toTelemetry(r: Row): StoredTelemetry {
   const t: Record<string, unknown> = { v: 1, elevatorId: r.elevator, region: r.region, gateway: r.gateway, ts: r.ts }
   for (const f of TELEMETRY_FIELDS) {
     const v = r[f.name] ?? null
+    if (v === null && f.optional) continue
     t[f.name] = f.kind === 'bool' && v !== null ? v === 1 : v
   }
   return t as StoredTelemetry

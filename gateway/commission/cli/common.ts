@@ -3,7 +3,7 @@
 import pino, { type Logger } from 'pino'
 import { ConfigError, loadGatewayConfig, type ElevatorConfig, type GatewayConfig, type LinkConfig } from '../../config.ts'
 import { GatewayError } from '../../errors.ts'
-import { loadProfile } from '../../profiles.ts'
+import { loadProfileChecked } from '../../profiles.ts'
 import { formatProblems, type Profile } from '../../../protocol/index.ts'
 import { LANGS, bilingual, langFromEnv, type Lang, type Text } from '../i18n.ts'
 
@@ -73,7 +73,9 @@ export function loadConfigOrFail(command: string, file: string): Readonly<Gatewa
 
 export function loadProfileOrFail(command: string, name: string): Profile | undefined {
   try {
-    return loadProfile(name)
+    const loaded = loadProfileChecked(name)
+    for (const w of loaded.warnings) process.stderr.write(`liftwatch ${command}: 注意 warning: ${w}\n`)
+    return loaded.profile
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err
     fail(command, { zh: `点位配置无效：${name}`, en: `invalid profile: ${name}` }, 2, err.message.split('\n'))

@@ -53,7 +53,7 @@ describe('InfluxSink → VictoriaMetrics', () => {
 
     // VM names a field {measurement}_{field}; tags become labels
     const telemetry = series.filter((x) => x.metric.__name__!.startsWith('lift_telemetry_'))
-    expect(new Set(telemetry.map((x) => x.metric.__name__))).toEqual(new Set(TELEMETRY_FIELDS.map((f) => `lift_telemetry_${f.name}`)))
+    expect(new Set(telemetry.map((x) => x.metric.__name__))).toEqual(new Set(TELEMETRY_FIELDS.filter((f) => !f.optional).map((f) => `lift_telemetry_${f.name}`)))
     for (const x of telemetry) expect(x.metric).toEqual({ __name__: x.metric.__name__, elevator: 'RT-1', region: REGION, gateway: 'gw-01' })
     const alarms = series.filter((x) => x.metric.__name__!.startsWith('lift_alarm_'))
     for (const x of alarms) expect(Object.keys(x.metric).sort()).toEqual(['__name__', 'elevator', 'region', 'severity', 'state', 'type'])

@@ -36,8 +36,9 @@ describe('line protocol', () => {
   it('stores every telemetry property but v, ts and gateway as a field of the schema type', () => {
     const props = Object.keys(TelemetrySchema.properties).filter((k) => !['v', 'ts', 'gateway'].includes(k))
     expect(TELEMETRY_FIELDS.map((f) => f.name)).toEqual(props)
-    expect(TELEMETRY_FIELDS.find((f) => f.name === 'position')).toEqual({ name: 'position', kind: 'float', nullable: true })
-    expect(TELEMETRY_FIELDS.find((f) => f.name === 'floorIndex')).toEqual({ name: 'floorIndex', kind: 'int', nullable: false })
+    expect(TELEMETRY_FIELDS.find((f) => f.name === 'position')).toEqual({ name: 'position', kind: 'float', nullable: true, optional: false })
+    expect(TELEMETRY_FIELDS.find((f) => f.name === 'floorIndex')).toEqual({ name: 'floorIndex', kind: 'int', nullable: false, optional: false })
+    expect(TELEMETRY_FIELDS.find((f) => f.name === 'faultType')).toEqual({ name: 'faultType', kind: 'string', nullable: true, optional: true })
   })
 
   it('docs/telemetry-storage.md names every field', () => {
