@@ -11,6 +11,7 @@ import { Authenticator } from './auth.ts'
 import type { MqttHostConfig } from './config.ts'
 import { Listeners, type BoundPorts } from './listeners.ts'
 import { Refusals, type RefusalStats } from './refusals.ts'
+import { GatewayConnections } from './status-order.ts'
 
 export type { BoundPorts } from './listeners.ts'
 
@@ -49,6 +50,8 @@ export interface MqttHostStats {
   dropped: number
   /** onPublish threw (a bug); the message was dropped */
   handlerErrors: number
+  /** statuses (last wills) of gateway connections a newer one replaced: dropped (broker/mqtt/status-order.ts) */
+  staleStatuses: number
 }
 
 // MQTT 3.1 allows 23 characters; gateway ids are up to 64, and `user:suffix` ids are longer
@@ -86,10 +89,11 @@ export class MqttHost {
   private readonly errorLog: LogThrottle
   private readonly principals = new WeakMap<Client, Principal>()
   private readonly willTopics = new WeakMap<Client, string>()
+  private readonly connections = new GatewayConnections()
   private broker: DiscardingAedes | undefined
   private listeners: Listeners | undefined
   private stopping: Promise<void> | undefined
-  private readonly counters = { connectsAccepted: 0, dropped: 0, handlerErrors: 0 }
+  private readonly counters = { connectsAccepted: 0, dropped: 0, handlerErrors: 0, staleStatuses: 0 }
   private onPublishPaused = false
 
   constructor(opts: MqttHostOptions) {
@@ -112,12 +116,13 @@ export class MqttHost {
       ...this.aedesOptions,
       maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
       preConnect: (client, packet, done) => {
+        this.connections.connecting(client)
         if (packet.will) this.willTopics.set(client, packet.will.topic)
         done(null, true)
       },
       authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => {
-        if (!this.allowPublish(client, packet) || !this.inspect(client, packet)) broker.discard(packet)
+        if (!this.allowPublish(client, packet) || this.isStale(client, packet) || !this.inspect(client, packet)) broker.discard(packet)
         done(null)
       },
       authorizeSubscribe: (client, sub, done) => done(null, this.allowSubscribe(client, sub) ? sub : null),
@@ -171,6 +176,7 @@ export class MqttHost {
     this.auth.authenticate(attempt).then((r) => {
       if (r.ok) {
         this.principals.set(client, r.principal)
+        if (r.principal.role === 'gateway' && r.principal.username) this.connections.authenticated(r.principal.username, client)
         this.counters.connectsAccepted++
         return done(null, true)
       }
@@ -190,6 +196,15 @@ export class MqttHost {
     const reason = who ? publishRefusal(who, packet.topic, this.registry) : 'unauthenticated'
     if (reason) this.refusals.refuse('publish', who?.username ?? client.id, reason, packet.topic)
     return reason === null
+  }
+
+  /** A status of a gateway connection that a newer one replaced: its offline would outlive the newer online. */
+  private isStale(client: Client | null, packet: PublishPacket): boolean {
+    const who = client ? this.principals.get(client) : undefined
+    if (!client || who?.role !== 'gateway' || !who.username || !this.connections.isStale(who.username, client, packet.topic)) return false
+    this.counters.staleStatuses++
+    this.log.info({ gatewayId: who.username, clientId: client.id }, 'status of a replaced gateway connection dropped')
+    return true
   }
 
   private allowSubscribe(client: Client, sub: Subscription): boolean {
