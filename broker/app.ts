@@ -40,7 +40,9 @@ export class Broker {
     this.store.start()
     this.sink = createTelemetrySink(cfg.telemetry, log.child({ component: 'sink' }))
     await this.sink.start()
-    const ingest = this.ingest = new Ingest({ registry, log: log.child({ component: 'ingest' }), config: cfg.ingest })
+    // one clock for receipt times and detector time: the scheduler's (virtual in tests)
+    const scheduler = this.opts.scheduler
+    const ingest = this.ingest = new Ingest({ registry, log: log.child({ component: 'ingest' }), config: cfg.ingest, ...(scheduler ? { now: () => scheduler.now() } : {}) })
     this.host = new MqttHost({
       config: cfg.mqtt, registry, log: log.child({ component: 'mqtt' }),
       onPublish: (m) => isForwarded(ingest.handle({ topic: m.topic, payload: m.payload, gatewayId: m.gatewayId, clientId: m.clientId })),
@@ -101,6 +103,7 @@ export class Broker {
     m.part('sink', () => this.sink?.stats())
     m.part('alarms', () => ({ publishErrors: this.alarmPublishErrors, storeErrors: this.alarmStoreErrors, active: this.store?.active().length ?? 0 }))
     m.labelled('liftwatch_broker_ingest', 'ingest counts per gateway', 'gateway', () => (this.ingest?.stats().gateways ?? {}) as unknown as Record<string, Record<string, number>>)
+    m.perLabel('liftwatch_broker_gateway_clock_offset_seconds', "how far each gateway's clock is ahead of the broker's (negative: behind), as measured on its live telemetry", 'gateway', () => this.ingest?.clockOffsets() ?? {})
   }
 
   stop(): Promise<void> {

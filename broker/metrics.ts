@@ -41,5 +41,16 @@ export class BrokerMetrics {
     })
   }
 
+  /** One gauge with one label, e.g. each gateway's clock offset. */
+  perLabel(name: string, help: string, label: string, read: () => Record<string, number>): void {
+    new Gauge({
+      name, help, labelNames: [label], registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const [key, v] of Object.entries(read())) this.set({ [label]: key }, v)
+      },
+    })
+  }
+
   text(): Promise<string> { return this.registry.metrics() }
 }

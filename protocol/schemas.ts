@@ -112,7 +112,7 @@ export const AlarmEventSchema = Type.Object({
   state: lit(['raised', 'cleared'] as const, 'lifecycle event'),
   elevatorId: Type.String({ pattern: ELEVATOR_ID_PATTERN, description: 'elevator' }),
   region: Type.String({ pattern: REGION_PATTERN, description: 'administrative region code' }),
-  raisedAt: Timestamp,
+  raisedAt: Type.Integer({ minimum: 0, description: "when the condition began, ms since epoch, on the broker's clock: the gateway's ts corrected by its measured clock offset" }),
   clearedAt: Type.Union([Timestamp, Type.Null()], { description: 'when cleared, ms since epoch; null while active' }),
   evidence: Type.Record(Type.String(), Type.Unknown(), { description: 'what the detector saw' }),
   drill: Type.Boolean({ description: 'part of an emergency drill' }),
@@ -121,6 +121,9 @@ export const AlarmEventSchema = Type.Object({
   elevators: Type.Optional(Type.Array(Type.String({ pattern: ELEVATOR_ID_PATTERN }), { maxItems: 1024, description: 'scope gateway: the elevators whose communication_lost this alarm groups' })),
   flapping: Type.Optional(Type.Boolean({ description: 'the condition came back while its clear was held: one alarm instead of one per cycle' })),
   late: Type.Optional(Type.Boolean({ description: 'found in history a gateway replayed after an outage; raisedAt is the true start' })),
+  ongoing: Type.Optional(Type.Boolean({ description: 'late alarms: true = the live data shows the condition still on when the history arrived (still trapped); false = already over by then (already released)' })),
+  detectedAt: Type.Optional(Type.Integer({ minimum: 0, description: "when the broker raised it, ms since epoch, on the broker's clock: the receipt of the sample that completed the condition, or the moment its threshold came due; for a late alarm, when the history arrived" })),
+  gatewayRaisedAt: Type.Optional(Type.Integer({ description: "raisedAt as the gateway's own clock gave it (its ts), ms since epoch; differs from raisedAt by the gateway's clock offset" })),
   updatedAt: Type.Optional(Timestamp),
 }, {
   additionalProperties: false,

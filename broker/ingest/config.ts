@@ -7,6 +7,9 @@ export const IngestConfigSchema = Type.Object({
   seqWindow: Type.Integer({ minimum: 8, maximum: 4096, default: 64, description: 'recent seqs remembered per elevator to drop duplicates' }),
   logIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 60, description: 'at most one invalid-message line per gateway per interval' }),
   maxGateways: Type.Integer({ minimum: 1, default: 10_000, description: 'distinct gateway keys in the stats; more are counted as "(other)"' }),
+  clockSkewMs: Type.Integer({ minimum: 0, default: 2000, description: "a live message whose ts is off the broker's clock by more than this counts as skewed (the gateway's clock is off; its offset is corrected)" }),
+  clockToleranceMs: Type.Integer({ minimum: 100, default: 5000, description: "a live ts this far from what the gateway's measured clock offset predicts is re-timed to its receipt (one bad ts, or a clock step until confirmed)" }),
+  clockStepConfirmations: Type.Integer({ minimum: 1, default: 3, description: 're-timed live messages in a row agreeing on a new offset: the gateway clock was stepped, the new offset is adopted' }),
 }, { additionalProperties: false, default: {} })
 export type IngestConfig = Static<typeof IngestConfigSchema>
 

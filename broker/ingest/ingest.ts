@@ -2,6 +2,8 @@
 // deduplicated by (elevator, boot, seq), and turned into the detector runtime's input
 // (detectors/runtime/types.ts). Bad input is counted per gateway and logged at most once per interval per
 // gateway; the broker keeps serving everyone else (docs/architecture.md#conventions, rule 10).
+// Detectors get broker time: each gateway's ts corrected by its measured clock offset (clock.ts),
+// and a gateway's live messages are ordered by (boot, seq), not by what its clock says.
 import { Subject, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
 import { formatProblems, parseTopic, validators, type ParsedTopic, type Problem } from '../../protocol/index.ts'
@@ -10,6 +12,7 @@ import type { Elevator, Registry } from '../registry/registry.ts'
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './config.ts'
 import { LogThrottle, capKey } from '../../core/rate-limit.ts'
 import { SeqTracker } from './sequence.ts'
+import { GatewayClocks } from './clock.ts'
 
 export interface InboundMessage {
   topic: string
@@ -30,10 +33,19 @@ export type IngestVerdict = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unk
 export const isForwarded = (v: IngestVerdict): boolean => v === 'accepted' || v === 'late'
 
 export type TelemetryInput = Extract<DetectorInput, { kind: 'telemetry' }>
-export interface AcceptedTelemetry extends TelemetryInput { late: boolean }
+/** `ts` is broker time (the gateway's `msg.ts` corrected by its clock offset); `receivedAt` the broker's receipt */
+export interface AcceptedTelemetry extends TelemetryInput { late: boolean; receivedAt: number }
 
-/** `accepted` includes `late`; the others were dropped. */
-export interface GatewayIngestStats { accepted: number; late: number; invalid: number; duplicates: number; gaps: number; unknownElevator: number }
+/**
+ * `accepted` includes `late`; the others were dropped. `skewed`: live messages whose ts was off
+ * our clock by more than `clockSkewMs` (corrected); `retimed`: live messages whose ts disagreed
+ * with the gateway's measured offset, timed by their receipt instead; `clockSteps`: steps of the
+ * gateway's clock adopted; `clockOffsetSeconds`: how far its clock is ahead of ours (− = behind).
+ */
+export interface GatewayIngestStats {
+  accepted: number; late: number; invalid: number; duplicates: number; gaps: number; unknownElevator: number
+  skewed: number; retimed: number; clockSteps: number; clockOffsetSeconds?: number
+}
 export interface IngestStats { gateways: Record<string, GatewayIngestStats>; unknownElevatorIds: string[] }
 
 export interface IngestOptions {
@@ -41,8 +53,8 @@ export interface IngestOptions {
   log: Logger
   config?: IngestConfig
   /**
-   * For rate-limiting log lines, and as the receipt time of a gateway status (the v1 status
-   * payload has no ts). Everything else takes its time from the message ts.
+   * The broker's clock: each message's receipt time (a gateway status, whose payload has no ts,
+   * is timed by it), what gateway clocks are measured against, and the log throttles' clock.
    */
   now?: () => number
 }
@@ -65,8 +77,11 @@ export class Ingest {
   private readonly invalidLog: LogThrottle
   private readonly unknownLog: LogThrottle
   private readonly counters = new Map<string, GatewayIngestStats>()
-  /** per elevator: the newest ts handed to the detectors */
+  /** per elevator: the newest (broker) time handed to the detectors */
   private readonly elevatorTs = new Map<string, number>()
+  private readonly clocks: GatewayClocks
+  private readonly skewLog: LogThrottle
+  private readonly timeLog: LogThrottle
   private readonly unknownIds = new Set<string>()
   private readonly pendingUnknown = new Map<string, string>()
   private stopped = false
@@ -79,6 +94,11 @@ export class Ingest {
     this.seqs = new SeqTracker(this.config.seqWindow)
     this.invalidLog = new LogThrottle(this.config.logIntervalSeconds * 1000, this.now, this.config.maxGateways)
     this.unknownLog = new LogThrottle(this.config.logIntervalSeconds * 1000, this.now)
+    this.skewLog = new LogThrottle(this.config.logIntervalSeconds * 1000, this.now, this.config.maxGateways)
+    this.timeLog = new LogThrottle(this.config.logIntervalSeconds * 1000, this.now, this.config.maxGateways)
+    this.clocks = new GatewayClocks({
+      skewMs: this.config.clockSkewMs, toleranceMs: this.config.clockToleranceMs, stepConfirmations: this.config.clockStepConfirmations,
+    }, this.config.maxGateways)
     this.events$ = this.events.asObservable()
     this.telemetry$ = this.telemetry.asObservable()
   }
@@ -104,9 +124,17 @@ export class Ingest {
 
   stats(): IngestStats {
     return {
-      gateways: Object.fromEntries([...this.counters].map(([k, c]) => [k, { ...c }])),
+      gateways: Object.fromEntries([...this.counters].map(([k, c]) => {
+        const offset = this.clocks.offset(k)
+        return [k, offset === undefined ? { ...c } : { ...c, clockOffsetSeconds: Math.round(offset) / 1000 }]
+      })),
       unknownElevatorIds: [...this.unknownIds],
     }
+  }
+
+  /** Seconds each gateway's clock is ahead of the broker's (negative: behind), as measured. */
+  clockOffsets(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.clocks.offsets()).map(([k, ms]) => [k, Math.round(ms) / 1000]))
   }
 
   stop(): void {
@@ -124,20 +152,39 @@ export class Ingest {
     const elevator = this.check(topic, msg.gateway, m, key)
     if (typeof elevator === 'string') return elevator
     const c = this.count(key)
-    const { verdict, missed } = this.seqs.observe(elevator.id, msg.boot, msg.seq, msg.ts)
+    const receivedAt = this.now()
+    const replay = msg.reason === 'replay'
+    // a live message is fresh whatever its ts says: boots are told apart by when we got them
+    const seen = replay ? this.clocks.corrected(msg.gateway, msg.ts, receivedAt) : receivedAt
+    const { verdict, missed } = this.seqs.observe(elevator.id, msg.boot, msg.seq, seen)
     c.gaps += missed
     if (verdict === 'duplicate') {
       c.duplicates++
       return 'duplicate'
     }
-    const input: TelemetryInput = { kind: 'telemetry', elevatorId: elevator.id, region: elevator.region, gatewayId: msg.gateway, ts: msg.ts, msg }
-    const inOrder = this.advance(elevator.id, msg.ts)
+    let at = seen
+    let inOrder: boolean
+    if (replay) {
+      inOrder = this.advance(elevator.id, at)
+    } else if (verdict === 'head') {
+      // the newest of this gateway boot: in order, at no earlier time than what came before
+      at = Math.max(this.liveTime(key, elevator.id, msg.gateway, msg.ts, receivedAt, c), this.elevatorTs.get(elevator.id) ?? -Infinity)
+      this.elevatorTs.set(elevator.id, at)
+      inOrder = true
+    } else {
+      // a fill-in behind the head, or a row of an older boot
+      at = this.clocks.corrected(msg.gateway, msg.ts, receivedAt)
+      inOrder = false
+    }
+    const input: TelemetryInput = { kind: 'telemetry', elevatorId: elevator.id, region: elevator.region, gatewayId: msg.gateway, ts: at, msg }
     c.accepted++
     if (!inOrder) c.late++
-    this.telemetry.next({ ...input, late: !inOrder })
+    // the sinks keep what the gateway said; the detectors read msg.ts too, so theirs is broker time
+    this.telemetry.next({ ...input, late: !inOrder, receivedAt })
+    const detected: TelemetryInput = at === msg.ts ? input : { ...input, msg: { ...msg, ts: at }, gatewayTs: msg.ts }
     // replayed history goes to the detectors too: they evaluate it in event time, apart from the
     // live state (an entrapment during an outage is raised late, with its true start)
-    if (inOrder || msg.reason === 'replay') this.events.next(input)
+    if (inOrder || replay) this.events.next(detected)
     return inOrder ? 'accepted' : 'late'
   }
 
@@ -150,12 +197,15 @@ export class Ingest {
     if (typeof elevator === 'string') return elevator
     const c = this.count(key)
     c.accepted++
-    if (!this.advance(elevator.id, msg.ts)) {
+    const receivedAt = this.now()
+    if (Math.abs(msg.ts - receivedAt) > this.config.clockSkewMs) c.skewed++
+    const at = this.clocks.corrected(msg.gateway, msg.ts, receivedAt)
+    if (!this.advance(elevator.id, at)) {
       c.late++
       return 'late'
     }
     this.events.next({
-      kind: 'availability', elevatorId: elevator.id, region: elevator.region, gatewayId: msg.gateway, ts: msg.ts, state: msg.state,
+      kind: 'availability', elevatorId: elevator.id, region: elevator.region, gatewayId: msg.gateway, ts: at, state: msg.state,
       ...(msg.reason === undefined ? {} : { reason: msg.reason }),
     })
     return 'accepted'
@@ -189,6 +239,27 @@ export class Ingest {
     }
     if (e.gatewayId !== gateway) return this.invalid(key, m, { path: 'gateway', message: `elevator ${e.id} is served by gateway "${e.gatewayId}"` })
     return e
+  }
+
+  /** Broker time of a live sample, by its gateway's measured clock; counts and logs what was off. */
+  private liveTime(key: string, elevatorId: string, gateway: string, ts: number, receivedAt: number, c: GatewayIngestStats): number {
+    const t = this.clocks.live(gateway, ts, receivedAt)
+    if (t.skewed) {
+      c.skewed++
+      const suppressed = this.skewLog.take(key)
+      if (suppressed !== null) this.log.warn({ gateway: key, offsetMs: Math.round(ts - receivedAt), suppressed }, 'gateway clock off; its ts corrected')
+    }
+    if (t.stepped) {
+      c.clockSteps++
+      const suppressed = this.timeLog.take(`${key} step`)
+      if (suppressed !== null) this.log.warn({ gateway: key, offsetMs: Math.round(this.clocks.offset(gateway) ?? 0), suppressed }, 'gateway clock stepped; new offset adopted')
+    }
+    if (t.retimed) {
+      c.retimed++
+      const suppressed = this.timeLog.take(key)
+      if (suppressed !== null) this.log.warn({ gateway: key, elevatorId, ts, receivedAt, suppressed }, 'telemetry ts disagrees with the gateway clock; timed by its receipt')
+    }
+    return t.at
   }
 
   /** true when ts is not older than what the detectors saw for this elevator. */
@@ -232,7 +303,7 @@ export class Ingest {
     const k = capKey(this.counters, key, this.config.maxGateways)
     let c = this.counters.get(k)
     if (!c) {
-      c = { accepted: 0, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0 }
+      c = { accepted: 0, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0 }
       this.counters.set(k, c)
     }
     return c

@@ -59,7 +59,7 @@ export class AlarmLifecycle {
       // exactly the protocol's fields: a stored row may carry more (acknowledgement)
       const { v, id, key, type, code, severity, state, elevatorId, region, raisedAt, clearedAt, evidence, drill } = e
       const event: AlarmEvent = { v, id, key, type, code, severity, state, elevatorId, region, raisedAt, clearedAt, evidence, drill }
-      for (const k of ['scope', 'gatewayId', 'elevators', 'flapping', 'late', 'updatedAt'] as const) if (e[k] !== undefined) Object.assign(event, { [k]: e[k] })
+      for (const k of ['scope', 'gatewayId', 'elevators', 'flapping', 'late', 'ongoing', 'detectedAt', 'gatewayRaisedAt', 'updatedAt'] as const) if (e[k] !== undefined) Object.assign(event, { [k]: e[k] })
       this.track(event)
       this.restored.add(key)
     }
@@ -88,6 +88,8 @@ export class AlarmLifecycle {
       this.track({
         ...e, raisedAt: Math.min(e.raisedAt, s.at), updatedAt: this.now(),
         evidence: { ...e.evidence, ...s.evidence }, ...(earlier && s.late ? { late: true } : {}), ...(s.groups ? { elevators: s.groups } : {}),
+        ...(earlier && s.late && s.ongoing !== undefined ? { ongoing: s.ongoing } : {}),
+        ...(earlier && s.gatewayAt !== undefined ? { gatewayRaisedAt: Math.round(s.gatewayAt) } : {}),
       })
       this.emitOpen(key)
       return 'updated'
@@ -130,6 +132,10 @@ export class AlarmLifecycle {
       ...(s.scope === 'gateway' ? { scope: 'gateway' as const, gatewayId: s.elevatorId } : {}),
       ...(s.groups ? { elevators: s.groups } : {}),
       ...(s.late ? { late: true } : {}),
+      ...(s.late && s.ongoing !== undefined ? { ongoing: s.ongoing } : {}),
+      // the broker's clock now: the moment the broker knew, whatever the gateway's clock said
+      detectedAt: Math.round(this.now()),
+      ...(s.gatewayAt === undefined ? {} : { gatewayRaisedAt: Math.round(s.gatewayAt) }),
     }
     this.track(event)
     if (s.source !== undefined) this.open.get(key)!.sources.add(s.source)

@@ -24,6 +24,8 @@ interface History<S> {
   state: S
   wakeAt: number | null
   lastTs: number
+  /** the gateway's clock minus ours for the replayed sample being evaluated */
+  skew: number
   idle: Subscription | null
   liveSince: DetectorInput[]
 }
@@ -48,16 +50,20 @@ function historyWork(this: SchedulerAction<MachineDriver<{ raised: unknown }>>, 
 }
 
 /**
- * Event time is the last live telemetry `ts` plus the scheduler time elapsed since it arrived,
- * so thresholds are measured on the gateway's clock whatever its offset from ours, and virtual
- * time runs them in tests. Before any telemetry the scheduler's own clock stands in.
+ * Event time is the last live telemetry `ts` plus the scheduler time elapsed since it arrived;
+ * ingest puts every `ts` on the broker's clock (broker/ingest/clock.ts), so a gateway whose clock
+ * is off moves nothing here, and virtual time runs thresholds in tests. Before any telemetry the
+ * scheduler's own clock stands in. Signals carry `gatewayAt`, their `at` on the gateway's clock,
+ * when that differs.
  *
  * Telemetry a gateway replays from its outbox after an outage (`reason: "replay"`) is history:
  * it runs through a second copy of the machine, started from the state at the last live sample
  * before the gap and timed by the samples' own `ts`, so a condition that held during the outage
  * is raised with its true start, flagged `late`. When the history ends, an alarm it left raised
  * is handed to the live machine, brought up to date with the live samples since, which clears it
- * when the condition ends.
+ * when the condition ends. A late raise says whether the condition is still on (`ongoing`): the
+ * machine is pure, so the raised history state is tried on the newest live sample — a clear there
+ * means it was already over when the history arrived.
  *
  * `input` throws what the machine throws; a timer's failure goes to the sink.
  */
@@ -71,6 +77,9 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   private lastState: S | null = null
   private lastWake: number | null = null
   private lastTs = -Infinity
+  private lastLive: Telemetry | null = null
+  /** the gateway's clock minus ours, at the last live telemetry */
+  private skew = 0
   private gapState: S | null = null
   private gapWake: number | null = null
   private gapTs = -Infinity
@@ -98,6 +107,8 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
       }
       const h = this.history
       if (h && h.liveSince.length < MAX_LIVE_KEPT) h.liveSince.push(i)
+      this.lastLive = i
+      this.skew = (i.gatewayTs ?? i.ts) - i.ts
       this.base = i.ts
       this.baseAt = this.scheduler.now()
     }
@@ -150,7 +161,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   private apply(step: Step<S>): void {
     this.state = step.state
     const signals = step.signals
-    if (signals) for (const s of signals) this.sink.signal(s)
+    if (signals) for (const s of signals) this.sink.signal(this.skew === 0 ? s : { ...s, gatewayAt: s.at + this.skew })
     const at = step.wakeAt ?? null
     // a wake-up already due no later is kept: the machine re-evaluates then and asks again, so
     // a steady stream of heartbeats does not churn timers
@@ -172,27 +183,49 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
         state: gap ? this.gapState! : last ? this.lastState! : this.m.initial,
         wakeAt: gap ? this.gapWake : last ? this.lastWake : null,
         lastTs: gap ? this.gapTs : last ? this.lastTs : -Infinity,
-        idle: null, liveSince: [],
+        skew: 0, idle: null, liveSince: [],
       }
     }
     h.idle?.unsubscribe()
     h.idle = this.scheduler.schedule(historyWork, REPLAY_IDLE_MS, this as MachineDriver<{ raised: unknown }>)
     if (i.ts <= h.lastTs) return
+    h.skew = (i.gatewayTs ?? i.ts) - i.ts
     // thresholds that came due between two samples of history, at their own time
     for (let n = 0; h.wakeAt !== null && h.wakeAt <= i.ts && n < 100; n++) {
       const at = h.wakeAt
       h.wakeAt = null
-      this.late(h, this.m.wake(h.state, at))
+      this.late(h, this.m.wake(h.state, at), at)
     }
-    this.late(h, this.m.input(h.state, i, i.ts))
+    this.late(h, this.m.input(h.state, i, i.ts), i.ts)
     h.lastTs = i.ts
   }
 
-  private late(h: History<S>, step: Step<S>): void {
+  private late(h: History<S>, step: Step<S>, now: number): void {
     h.state = step.state
     h.wakeAt = nextWake(h.wakeAt, step.wakeAt)
     const signals = step.signals
-    if (signals) for (const s of signals) this.sink.signal({ ...s, late: true })
+    if (!signals) return
+    for (const s of signals) {
+      const ongoing = s.state === 'raised' ? this.ongoing(h, s, now) : undefined
+      this.sink.signal({ ...s, late: true, ...(h.skew === 0 ? {} : { gatewayAt: s.at + h.skew }), ...(ongoing === undefined ? {} : { ongoing }) })
+    }
+  }
+
+  /**
+   * Whether a condition the history raised at `now` still holds by the live data: the history's
+   * state tried on the newest live sample (a pure step, nothing kept). Unknown without live data
+   * newer than the history.
+   */
+  private ongoing(h: History<S>, s: AlarmSignal, now: number): boolean | undefined {
+    const live = this.lastLive
+    if (!live || live.ts <= now) return undefined
+    try {
+      const step = this.m.input(h.state, live, live.ts)
+      return !step.signals?.some((x) => x.type === s.type && x.state === 'cleared')
+    } catch {
+      // the live machine will meet the same sample and report its failure itself
+      return undefined
+    }
   }
 }
 

@@ -9,11 +9,13 @@ import type { Machine } from './lifecycle.ts'
 /**
  * What ingest hands the detector runtime, already validated and deduplicated. `gateway` inputs
  * are a gateway's status fanned out to each of its elevators; their `ts` is the broker's receipt
- * time (the status payload carries none). Telemetry with `msg.reason === 'replay'` is history
- * from a gateway's outbox, not the elevator's current state.
+ * time (the status payload carries none). Every `ts`, and a telemetry's `msg.ts`, is on the
+ * broker's clock: ingest corrects the gateway's and keeps what the gateway said in `gatewayTs`
+ * when it differs. Telemetry with `msg.reason === 'replay'` is history from a gateway's outbox,
+ * not the elevator's current state.
  */
 export type DetectorInput =
-  | { kind: 'telemetry'; elevatorId: string; region: string; gatewayId: string; ts: number; msg: Telemetry }
+  | { kind: 'telemetry'; elevatorId: string; region: string; gatewayId: string; ts: number; msg: Telemetry; gatewayTs?: number }
   | { kind: 'availability'; elevatorId: string; region: string; gatewayId: string; ts: number; state: 'online' | 'offline'; reason?: string }
   | { kind: 'gateway'; elevatorId: string; region: string; gatewayId: string; ts: number; state: 'online' | 'offline' }
 
@@ -28,6 +30,10 @@ export interface AlarmSignal {
   evidence: Record<string, unknown>
   /** found in history replayed after an outage, not live */
   late?: boolean
+  /** late raises: whether the live data shows the condition still on (set by the driver) */
+  ongoing?: boolean
+  /** `at` on the clock of the gateway that sent the data (from the input's `gatewayTs`), set by the driver when it differs */
+  gatewayAt?: number
   /** a raise for an alarm already active that carries newer evidence */
   evidenceUpdate?: boolean
   /** 'gateway': about a whole gateway (elevatorId holds the gatewayId), set by the inhibition stage */

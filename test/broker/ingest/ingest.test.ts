@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import { collector } from '../../helpers/broker.ts'
 import { Ingest, isForwarded, type AcceptedTelemetry } from '../../../broker/ingest/ingest.ts'
+import { DEFAULT_INGEST_CONFIG } from '../../../broker/ingest/config.ts'
 import type { DetectorInput } from '../../../detectors/runtime/types.ts'
 import { A1, A2, B1, PASSWORDS, availability, captureLog, connect, gateway, registryFile, startHost, status, telemetry, type HostFixture } from '../mqtt/fixtures.ts'
 
@@ -67,8 +68,9 @@ describe('ingest behind the broker', () => {
     await send(gwA, telemetry(A1, { door: 'ajar' as never, seq: 1 }))
     expect(invalidLines(fx)[2]).toMatchObject({ gateway: 'gw-a', suppressed: 2, problem: 'door: must be one of "open", "opening", "closing", "closed", "unknown"' })
     expect(ingest.stats().gateways).toEqual({
-      'gw-a': { accepted: 1, late: 0, invalid: 4, duplicates: 0, gaps: 0, unknownElevator: 0 },
-      'gw-b': { accepted: 1, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0 },
+      // the fixture's ts (2025) is far ahead of this test's clock: counted as skewed, offset measured
+      'gw-a': { accepted: 1, late: 0, invalid: 4, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0, clockOffsetSeconds: 1_763_999_000 },
+      'gw-b': { accepted: 1, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0, clockOffsetSeconds: 1_763_999_000 },
     })
     expect(fx.host.stats().dropped).toBe(5)
     await mon.close()
@@ -85,7 +87,7 @@ describe('ingest behind the broker', () => {
     // a row from before the reboot, replayed after it
     await send(gwA, at(3, { reason: 'replay' }))
 
-    expect(ingest.stats().gateways['gw-a']).toEqual({ accepted: 8, late: 2, invalid: 0, duplicates: 2, gaps: 3, unknownElevator: 0 })
+    expect(ingest.stats().gateways['gw-a']).toMatchObject({ accepted: 8, late: 2, invalid: 0, duplicates: 2, gaps: 3, unknownElevator: 0, retimed: 0, clockSteps: 0 })
     expect(seqs(events.filter((e) => e.kind === 'telemetry'))).toEqual([0, 1, 2, 6, 4, 0, 1, 3])
     expect(seqs(sunk)).toEqual([0, 1, 2, 6, 4, 0, 1, 3])
     expect(sunk.filter((t) => t.late).map((t) => t.msg.seq)).toEqual([4, 3])
@@ -149,7 +151,7 @@ describe('ingest behind the broker', () => {
 describe('ingest fed directly (an external broker feed)', () => {
   const make = (config = {}) => {
     const logged = captureLog()
-    const ingest = new Ingest({ registry: registryFile().registry, log: logged.log, now: () => 0, config: { maxPayloadBytes: 1024, seqWindow: 8, logIntervalSeconds: 60, maxGateways: 2, ...config } })
+    const ingest = new Ingest({ registry: registryFile().registry, log: logged.log, now: () => 0, config: { ...DEFAULT_INGEST_CONFIG, maxPayloadBytes: 1024, seqWindow: 8, logIntervalSeconds: 60, maxGateways: 2, ...config } })
     return { ingest, lines: logged.lines }
   }
   const msg = (m: { topic: string; payload: string | Buffer }, clientId?: string) => ({ topic: m.topic, payload: Buffer.from(m.payload), clientId })
@@ -161,10 +163,10 @@ describe('ingest fed directly (an external broker feed)', () => {
     expect(ingest.handle(msg({ topic: telemetry(A1).topic, payload: Buffer.alloc(1025, '{') }))).toBe('invalid')
     expect(ingest.handle(msg(telemetry(B1)))).toBe('accepted')
     expect(ingest.stats().gateways).toEqual({
-      'c-1': { accepted: 0, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0 },
+      'c-1': { accepted: 0, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0 },
       // over maxGateways: 2
-      'gw-a': { accepted: 0, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0 },
-      '(other)': { accepted: 1, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0 },
+      'gw-a': { accepted: 0, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0 },
+      '(other)': { accepted: 1, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0 },
     })
   })
 
