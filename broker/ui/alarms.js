@@ -171,8 +171,10 @@ export class AlarmList {
     it.code.textContent = code ? `#${code}` : ''
     it.drill.textContent = a.drill ? t('drill') : ''
     it.drill.hidden = !a.drill
-    // flapping: one alarm for a condition that keeps coming back; late: found in replayed history
-    const flags = [a.flapping && t('flapping'), a.late && t('late')].filter(Boolean)
+    // flapping: one alarm for a condition that keeps coming back; late: found in replayed history,
+    // still on by the live data (still trapped) or already over when it arrived
+    const late = a.ongoing === true ? 'lateOngoing' : a.ongoing === false ? 'lateOver' : 'late'
+    const flags = [a.flapping && t('flapping'), a.late && t(late)].filter(Boolean)
     if (flags.length) it.name.textContent += ` · ${flags.join(' · ')}`
     if (a.scope === 'gateway') {
       // a gateway offline: one alarm for all the elevators behind it

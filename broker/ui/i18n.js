@@ -38,6 +38,8 @@ const TEXT = {
   drill: { zh: '演练', en: 'Drill' },
   flapping: { zh: '反复触发', en: 'Flapping' },
   late: { zh: '补报', en: 'Late' },
+  lateOngoing: { zh: '补报 · 仍在持续', en: 'Late · still on' },
+  lateOver: { zh: '补报 · 已解除', en: 'Late · already over' },
   gatewayElevators: { zh: '影响 {n} 部电梯', en: '{n} elevators affected' },
   floor: { zh: '层', en: 'Floor' },
   more: { zh: '等 {n} 项', en: '+{n} more' },
