@@ -7,15 +7,16 @@ import { PASSWORD_HASH_PATTERN, parseHash } from './passwords.ts'
 const Host = Type.String({ minLength: 1, default: '0.0.0.0', description: 'interface to bind' })
 const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def, description: '0 = the OS picks' })
 
-export const ROLES = ['gateway', 'monitor'] as const
+export const ROLES = ['gateway', 'monitor', 'bridge'] as const
 export type Role = (typeof ROLES)[number]
 
 // a gateway's username is its gatewayId, so usernames follow the id rule
 export const USERNAME_PATTERN = GATEWAY_ID_PATTERN
 
 export const MqttUserSchema = Type.Object({
-  role: Type.Union(ROLES.map((r) => Type.Literal(r)), { description: 'gateway: username = gatewayId, publishes its elevators; monitor: subscribes lift/v1/#, publishes nothing' }),
+  role: Type.Union(ROLES.map((r) => Type.Literal(r)), { description: 'gateway: username = gatewayId, publishes its elevators; monitor: subscribes lift/v1/#, publishes nothing; bridge: another broker, publishes for the gateways it names' }),
   hash: Type.String({ pattern: PASSWORD_HASH_PATTERN, description: 'from `liftwatch passwd USER`' }),
+  gateways: Type.Optional(Type.Array(Type.String({ pattern: GATEWAY_ID_PATTERN }), { minItems: 1, uniqueItems: true, description: 'bridge only: the gateways whose elevators and status it may publish' })),
 }, { additionalProperties: false })
 export type MqttUser = Static<typeof MqttUserSchema>
 
@@ -40,6 +41,12 @@ export const MqttHostConfigSchema = Type.Object({
   listeners: MqttListenersSchema,
   allowAnonymous: Type.Boolean({ default: false, description: 'clients without a username may publish gateway topics and subscribe lift/v1/# (development only)' }),
   users: Type.Record(Type.String({ pattern: USERNAME_PATTERN }), MqttUserSchema, { additionalProperties: false, default: {}, description: 'username → role and password hash' }),
+  // MQTT allows 256 MiB; a v1 message is under 1 KiB and a gateway status with 1024 elevators ~30 KiB
+  maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268_435_455, default: 262_144, description: 'a packet whose header claims more is not read: the connection is closed' }),
+  offlineQueue: Type.Object({
+    maxMessages: Type.Integer({ minimum: 1, default: 10_000, description: 'per persistent session' }),
+    maxBytes: Type.Integer({ minimum: 1024, default: 16_777_216, description: 'per persistent session, topic + payload' }),
+  }, { additionalProperties: false, default: {}, description: 'QoS 1/2 messages kept for a persistent session while it is offline: the oldest go first, counted' }),
 }, { additionalProperties: false, default: {} })
 export type MqttHostConfig = Static<typeof MqttHostConfigSchema>
 
@@ -54,6 +61,8 @@ function crossCheck(cfg: MqttHostConfig): Problem[] {
   }
   if (l.tls?.requireClientCert && !l.tls.ca) problems.push({ path: 'listeners.tls.ca', message: 'is required with requireClientCert' })
   for (const [name, user] of Object.entries(cfg.users)) {
+    if (user.role === 'bridge' && !user.gateways) problems.push({ path: `users.${name}.gateways`, message: 'is required for a bridge: the gateways it carries' })
+    if (user.role !== 'bridge' && user.gateways) problems.push({ path: `users.${name}.gateways`, message: `is for bridges only (role is ${user.role})` })
     try {
       parseHash(user.hash)
     } catch (err) {

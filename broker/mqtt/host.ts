@@ -7,9 +7,13 @@ import type { Logger } from 'pino'
 import { LogThrottle } from '../../core/rate-limit.ts'
 import type { Registry } from '../registry/registry.ts'
 import { publishRefusal, subscribeRefusal, type Principal } from './acl.ts'
-import { Authenticator } from './auth.ts'
+import { TOPIC_ROOT, parseTopic } from '../../protocol/index.ts'
+import { Authenticator, ConnectRefusal } from './auth.ts'
 import type { MqttHostConfig } from './config.ts'
 import { Listeners, type BoundPorts } from './listeners.ts'
+import { boundedMemoryPersistence } from './offline-queue.ts'
+import { limitPacketSize } from './packet-limit.ts'
+import type { PasswordStats } from './passwords.ts'
 import { Refusals, type RefusalStats } from './refusals.ts'
 import { GatewayConnections } from './status-order.ts'
 
@@ -52,6 +56,11 @@ export interface MqttHostStats {
   handlerErrors: number
   /** statuses (last wills) of gateway connections a newer one replaced: dropped (broker/mqtt/status-order.ts) */
   staleStatuses: number
+  /** telemetry published with retain: forwarded, not retained */
+  retainStripped: number
+  /** messages a persistent session's full offline queue let go (oldest first) */
+  offlineDropped: number
+  passwords: PasswordStats
 }
 
 // MQTT 3.1 allows 23 characters; gateway ids are up to 64, and `user:suffix` ids are longer
@@ -93,7 +102,7 @@ export class MqttHost {
   private broker: DiscardingAedes | undefined
   private listeners: Listeners | undefined
   private stopping: Promise<void> | undefined
-  private readonly counters = { connectsAccepted: 0, dropped: 0, handlerErrors: 0, staleStatuses: 0 }
+  private readonly counters = { connectsAccepted: 0, dropped: 0, handlerErrors: 0, retainStripped: 0, offlineDropped: 0, staleStatuses: 0 }
   private onPublishPaused = false
 
   constructor(opts: MqttHostOptions) {
@@ -114,6 +123,8 @@ export class MqttHost {
     if (!this.config.allowAnonymous && Object.keys(this.config.users).length === 0) this.log.warn('no users and allowAnonymous off: no client can connect')
     const broker = new DiscardingAedes({
       ...this.aedesOptions,
+      // a shared (cluster) persistence brings its own limits
+      persistence: this.aedesOptions?.persistence ?? boundedMemoryPersistence(this.config.offlineQueue, () => this.counters.offlineDropped++),
       maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
       preConnect: (client, packet, done) => {
         this.connections.connecting(client)
@@ -123,6 +134,11 @@ export class MqttHost {
       authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => {
         if (!this.allowPublish(client, packet) || this.isStale(client, packet) || !this.inspect(client, packet)) broker.discard(packet)
+        else if (packet.retain && isTelemetry(packet.topic)) {
+          // a retained sample would be replayed as news to every new subscriber, forever
+          packet.retain = false
+          this.counters.retainStripped++
+        }
         done(null)
       },
       authorizeSubscribe: (client, sub, done) => done(null, this.allowSubscribe(client, sub) ? sub : null),
@@ -132,7 +148,14 @@ export class MqttHost {
     broker.on('clientError', (client, err) => this.log.debug({ err, clientId: client.id }, 'client connection failed'))
     broker.on('connectionError', (client, err) => this.log.debug({ err, clientId: client.id }, 'connection failed before CONNECT'))
     await broker.listen()
-    const listeners = new Listeners(this.config.listeners, (stream, req) => broker.handle(stream, req), this.log)
+    const listeners = new Listeners(this.config.listeners, (stream, req) => {
+      limitPacketSize(stream, this.config.maxPacketBytes, (claimed) => {
+        const client = (stream as { client?: Client }).client
+        const remote = (stream as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress
+        this.refusals.connect(ConnectRefusal.PacketTooLarge, { clientId: client?.id ?? '', username: undefined, knownUser: false, remote, claimed })
+      })
+      broker.handle(stream, req)
+    }, this.log)
     this.broker = broker
     this.listeners = listeners
     try {
@@ -168,7 +191,7 @@ export class MqttHost {
   }
 
   stats(): MqttHostStats {
-    return { clients: this.broker?.connectedClients ?? 0, ...this.counters, refused: this.refusals.stats() }
+    return { clients: this.broker?.connectedClients ?? 0, ...this.counters, refused: this.refusals.stats(), passwords: this.auth.passwordStats() }
   }
 
   private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
@@ -239,6 +262,8 @@ export class MqttHost {
     return forward
   }
 }
+
+const isTelemetry = (topic: string) => topic.startsWith(`${TOPIC_ROOT}/`) && parseTopic(topic)?.kind === 'telemetry'
 
 function refusal(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode })

@@ -1,14 +1,17 @@
-// `liftwatch passwd USER [--role gateway|monitor]`: reads a password, prints the line for the
+// `liftwatch passwd USER [--role gateway|monitor|bridge]`: reads a password, prints the line for the
 // broker config's mqtt.users. The password never reaches the config, only its salted scrypt hash.
 import { parseArgs } from 'node:util'
+import { GATEWAY_ID_PATTERN } from '../../protocol/index.ts'
 import { ROLES, USERNAME_PATTERN, type Role } from './config.ts'
 import { DEFAULT_SCRYPT, checkParams, hashPassword } from './passwords.ts'
 
-const HELP = `usage: liftwatch passwd USER [--role gateway|monitor] [--password P] [--cost N]
+const HELP = `usage: liftwatch passwd USER [--role gateway|monitor|bridge] [--gateways ID,…] [--password P] [--cost N]
 生成 MQTT 用户口令哈希 / prints the line to paste under mqtt.users in the broker config.
 
   USER            a gateway's username is its gatewayId
-  --role R        gateway (publishes its elevators, default) or monitor (read-only)
+  --role R        gateway (publishes its elevators, default), monitor (read-only), or bridge
+                  (another broker forwarding the gateways named by --gateways)
+  --gateways IDS  bridge only: comma-separated gateway ids it may publish for
   --password P    for scripts; otherwise read from stdin (asked twice, hidden, on a terminal)
   --cost N        scrypt N, a power of 2 (default ${DEFAULT_SCRYPT.N})
 `
@@ -19,7 +22,7 @@ export async function main(argv: string[]): Promise<void> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { role: { type: 'string', default: 'gateway' }, password: { type: 'string' }, cost: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { role: { type: 'string', default: 'gateway' }, gateways: { type: 'string' }, password: { type: 'string' }, cost: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     })
   } catch (err) {
     return usageError((err as Error).message)
@@ -33,6 +36,10 @@ export async function main(argv: string[]): Promise<void> {
   if (!user || extra.length) return usageError('exactly one USER is required')
   if (!new RegExp(USERNAME_PATTERN).test(user)) return usageError(`USER must match ${USERNAME_PATTERN}`)
   if (!(ROLES as readonly string[]).includes(values.role)) return usageError(`--role must be one of ${ROLES.join(', ')}`)
+  const gateways = values.gateways?.split(',').map((g) => g.trim()).filter(Boolean)
+  if ((values.role === 'bridge') !== (gateways !== undefined)) return usageError('--gateways goes with --role bridge, and only with it')
+  const badId = gateways?.find((g) => !new RegExp(GATEWAY_ID_PATTERN).test(g))
+  if (gateways?.length === 0 || badId !== undefined) return usageError(`--gateways: each must match ${GATEWAY_ID_PATTERN}`)
   const params = { ...DEFAULT_SCRYPT, ...(values.cost === undefined ? {} : { N: Number(values.cost) }) }
   const badCost = checkParams(params)
   if (badCost) return usageError(`--cost: ${badCost}`)
@@ -46,7 +53,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   const hash = await hashPassword(password, params)
   // quoted: an all-digit id would otherwise be read back as a number, and lose digits
-  process.stdout.write(`'${user}': { role: ${values.role as Role}, hash: '${hash}' }\n`)
+  const carried = gateways ? `, gateways: [${gateways.map((g) => `'${g}'`).join(', ')}]` : ''
+  process.stdout.write(`'${user}': { role: ${values.role as Role}${carried}, hash: '${hash}' }\n`)
   if (process.stdout.isTTY) process.stderr.write('# paste the line above under mqtt.users in the broker config\n')
 }
 

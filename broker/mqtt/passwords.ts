@@ -56,40 +56,90 @@ export async function verifyPassword(password: string | Buffer, encoded: string)
 // not tell which usernames exist. Any valid hash of a random password will do.
 export const DECOY_HASH = 'scrypt$16384$8$1$QUQ5x2pN0jR9oM0m5nS8wA$3kq0mS6xw0bTqXG8gqGm4m2yZgq0rJd8tH1n8m3p0sE'
 
+export interface PasswordStats {
+  /** scrypt derivations run */
+  evaluated: number
+  /** refused without one: their key already had `maxWaitingPerKey` checks waiting */
+  busy: number
+  /** checks waiting for a slot now */
+  waiting: number
+}
+
 /**
  * scrypt is slow on purpose (~50–150 ms a check). A county of gateways reconnecting after a broker
  * restart would queue thousands of derivations on libuv's 4-thread pool and stall everything else
  * that needs it (fs, dns.lookup). So at most `concurrency` run at a time, and a success is
  * remembered, as an HMAC under a key that lives only in this process, so that the same
  * credentials reconnecting cost one hash. A password that does not match it still pays scrypt.
+ *
+ * Waiting checks queue per key (the username; unknown usernames share one) and are served round
+ * robin, so 2,000 wrong passwords for one name hold every other name's first login up by at most
+ * one check each; beyond `maxWaitingPerKey` waiting, a key's next check is refused as busy at once
+ * (a client retries; CONNACK 3) instead of queueing without bound.
  */
 export class PasswordVerifier {
   private readonly key = randomBytes(32)
   private readonly verified = new Map<string, Buffer>()
   private running = 0
-  private readonly waiting: (() => void)[] = []
+  // insertion order is the round-robin order: a key served goes to the back
+  private readonly waiting = new Map<string, (() => void)[]>()
+  private readonly counters = { evaluated: 0, busy: 0 }
 
-  constructor(private readonly concurrency = 2) {}
+  constructor(private readonly concurrency = 2, private readonly maxWaitingPerKey = 8) {}
 
-  async verify(password: string | Buffer, encoded: string): Promise<boolean> {
+  /** `queue` is whose turn this check waits in (the username). */
+  async verify(password: string | Buffer, encoded: string, queue = ''): Promise<boolean | 'busy'> {
     const mac = createHmac('sha256', this.key).update(password).digest()
     const known = this.verified.get(encoded)
     if (known && timingSafeEqual(known, mac)) return true
-    const ok = await this.limited(() => verifyPassword(password, encoded))
+    if (!(await this.turn(queue))) {
+      this.counters.busy++
+      return 'busy'
+    }
+    let ok: boolean
+    try {
+      this.counters.evaluated++
+      ok = await verifyPassword(password, encoded)
+    } finally {
+      this.handOver()
+    }
     // keyed by the stored hash (salted, so one per user): bounded by the configured users
     if (ok) this.verified.set(encoded, mac)
     return ok
   }
 
-  private async limited<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running < this.concurrency) this.running++
-    else await new Promise<void>((resolve) => this.waiting.push(resolve)) // a finishing job hands over its slot
-    try {
-      return await fn()
-    } finally {
-      const next = this.waiting.shift()
-      if (next) next()
-      else this.running--
+  stats(): PasswordStats {
+    let waiting = 0
+    for (const w of this.waiting.values()) waiting += w.length
+    return { ...this.counters, waiting }
+  }
+
+  /** Resolves true holding a slot, or false when `queue` already has its fill waiting. */
+  private async turn(queue: string): Promise<boolean> {
+    if (this.running < this.concurrency) {
+      this.running++
+      return true
     }
+    const waiters = this.waiting.get(queue) ?? []
+    if (waiters.length >= this.maxWaitingPerKey) return false
+    await new Promise<void>((resolve) => {
+      waiters.push(resolve)
+      this.waiting.set(queue, waiters)
+    })
+    return true
+  }
+
+  /** A finishing check hands its slot to the next key in turn, or gives it up. */
+  private handOver(): void {
+    const first = this.waiting.entries().next()
+    if (first.done) {
+      this.running--
+      return
+    }
+    const [queue, waiters] = first.value
+    this.waiting.delete(queue)
+    const next = waiters.shift()!
+    if (waiters.length > 0) this.waiting.set(queue, waiters)
+    next()
   }
 }

@@ -25,11 +25,11 @@ export class Refusals {
   }
 
   /** `knownUser`: the username is configured, so it may key the log limit (unknown ones share one). */
-  connect(reason: string, data: { clientId: string; username: string | undefined; knownUser: boolean; remote: string | undefined }): void {
+  connect(reason: string, data: { clientId: string; username: string | undefined; knownUser: boolean; remote: string | undefined; claimed?: number }): void {
     this.connects.set(reason, (this.connects.get(reason) ?? 0) + 1)
     const suppressed = this.limit.take(`connect\0${reason}\0${data.knownUser ? data.username : ''}`)
     // what a refused client claims is logged clipped: it can be up to 64 KiB each
-    const fields = { clientId: clip(data.clientId), username: data.username === undefined ? undefined : clip(data.username), remote: data.remote }
+    const fields = { clientId: clip(data.clientId), username: data.username === undefined ? undefined : clip(data.username), remote: data.remote, claimed: data.claimed }
     if (suppressed !== null) this.log.warn({ ...fields, reason, suppressed }, 'connection refused')
   }
 

@@ -19,7 +19,10 @@ const problems = (data: unknown): string[] => {
 describe('mqtt config section', () => {
   it('defaults to one TCP listener on 1883, anonymous off, no users; frozen', () => {
     const cfg = parseMqttHostConfig(undefined)
-    expect(cfg).toEqual({ listeners: { tcp: { host: '0.0.0.0', port: 1883 } }, allowAnonymous: false, users: {} })
+    expect(cfg).toEqual({
+      listeners: { tcp: { host: '0.0.0.0', port: 1883 } }, allowAnonymous: false, users: {},
+      maxPacketBytes: 262_144, offlineQueue: { maxMessages: 10_000, maxBytes: 16_777_216 },
+    })
     expect(Object.isFrozen(cfg.listeners)).toBe(true)
   })
 
@@ -41,7 +44,7 @@ describe('mqtt config section', () => {
       'mqtt.allowAnonymous: must be boolean',
       // a username must be a valid id (a gateway's username is its gatewayId)
       'mqtt.users.bad id: unknown property',
-      'mqtt.users.gw-1.role: must be one of "gateway", "monitor"',
+      'mqtt.users.gw-1.role: must be one of "gateway", "monitor", "bridge"',
       expect.stringMatching(/^mqtt\.users\.gw-1\.hash: must match pattern/),
     ])
     expect(problems({ listeners: { tcp: { port: 8883 }, tls: { cert: 'c', key: 'k', requireClientCert: true } }, users: { 'gw-1': { role: 'gateway', hash: hash.replace('$1024$', '$1000$') } } })).toEqual([
