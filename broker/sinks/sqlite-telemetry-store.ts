@@ -1,5 +1,6 @@
 // The embedded telemetry store's SQL: one table per measurement, telemetry columns from fields.ts.
-// Same series and time replaces the row, as InfluxDB overwrites a point. Knows nothing of timers.
+// The same sample again (series, time, boot and seq: a replay) replaces its row; two samples in one
+// millisecond are two rows. Knows nothing of timers.
 import type Database from 'better-sqlite3'
 import type { AlarmEvent } from '../../protocol/index.ts'
 import { TELEMETRY_FIELDS, type FieldKind } from './fields.ts'
@@ -44,13 +45,17 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
   // a field added to the protocol becomes a column; old rows hold NULL there
   const have = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('telemetry')`).all().map((c) => c.name))
   for (const f of TELEMETRY_FIELDS) if (!have.has(f.name)) db.exec(`ALTER TABLE telemetry ADD COLUMN ${q(f.name)} ${SQL_TYPE[f.kind]}`)
+  // a sample is (elevator, ts, gateway, boot, seq): the first migration's key lacked the last two,
+  // so a change and a heartbeat in one ms replaced each other. Made here, after the columns exist.
+  db.exec(`DROP INDEX IF EXISTS telemetry_series;
+    CREATE UNIQUE INDEX IF NOT EXISTS telemetry_sample ON telemetry (elevator, ts, gateway, "boot", "seq")`)
 
   const cols = ['elevator', 'region', 'gateway', 'ts', ...TELEMETRY_FIELDS.map((f) => f.name)]
   const insertTelemetry = db.prepare<Value[]>(`INSERT OR REPLACE INTO telemetry (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
   const insertAlarm = db.prepare<Value[]>(`INSERT OR REPLACE INTO alarm_events
     (id, state, ts, key, type, code, severity, elevator, region, raisedAt, clearedAt, drill, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-  const latest = db.prepare<[string], Row>('SELECT * FROM telemetry WHERE elevator = ? ORDER BY ts DESC LIMIT 1')
-  const range = db.prepare<[string, number, number, number], Row>('SELECT * FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ? ORDER BY ts, gateway LIMIT ?')
+  const latest = db.prepare<[string], Row>('SELECT * FROM telemetry WHERE elevator = ? ORDER BY ts DESC, seq DESC LIMIT 1')
+  const range = db.prepare<[string, number, number, number], Row>('SELECT * FROM telemetry WHERE elevator = ? AND ts >= ? AND ts < ? ORDER BY ts, gateway, seq LIMIT ?')
   const alarms = db.prepare<[string, number, number, number], Row>('SELECT * FROM alarm_events WHERE elevator = ? AND ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?')
   const oldTelemetry = db.prepare<[number, number]>('DELETE FROM telemetry WHERE rowid IN (SELECT rowid FROM telemetry WHERE ts < ? LIMIT ?)')
   const oldAlarms = db.prepare<[number, number]>('DELETE FROM alarm_events WHERE rowid IN (SELECT rowid FROM alarm_events WHERE ts < ? LIMIT ?)')
