@@ -102,6 +102,13 @@ export class Broker {
     m.part('detectors', () => this.runtime?.stats())
     m.part('sink', () => this.sink?.stats())
     m.part('alarms', () => ({ publishErrors: this.alarmPublishErrors, storeErrors: this.alarmStoreErrors, active: this.store?.active().length ?? 0 }))
+    const refused = () => this.host?.stats().refused
+    m.samples('liftwatch_broker_mqtt_refused_connect', 'connects refused, per reason', ['reason'], () =>
+      Object.entries(refused()?.connect ?? {}).map(([reason, n]) => [{ reason }, n]))
+    for (const action of ['publish', 'subscribe'] as const) {
+      m.samples(`liftwatch_broker_mqtt_refused_${action}`, `${action}s refused by the ACL, per client and reason`, ['client', 'reason'], () =>
+        Object.entries(refused()?.[action] ?? {}).flatMap(([client, counts]) => Object.entries(counts).map(([reason, n]) => [{ client, reason }, n] as [Record<string, string>, number])))
+    }
     m.labelled('liftwatch_broker_ingest', 'ingest counts per gateway', 'gateway', () => (this.ingest?.stats().gateways ?? {}) as unknown as Record<string, Record<string, number>>)
     m.perLabel('liftwatch_broker_gateway_clock_offset_seconds', "how far each gateway's clock is ahead of the broker's (negative: behind), as measured on its live telemetry", 'gateway', () => this.ingest?.clockOffsets() ?? {})
   }

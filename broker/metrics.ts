@@ -52,5 +52,19 @@ export class BrokerMetrics {
     })
   }
 
+  /**
+   * A family whose label sets come and go after registration (part() fixes its gauges at the first
+   * read): every sample of `read()` at scrape time, e.g. refusals per client and reason.
+   */
+  samples(name: string, help: string, labelNames: readonly string[], read: () => Iterable<[labels: Record<string, string>, value: number]>): void {
+    new Gauge({
+      name, help, labelNames: [...labelNames], registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const [labels, v] of read()) this.set(labels, v)
+      },
+    })
+  }
+
   text(): Promise<string> { return this.registry.metrics() }
 }
