@@ -57,8 +57,10 @@ export class GatewayClocks {
     const dev = d - c.offset
     if (Math.abs(dev) <= this.opts.toleranceMs) {
       c.step = null
+      // timed by the estimate so far; a message less delayed than any before corrects it at once
+      const at = Math.min(ts - c.offset, receivedAt)
       c.offset = dev > 0 ? d : Math.round(c.offset + dev * CREEP)
-      return { at: Math.min(ts - c.offset, receivedAt), retimed: false, stepped: false, skewed }
+      return { at, retimed: false, stepped: false, skewed }
     }
     const step = c.step
     if (step && Math.abs(d - step.offset) <= this.opts.toleranceMs) {
