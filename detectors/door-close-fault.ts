@@ -4,7 +4,8 @@
 // recall, emergency power and earthquake operation park the car with its door open.
 import { Type } from '@sinclair/typebox'
 import type { Telemetry } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'door reported closing this long' }),

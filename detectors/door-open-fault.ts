@@ -3,9 +3,11 @@
 // door closed after the door has opened is idle, not faulty. Watched where every arrival opens
 // the door: normal service, and emergency-power and earthquake operation, which bring the car
 // to a landing to let passengers out. Fire recall opens at the main landing only; inspection
-// never opens by itself.
+// never opens by itself. Re-levels are part of the stop (runtime/stop.ts): a car hunting at the
+// landing with its door shut is still waiting for it.
 import { Type } from '@sinclair/typebox'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { NOT_SEEN, nextStop, stopped, type Stop } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'stopped after a trip, door not yet open, this long' }),
@@ -14,8 +16,8 @@ const configSchema = Type.Object({
 }, { additionalProperties: false })
 
 /** A trip ended (or is ending) and the door has not reached open since; `since` = stopped waiting for it. */
-interface Arrival { readonly pending: boolean; readonly since: number | null }
-const NO: Arrival = { pending: false, since: null }
+interface Arrival { readonly stop: Stop; readonly pending: boolean; readonly since: number | null }
+const NO: Arrival = { stop: NOT_SEEN, pending: false, since: null }
 
 export const doorOpenFault = conditionDetector({
   id: 'door-open-fault',
@@ -24,16 +26,18 @@ export const doorOpenFault = conditionDetector({
   memo: {
     initial: NO,
     next(m, t, prev, cfg) {
+      const stop = nextStop(m.stop, t, prev, cfg.staleAfterMs)
       // a trip in a mode that does not open on arrival (inspection, fire recall) arms nothing
-      if (t.door === 'open' || !cfg.modes.includes(t.mode)) return NO
-      if (onTrip(t)) return { pending: true, since: null }
-      if (!m.pending) return m
+      if (t.door === 'open' || !cfg.modes.includes(t.mode)) return !m.pending && stop === m.stop ? m : { ...NO, stop }
+      if (!stopped(stop)) return m.pending && m.since === null && stop === m.stop ? m : { stop, pending: true, since: null }
+      if (!m.pending) return stop === m.stop ? m : { ...m, stop }
       // across a gap in the data the door may have opened and closed unseen, unless the fault
       // was already due before the gap: a raised alarm stands until the door is seen open
       const due = prev !== null && m.since !== null && prev.ts - m.since >= cfg.holdMs
-      if ((!prev || t.ts - prev.ts >= cfg.staleAfterMs) && !due) return NO
-      const waiting = !t.moving && t.doorZone && (t.door === 'closed' || t.door === 'opening')
-      return { pending: true, since: waiting ? m.since ?? t.ts : null }
+      if ((!prev || t.ts - prev.ts >= cfg.staleAfterMs) && !due) return { ...NO, stop }
+      const waiting = t.doorZone && (t.door === 'closed' || t.door === 'opening')
+      const since = waiting ? m.since ?? t.ts : null
+      return stop === m.stop && since === m.since ? m : { stop, pending: true, since }
     },
   },
   holds: (t, m, cfg) => (m.since === null ? null : { holdMs: cfg.holdMs, since: m.since, evidence: { door: t.door, doorZone: t.doorZone } }),

@@ -3,7 +3,8 @@
 // normal service only: fire, firefighter, emergency-power and earthquake operation park the car
 // open on purpose, and technicians in inspection or maintenance hold the door as they need.
 import { Type } from '@sinclair/typebox'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 1000, default: 120_000, description: 'door not closed while stopped this long' }),

@@ -5,7 +5,8 @@
 // Watched in every mode except inspection and maintenance, where a door bypass may be fitted.
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 0, default: 1_000, description: 'debounce: door not closed on a trip outside the door zone this long' }),

@@ -1,9 +1,14 @@
-// 困人, GB/T fault code 11 (docs/domain.md#fault-catalogue): the car is not moving, the door is not open and there is
+// 困人, GB/T fault code 11 (docs/domain.md#fault-catalogue): the car is stopped, the door is not open and there is
 // passenger evidence — `occupied` true, or the alarm button pressed during this stop — for 15 s
-// outside the door zone or 90 s inside it. Clears when the door opens or the car empties (taken
-// over from before a restart: when the first telemetry shows it empty).
+// outside the door zone or 90 s inside it. Re-levels are part of the stop (runtime/stop.ts): a
+// car hunting at a landing with someone shut in is one stop, not a new one every few seconds.
+// Clears when the door opens or the car empties (taken over from before a restart: when the
+// first telemetry shows it empty). Watched in every mode but inspection and maintenance, where
+// a technician rides the car roof: a car the controller took out of service after a fault, or
+// in a mode the profile cannot name, may still hold a passenger.
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
+import { NOT_SEEN, nextStop, stopped, type Stop } from './runtime/stop.ts'
 import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './runtime/lifecycle.ts'
 import { machineDetector } from './runtime/driver.ts'
 import type { DetectorInput } from './runtime/types.ts'
@@ -13,26 +18,23 @@ const configSchema = Type.Object({
   insideDoorZoneMs: Type.Integer({ minimum: 1000, default: 90_000, description: 'stopped inside the door zone, door not open, this long with a passenger' }),
   staleAfterMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'no telemetry this long = the data is stale; never raise from stale data' }),
   modes: Type.Array(Type.Union(MODES.map((m) => Type.Literal(m))), {
-    uniqueItems: true, default: ['normal'], description: 'service modes in which a stop can be an entrapment (inspection on the car roof is not)',
+    uniqueItems: true, default: MODES.filter((m) => m !== 'inspection' && m !== 'maintenance'),
+    description: 'service modes in which a stop can be an entrapment (a technician on the car roof in inspection or maintenance is not)',
   }),
 }, { additionalProperties: false })
 export type EntrapmentConfig = Static<typeof configSchema>
-
-// re-levelling (inside the door zone, slow) is part of the stop, not a trip (docs/domain.md#fault-catalogue, code 05)
-const RELEVEL_MAX_SPEED = 0.3
 
 interface State {
   readonly link: Link
   readonly elevator: Elevator | null
   readonly last: Telemetry | null
+  readonly stop: Stop
   /** the alarm button was pressed since the car stopped, with the door not open since */
   readonly pressedThisStop: boolean
   /** event time the condition began; null = not holding */
   readonly since: number | null
   readonly raised: boolean
 }
-
-const travelling = (t: Telemetry) => t.moving && !(t.doorZone && (t.speed ?? 0) <= RELEVEL_MAX_SPEED)
 
 function machine(cfg: EntrapmentConfig, raised: boolean): Machine<State> {
   const modes = new Set<string>(cfg.modes)
@@ -63,10 +65,12 @@ function machine(cfg: EntrapmentConfig, raised: boolean): Machine<State> {
     // after its elevator's state was evicted) is judged on the car as it is now: nobody inside
     const emptied = t.occupied === false && (s.last?.occupied === true || (s.raised && s.last === null))
     const released = t.door === 'open' || emptied
+    const stop = nextStop(s.stop, t, s.last, cfg.staleAfterMs)
+    const still = stopped(stop)
     // the passenger could leave through an open door; a trip starts a new stop
-    let pressed = s.pressedThisStop && !released && !travelling(t)
-    if (t.alarmButton && !travelling(t) && t.door !== 'open') pressed = true
-    const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), last: t, pressedThisStop: pressed }
+    let pressed = s.pressedThisStop && !released && still
+    if (t.alarmButton && still && t.door !== 'open') pressed = true
+    const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), last: t, stop, pressedThisStop: pressed }
     if (s.raised) {
       if (!released) return { state: next }
       return {
@@ -77,14 +81,14 @@ function machine(cfg: EntrapmentConfig, raised: boolean): Machine<State> {
         }],
       }
     }
-    const holding = modes.has(t.mode) && !t.moving && t.door !== 'open' && (t.occupied === true || pressed)
+    const holding = modes.has(t.mode) && still && t.door !== 'open' && (t.occupied === true || pressed)
     // after a gap in the data the count starts from this sample
     const gap = !isFresh(s.link, now, cfg.staleAfterMs)
     return evaluate({ ...next, since: holding ? (gap ? i.ts : s.since ?? i.ts) : null }, now)
   }
 
   return {
-    initial: { link: LINK_UNKNOWN, elevator: null, last: null, pressedThisStop: false, since: null, raised },
+    initial: { link: LINK_UNKNOWN, elevator: null, last: null, stop: NOT_SEEN, pressedThisStop: false, since: null, raised },
     input(s, i, now) {
       if (i.kind === 'telemetry') return telemetry(s, i, now)
       // an offline report means what we hold may no longer be true; a raised alarm stays raised

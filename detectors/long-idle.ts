@@ -2,7 +2,8 @@
 // silently out of order, or its building empty; either way someone should look. Counted from
 // the end of the last trip, or from the first sample this instance saw.
 import { Type } from '@sinclair/typebox'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { onTrip } from './runtime/stop.ts'
 
 // a car out of normal service (inspection, fire recall, out_of_service…) is not idle for lack of
 // passengers: the count starts again when it comes back

@@ -3,7 +3,8 @@
 // `closed`. Clears with the next trip. Watched in normal service only: technicians cycle the door
 // in inspection and maintenance, and the special modes run the door by their own rules.
 import { Type } from '@sinclair/typebox'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
   cycles: Type.Integer({ minimum: 2, default: 20, description: 'door cycles without a trip' }),

@@ -2,10 +2,12 @@
 // max(45 s, 1.5 × full travel at rated speed), as the controller's motor runtime limiter would.
 // Clears when the car stops. The trip counts from the moment the car started moving, and a car
 // that hunts slowly round a landing it cannot level at is still on that trip, although each
-// sample alone looks like re-levelling.
+// sample alone looks like re-levelling. Re-levels within a stop are part of the stop
+// (runtime/stop.ts): they start no trip, and a trip counts from the end of its stop.
 import { Type, type Static } from '@sinclair/typebox'
 import type { Telemetry } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { NOT_SEEN, nextStop, type Stop } from './runtime/stop.ts'
 import type { ElevatorFacts } from './runtime/types.ts'
 
 const configSchema = Type.Object({
@@ -19,20 +21,8 @@ const configSchema = Type.Object({
 }, { additionalProperties: false })
 type Config = Static<typeof configSchema>
 
-interface Memo {
-  /** ts of the sample the car was first seen moving in this run; null = standing */
-  readonly startedAt: number | null
-  /** this run has been a trip, not just re-levelling */
-  readonly trip: boolean
-}
-
-function next(m: Memo, t: Telemetry, prev: Telemetry | null, cfg: Config): Memo {
-  if (!t.moving) return { startedAt: null, trip: false }
-  // across a gap in the data the car may have stopped in between: a new run
-  const gap = prev === null || t.ts - prev.ts >= cfg.staleAfterMs
-  const startedAt = m.startedAt === null || gap ? t.ts : m.startedAt
-  return { startedAt, trip: (startedAt === m.startedAt && m.trip) || onTrip(t) }
-}
+// across a gap in the data the car may have stopped in between: a new trip (nextStop)
+const next = (m: Stop, t: Telemetry, prev: Telemetry | null, cfg: Config): Stop => nextStop(m, t, prev, cfg.staleAfterMs)
 
 function limit(cfg: Config, facts: ElevatorFacts | null): { limitMs: number; basis: Record<string, unknown> } {
   if (!facts || facts.travel === null || !(facts.ratedSpeed > 0)) return { limitMs: cfg.maxTripMs, basis: { travel: null } }
@@ -47,14 +37,14 @@ export const runtimeLimit = conditionDetector({
   id: 'runtime-limit',
   type: 'runtime_limit',
   configSchema,
-  memo: { initial: { startedAt: null, trip: false } as Memo, next },
+  memo: { initial: NOT_SEEN, next },
   holds: (t, memo, cfg, facts) => {
-    if (!memo.trip || memo.startedAt === null) return null
+    if (memo.tripFrom === null) return null
     const { limitMs, basis } = limit(cfg, facts)
     return {
       holdMs: limitMs,
-      since: memo.startedAt,
-      evidence: { tripStartedAt: memo.startedAt, speed: t.speed, direction: t.direction, position: t.position, doorZone: t.doorZone, faultCode: t.faultCode, ...basis },
+      since: memo.tripFrom,
+      evidence: { tripStartedAt: memo.tripFrom, speed: t.speed, direction: t.direction, position: t.position, doorZone: t.doorZone, faultCode: t.faultCode, ...basis },
     }
   },
   clearedEvidence: (t) => ({ moving: t.moving, floor: t.floor, mode: t.mode, position: t.position }),

@@ -4,7 +4,8 @@
 // decided when it opens, from the trip seen just before, and remembered while it stays open.
 import { Type, type Static } from '@sinclair/typebox'
 import type { Mode, Telemetry } from '../protocol/index.ts'
-import { conditionDetector, modesSetting, onTrip, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
   tripGraceMs: Type.Integer({

@@ -2,9 +2,14 @@
 // closed for 1 s, except re-levelling (inside the door zone at ≤ 0.3 m/s). Clears when the car
 // stands still or its door is closed. A door the controller cannot report (`unknown`) is no
 // evidence, else a car without a door signal would alarm on every trip.
+// One event, one alarm: this is the car moving away with its door open — a brake that fails to
+// hold, a drive that starts before the door has closed. A door that opens on a run that set off
+// with it closed is door_open_while_running's (door-open-while-running.ts), so this stands down;
+// after a gap in the data nobody knows how the run began, and this keeps it.
 import { Type } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
-import { RELEVEL_MAX_SPEED, conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { RELEVEL_MAX_SPEED } from './runtime/stop.ts'
 
 // A brake that fails to hold does not care about the service mode, so every mode is watched but
 // inspection and maintenance, where the door bypass (GB 7588.1-2020) lets a technician run the
@@ -26,8 +31,17 @@ export const unintendedMovement = conditionDetector({
   id: 'unintended-movement',
   type: 'unintended_movement',
   configSchema,
-  holds: (t, _memo, cfg) => {
-    if (!t.moving || !DOOR_NOT_CLOSED.has(t.door)) return null
+  memo: {
+    // the door was seen closed since this run began (door-open-while-running.ts keeps the same)
+    initial: false,
+    next: (closed, t, prev, cfg) => {
+      if (!t.moving) return t.door === 'closed'
+      if (t.door === 'closed') return true
+      return closed && prev !== null && t.ts - prev.ts < cfg.staleAfterMs
+    },
+  },
+  holds: (t, closedAtStart, cfg) => {
+    if (!t.moving || closedAtStart || !DOOR_NOT_CLOSED.has(t.door)) return null
     // an unknown speed inside the door zone is given the benefit of the doubt
     if (t.doorZone && (t.speed ?? 0) <= cfg.relevelMaxSpeed) return null
     return {

@@ -35,6 +35,7 @@ const FaultsSchema = Type.Object({
   doorOpensWhileRunning: opt(Type.Boolean()),
   controllerFault: opt(Type.Integer({ minimum: 0, maximum: 65535, description: 'fault code; 0 clears' })),
   runaway: opt(Type.Boolean()),
+  levelCreep: opt(Type.Number({ minimum: 0, maximum: 0.1, description: 'm/s a standing car sinks unseen by the drive, which re-levels it; 0 clears' })),
 }, { ...strict, description: 'merged key by key into the faults in force; false, 0 or none clears one' })
 
 const SetSchema = Type.Object({

@@ -215,7 +215,3 @@ export function conditionDetector<S extends TSchema, M = null>(spec: ConditionSp
     }),
   })
 }
-
-/** A car on a trip: moving, and not merely re-levelling (inside the door zone, ≤ 0.3 m/s; docs/domain.md#fault-catalogue, code 05). */
-export const RELEVEL_MAX_SPEED = 0.3
-export const onTrip = (t: Telemetry): boolean => t.moving && !(t.doorZone && (t.speed ?? 0) <= RELEVEL_MAX_SPEED)

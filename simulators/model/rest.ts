@@ -73,7 +73,10 @@ function restMotion(s: CarState, dt: number, inputs: CarInputs, w: Where): Moved
     const position = driftStep(s.position, from, speed, 0, topHeight(s.spec), dt)
     return { ...still, position, velocity: (position - s.position) / dt, driftFrom: from }
   }
-  const { drop, sink } = sinkStep(s.sink, dt)
+  const stretch = sinkStep(s.sink, dt)
+  // rope creep acts on the brake-held car, not during a re-level, when the drive holds it
+  const drop = stretch.drop + (s.relevelling ? 0 : (s.faults.levelCreep ?? 0) * dt)
+  const sink = stretch.sink
   let position = s.position - drop
   let relevelling = false
   if (w.atLanding && !w.blocked) {

@@ -43,6 +43,11 @@ export interface CarFaults {
   readonly controllerFault?: number
   /** the car hunts around the target landing and never finishes the trip */
   readonly runaway?: boolean
+  /**
+   * m/s the standing car sinks while the brake holds the sheave (ropes creeping on a worn sheave):
+   * the drive's speed reading does not see it, the level error grows and the controller re-levels
+   */
+  readonly levelCreep?: number
 }
 
 /**

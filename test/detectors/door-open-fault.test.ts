@@ -5,7 +5,7 @@ import { doorOpenFault } from '../../detectors/door-open-fault.ts'
 import type { DetectorInput } from '../../detectors/index.ts'
 import type { ControllerState } from '../../protocol/index.ts'
 import { SCENARIO_DIR, loadScenario } from '../../simulators/scenario.ts'
-import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele } from './harness.ts'
+import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, hunting, raised, scenarioInputs, tele } from './harness.ts'
 
 const TRIP: Partial<ControllerState> = { moving: true, speed: 1.5, direction: 'up', doorZone: false, floor: '5', floorIndex: 5 }
 /** stopped level at 6, door closed */
@@ -37,6 +37,17 @@ describe('door-open-fault', () => {
     expect(drive(doorOpenFault, beats(0, 600_000, AT6))).toEqual([])
     const relevel = [...served.slice(0, 5), tele(15_000, { ...AT6, moving: true, speed: 0.05 }), ...beats(16_000, 600_000, AT6)]
     expect(drive(doorOpenFault, relevel)).toEqual([])
+  })
+
+  it('a car hunting at the landing it arrived at (re-levelling 1.2 s every 5 s), door never open: raised 20 s after arrival', () => {
+    const out = drive(doorOpenFault, [tele(0, TRIP), ...hunting(5_000, 60_000, AT6), tele(60_000, { ...AT6, door: 'open' })])
+    expect(out.map((e) => [e.signal.state, e.frame, e.signal.at])).toEqual([['raised', 25_000, T0 + 5_000], ['cleared', 60_000, T0 + 60_000]])
+  })
+
+  it('a slow move in the door zone that runs on past 10 s is no re-level: a trip, after which the count starts again', () => {
+    const creep = { ...AT6, moving: true, speed: 0.05 }
+    const out = drive(doorOpenFault, [...arrive(), ...beats(10_000, 30_000, creep, 1_000), ...beats(30_000, 120_000, AT6)])
+    expect(raised(out).map((e) => [e.frame, e.signal.at])).toEqual([[50_000, T0 + 30_000]])
   })
 
   it('a stop outside the door zone is not this fault (stop_outside_door_zone)', () => {

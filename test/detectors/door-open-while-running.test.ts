@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { doorOpenWhileRunning } from '../../detectors/door-open-while-running.ts'
-import type { DetectorInput } from '../../detectors/index.ts'
+import { DETECTORS, type DetectorInput } from '../../detectors/index.ts'
 import type { ControllerState } from '../../protocol/index.ts'
 import { SCENARIO_DIR, loadScenario } from '../../simulators/scenario.ts'
 import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele } from './harness.ts'
@@ -43,6 +43,14 @@ describe('door-open-while-running', () => {
   it('a car that starts to move with its door already open is unintended movement, not this', () => {
     const slide = { ...RUN, speed: 0.5, direction: 'down', door: 'open' } as const
     expect(drive(doorOpenWhileRunning, [tele(0, { door: 'open' }), tele(1_000, { ...slide, doorZone: true }), ...beats(1_500, 10_000, slide, 500)])).toEqual([])
+  })
+
+  it('one event, one alarm: through every registered detector, a door opening mid-trip raises this alone, and a brake failure at a landing unintended_movement alone', () => {
+    const raisedTypes = (inputs: DetectorInput[]) =>
+      [...new Set(DETECTORS.flatMap((d) => raised(drive(d, inputs, { until: 15_000 })).map((e) => e.signal.type)))].sort()
+    expect(raisedTypes([...departed(), tele(2_000, OPENING), ...beats(2_500, 14_000, { ...RUN, door: 'open' }, 500)])).toEqual(['door_open_while_running'])
+    const slide = { ...RUN, speed: 0.5, direction: 'down', door: 'open', floor: '1', floorIndex: 1, position: 3.6 } as const
+    expect(raisedTypes([tele(0, { door: 'open', floor: '1', floorIndex: 1, position: 4 }), ...beats(1_000, 14_000, slide, 500)])).toEqual(['unintended_movement'])
   })
 
   it('an unknown door is no evidence', () => {

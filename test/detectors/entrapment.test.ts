@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { entrapment } from '../../detectors/entrapment.ts'
-import { SCENARIO_DIR, loadScenario, runScenario } from '../../simulators/scenario.ts'
-import { STUCK, T0, availability, beats, cleared, drive, gateway, raised, scenarioInputs, tele } from './harness.ts'
+import { SCENARIO_DIR, checkExpectations, loadScenario, parseScenario, runScenario } from '../../simulators/scenario.ts'
+import { STUCK, T0, availability, beats, cleared, drive, factsOf, gateway, hunting, raised, scenarioInputs, tele } from './harness.ts'
 
 describe('entrapment', () => {
   it('raises 15 s after the car stopped outside the door zone with a passenger, not before', () => {
@@ -64,17 +64,77 @@ describe('entrapment', () => {
     expect(out.map((e) => [e.signal.state, e.frame])).toEqual([['raised', 15_000], ['cleared', 230_000]])
   })
 
-  it('is not an entrapment in inspection (or another non-normal) mode', () => {
-    expect(drive(entrapment, beats(0, 600_000, { ...STUCK, mode: 'inspection' }), { until: 600_000 })).toEqual([])
-    expect(drive(entrapment, beats(0, 600_000, { ...STUCK, mode: 'fire' }), { until: 600_000 })).toEqual([])
-    // back to normal: the count starts then
+  it('is watched in every mode but inspection and maintenance: a stop between floors in unknown or out_of_service raises', () => {
+    for (const mode of ['inspection', 'maintenance'] as const) expect(drive(entrapment, beats(0, 600_000, { ...STUCK, mode }), { until: 600_000 }), mode).toEqual([])
+    // out_of_service: the controller took the car out after a drive fault (code 35); unknown: a mode the profile cannot map
+    for (const state of [{ mode: 'out_of_service', faultCode: 35 }, { mode: 'unknown' }, { mode: 'fire' }, { mode: 'fireman' }, { mode: 'emergency_power' }, { mode: 'earthquake' }] as const) {
+      const out = drive(entrapment, beats(0, 60_000, { ...STUCK, ...state }))
+      expect(raised(out).map((e) => e.frame), state.mode).toEqual([15_000])
+      expect(out[0]!.signal.evidence, state.mode).toMatchObject({ mode: state.mode, doorZone: false, occupied: true })
+    }
+    // back to normal from inspection: the count starts then
     const out = drive(entrapment, [...beats(0, 60_000, { ...STUCK, mode: 'inspection' }), ...beats(60_000, 120_000, STUCK)])
     expect(raised(out).map((e) => e.frame)).toEqual([75_000])
   })
 
   it('modes are configuration', () => {
-    const out = drive(entrapment, beats(0, 60_000, { ...STUCK, mode: 'fire' }), { config: { modes: ['normal', 'fire'] } })
+    expect(drive(entrapment, beats(0, 60_000, { ...STUCK, mode: 'out_of_service' }), { config: { modes: ['normal'] } })).toEqual([])
+    const out = drive(entrapment, beats(0, 60_000, { ...STUCK, mode: 'inspection' }), { config: { modes: ['normal', 'inspection'] } })
     expect(raised(out).map((e) => e.frame)).toEqual([15_000])
+  })
+
+  it('a stop between floors after a drive fault that takes the car out of service (simulator, fault code 35): raised 15 s after the stop', () => {
+    const sc = parseScenario(`name: out-of-service-stop
+description: { zh: 驱动故障后停用, en: out of service after a drive fault }
+duration: 45
+steps:
+  - { at: 0, set: { hallCalls: [{ landing: 1, direction: up }] } }
+  - { at: 3, set: { board: 1, carCalls: [9] } }
+  - { at: 14.5, set: { mode: out_of_service, faults: { stuck: true, controllerFault: 35 } } }
+expect:
+  - { during: [15, 45], state: { moving: false, doorZone: false, door: closed, occupied: true, mode: out_of_service, faultCode: 35 } }
+alarms: [entrapment]
+`, 'out-of-service-stop.yaml')
+    expect(checkExpectations(sc, runScenario(sc))).toEqual([])
+    const inputs = scenarioInputs(sc)
+    const stop = inputs.find((i) => i.kind === 'telemetry' && i.ts - T0 > 14_500 && !i.msg.moving)!.ts
+    const out = drive(entrapment, inputs, { until: sc.duration * 1000, facts: factsOf(sc) })
+    expect(out.map((e) => [e.signal.state, e.frame, e.signal.at])).toEqual([['raised', stop - T0 + 15_000, stop]])
+    expect(out[0]!.signal.evidence).toMatchObject({ mode: 'out_of_service', faultCode: 35, doorZone: false })
+  })
+
+  it('a car hunting at a landing (re-levelling 1.2 s every 5 s, door closed, passenger inside) is one stop: raised 90 s after it stopped', () => {
+    const atLanding = { ...STUCK, doorZone: true, floor: '4', floorIndex: 4, position: 13 }
+    const out = drive(entrapment, hunting(0, 130_000, atLanding), { until: 130_000 })
+    expect(raised(out).map((e) => [e.frame, e.signal.at])).toEqual([[90_000, T0]])
+    expect(out[0]!.signal.evidence).toMatchObject({ thresholdMs: 90_000, doorZone: true, occupied: true })
+    // the alarm button pressed before a re-level is still this stop's evidence
+    const noSensor = { ...atLanding, occupied: null }
+    const pressed = drive(entrapment, [tele(0, { ...noSensor, alarmButton: true }), ...hunting(1_000, 130_000, noSensor)], { until: 130_000 })
+    expect(raised(pressed).map((e) => [e.frame, e.signal.at])).toEqual([[90_000, T0]])
+  })
+
+  it('a slow move in the door zone that runs on past 10 s is no re-level: the stop ended, and the count starts again at the next stop', () => {
+    const atLanding = { ...STUCK, doorZone: true, floor: '4', floorIndex: 4, position: 13 }
+    const creep = { ...atLanding, moving: true, speed: 0.05 }
+    const out = drive(entrapment, [...beats(0, 60_000, atLanding), ...beats(60_000, 80_000, creep, 1_000), ...beats(80_000, 300_000, atLanding)], { until: 300_000 })
+    expect(raised(out).map((e) => [e.frame, e.signal.at])).toEqual([[170_000, T0 + 80_000]])
+  })
+
+  it('hunting.yaml (simulator): raised 90 s after the door began to close on the passenger, though the car re-levels 1.2 s every 5 s', () => {
+    const sc = loadScenario(join(SCENARIO_DIR, 'hunting.yaml'))
+    const frames = [...runScenario(sc)]
+    const shut = frames.find((f) => f.t > 3 && f.state.door !== 'open')!
+    // the re-levels the car makes with the passenger shut in: about 1.2 s long, about every 5 s
+    const starts = frames.filter((f, k) => f.t > shut.t && f.state.moving && !frames[k - 1]!.state.moving).map((f) => f.t)
+    const ends = frames.filter((f, k) => f.t > shut.t && !f.state.moving && frames[k - 1]!.state.moving).map((f) => f.t)
+    expect(starts.length).toBeGreaterThanOrEqual(20)
+    for (let k = 1; k < starts.length; k++) expect(Math.abs(starts[k]! - starts[k - 1]! - 5)).toBeLessThan(0.15)
+    for (const start of starts.slice(0, -1)) expect(Math.abs(ends.find((end) => end > start)! - start - 1.2)).toBeLessThan(0.15)
+    const out = drive(entrapment, scenarioInputs(sc), { until: sc.duration * 1000, facts: factsOf(sc) })
+    const at = Math.round(shut.t * 1000)
+    expect(out.map((e) => [e.signal.state, e.frame, e.signal.at])).toEqual([['raised', at + 90_000, T0 + at]])
+    expect(out[0]!.signal.evidence).toMatchObject({ doorZone: true, occupied: true, door: 'closed' })
   })
 
   it('never raises from stale data: availability or gateway offline, or silence', () => {

@@ -42,6 +42,17 @@ export function beats(from: number, to: number, state: Partial<ControllerState> 
   return out
 }
 
+/**
+ * A car hunting at a landing, as a gateway reports it: standing, then re-levelling for
+ * `relevelMs` at the end of every `everyMs` over [from, to) (slow, inside the door zone).
+ */
+export function hunting(from: number, to: number, state: Partial<ControllerState> = {}, relevelMs = 1_200, everyMs = 5_000): DetectorInput[] {
+  const out: DetectorInput[] = []
+  const relevel = { ...state, moving: true, speed: 0.05, direction: 'up' as const }
+  for (let ms = from; ms < to; ms += everyMs) out.push(tele(ms, state), tele(ms + everyMs - relevelMs, relevel))
+  return out
+}
+
 export const vts = (until = Infinity) => new VirtualTimeScheduler(VirtualAction, until)
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { onTrip } from '../../detectors/runtime/condition.ts'
+import { onTrip } from '../../detectors/runtime/stop.ts'
 import { longIdle } from '../../detectors/long-idle.ts'
 import { SCENARIO_DIR, loadScenario } from '../../simulators/scenario.ts'
 import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele } from './harness.ts'

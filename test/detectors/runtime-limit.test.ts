@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { DetectorInput } from '../../detectors/index.ts'
 import { runtimeLimit } from '../../detectors/runtime-limit.ts'
 import { SCENARIO_DIR, loadScenario } from '../../simulators/scenario.ts'
-import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, raised, scenarioInputs, tele, raisesIn, scenariosFor } from './harness.ts'
+import { T0, availability, beats, cleared, drive, driveAlarms, factsOf, hunting, raised, scenarioInputs, tele, raisesIn, scenariosFor } from './harness.ts'
 
 const RUNNING = { moving: true, speed: 1.75, direction: 'up' as const, doorZone: false, floor: '5', position: 16 }
 const STOPPED = { floor: '12', position: 37 }
@@ -43,8 +43,19 @@ describe('runtime-limit', () => {
     expect(raised(out)).toMatchObject([{ frame: 45_000, signal: { at: T0, evidence: { doorZone: true, speed: 0.05 } } }])
   })
 
-  it('re-levelling alone is no trip, however long', () => {
-    expect(drive(runtimeLimit, beats(0, 120_000, HUNTING, 1_000), { until: 120_000 })).toEqual([])
+  it('a car hunting at a landing (re-levelling 1.2 s every 5 s) is stopped: the trip ends at arrival and the re-levels start no run', () => {
+    const atTop = { floor: '12', floorIndex: 12, position: 37, doorZone: true }
+    const out = drive(runtimeLimit, [...beats(0, 50_000, RUNNING, 1_000), ...hunting(50_000, 400_000, atTop)], { until: 400_000 })
+    expect(out.map((e) => [e.signal.state, e.frame])).toEqual([['raised', 45_000], ['cleared', 50_000]])
+    // a re-level in the stop before a trip is no part of it: the trip counts from when the car left
+    const depart = drive(runtimeLimit, [...hunting(0, 20_000, atTop), tele(20_000, atTop), ...beats(20_500, 90_000, RUNNING, 1_000)])
+    expect(raised(depart).map((e) => [e.frame, e.signal.at])).toEqual([[65_500, T0 + 20_500]])
+  })
+
+  it('a re-level is part of the stop only for 10 s: a car creeping round a landing longer is on a trip, counted from when it began', () => {
+    expect(drive(runtimeLimit, beats(0, 9_000, HUNTING, 1_000), { until: 120_000 })).toEqual([])
+    const out = drive(runtimeLimit, beats(0, 120_000, HUNTING, 1_000), { until: 120_000 })
+    expect(raised(out)).toMatchObject([{ frame: 45_000, signal: { at: T0, evidence: { doorZone: true, speed: 0.05 } } }])
   })
 
   it('a stop starts a new trip', () => {

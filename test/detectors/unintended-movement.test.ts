@@ -41,6 +41,19 @@ describe('unintended-movement', () => {
     expect(raised(drive(unintendedMovement, beats(0, 5_000, { ...relevel, speed: 0.25 }, 500), { config: { relevelMaxSpeed: 0.2 } }))).toHaveLength(1)
   })
 
+  it('a door opening mid-trip on a car that set off with it closed is door_open_while_running\'s, not this: one event, one alarm', () => {
+    const run = { ...SLIDING, door: 'closed' as const, speed: 1.75, direction: 'up' as const }
+    const opened = [tele(0, { door: 'closed' }), tele(1_000, run), ...beats(2_000, 10_000, { ...run, door: 'open' }, 500), tele(10_000, { ...run, door: 'closed' })]
+    expect(drive(unintendedMovement, opened)).toEqual([])
+    // the door closed again on the way: a later opening on the same run is still the trip's
+    const twice = [...opened, ...beats(11_000, 20_000, { ...run, door: 'opening' }, 500)]
+    expect(drive(unintendedMovement, twice)).toEqual([])
+    // a car that set off with its door open is this, even if the run goes on at speed
+    expect(raised(drive(unintendedMovement, [tele(0, { door: 'open' }), ...beats(1_000, 10_000, { ...run, door: 'open' }, 500)])).map((e) => e.frame)).toEqual([2_000])
+    // after a gap in the data nobody knows how the run began: this detector keeps it
+    expect(raised(drive(unintendedMovement, [tele(0, { door: 'closed' }), tele(1_000, run), ...beats(50_000, 60_000, { ...run, door: 'open' }, 500)])).map((e) => e.frame)).toEqual([51_000])
+  })
+
   it('a car running with the door closed is no alarm', () => {
     expect(drive(unintendedMovement, beats(0, 60_000, { ...SLIDING, door: 'closed', speed: 1.75 }, 500))).toEqual([])
   })

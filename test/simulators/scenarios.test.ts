@@ -33,6 +33,9 @@ function judge(frames: Iterable<ScenarioFrame>, spec: CarSpec): Record<AlarmType
   let cycles = 0
   let reversals = 0
   let moveStartedClosed = false
+  // a stop: standing, or re-levelling (≤ 0.3 m/s inside the door zone) for under 10 s at a time
+  let stopped = true
+  let relevelFrom: number | null = null
   let tripEndedInZoneAt: number | null = null
   let tripped = false
   let lastTrip = 0
@@ -48,23 +51,31 @@ function judge(frames: Iterable<ScenarioFrame>, spec: CarSpec): Record<AlarmType
     // re-levelling (inside the door zone, ≤ 0.3 m/s) is not a trip
     const travelling = s.moving && !(s.doorZone && (s.speed ?? 0) <= 0.3)
     const wasTravelling = prev ? prev.state.moving && !(prev.state.doorZone && (prev.state.speed ?? 0) <= 0.3) : false
-    if (travelling) { lastTrip = t; cycles = 0; reversals = 0; stopEvidence = false }
+    if (travelling) { lastTrip = t; cycles = 0; reversals = 0 }
     if (s.moving && !prev?.state.moving) moveStartedClosed = s.door === 'closed'
+    if (s.moving && s.door === 'closed') moveStartedClosed = true
+    if (!s.moving || travelling) relevelFrom = null
+    if (!s.moving) stopped = true
+    else if (travelling) stopped = false
+    else if (stopped && t - (relevelFrom ??= t) >= 10) stopped = false
+    if (!stopped) stopEvidence = false
+    const watched = s.mode !== 'inspection' && s.mode !== 'maintenance'
     if (!travelling && s.alarmButton) stopEvidence = true
     const evidence = s.occupied === true || stopEvidence
-    const trapped = hold('trap', normal && !s.moving && s.door !== 'open' && evidence, t)
+    const trapped = hold('trap', watched && stopped && s.door !== 'open' && evidence, t)
     most('entrapment', trapped / (s.doorZone ? 90 : 15))
     if (prev && prev.state.safetyCircuit && !s.safetyCircuit && (wasTravelling || travelling)) r.safety_circuit_open = Infinity
     if (prev?.state.door === 'closing' && s.door === 'opening') reversals++
     most('door_close_fault', Math.max(hold('closing', normal && s.door === 'closing', t) / 20, reversals / 5))
-    // stopped (not merely slow: a hunting car is still moving) in the door zone after a trip
+    // stopped (re-levels are part of the stop; a car hunting on past them is still moving) in the door zone after a trip
     tripped = normal && (tripped || travelling)
-    if (tripped && !s.moving && s.doorZone && normal && tripEndedInZoneAt === null) tripEndedInZoneAt = t
-    if (s.door === 'open' || s.moving) tripEndedInZoneAt = null
+    if (tripped && stopped && s.doorZone && normal && tripEndedInZoneAt === null) tripEndedInZoneAt = t
+    if (s.door === 'open' || !stopped) tripEndedInZoneAt = null
     if (s.door === 'open') tripped = false
     if (tripEndedInZoneAt !== null) most('door_open_fault', (t - tripEndedInZoneAt) / 20)
     most('stop_outside_door_zone', hold('outside', normal && !travelling && !s.doorZone, t) / 45)
-    most('unintended_movement', hold('um', normal && s.moving && s.door !== 'closed' && !(s.doorZone && (s.speed ?? 0) <= 0.3), t) / 1)
+    // a door that opens on a run that set off closed is door_open_while_running's: one event, one alarm
+    most('unintended_movement', hold('um', normal && s.moving && !moveStartedClosed && s.door !== 'closed' && !(s.doorZone && (s.speed ?? 0) <= 0.3), t) / 1)
     most('door_open_while_running', hold('dowr', normal && s.moving && moveStartedClosed && s.door !== 'closed' && !s.doorZone, t) / 1)
     most('runtime_limit', hold('run', normal && s.moving, t) / fullTravel)
     const jumped = prev && !s.moving && !prev.state.moving && s.position !== null && prev.state.position !== null &&
