@@ -5,8 +5,11 @@
 import { STEPS, STEP_IDS, factsOf, type StepContext, type StepDef, type StepId, type StepMemory, type Values } from './steps.ts'
 
 export type StepStatus = 'pass' | 'fail' | 'skip'
-/** seen = the change was observed; unmapped = the profile has no signal that could prove it */
-export type StepReason = 'seen' | 'timeout' | 'skipped' | 'quit' | 'unmapped'
+/**
+ * seen = the change was observed; unmapped = the profile has no signal that could prove it;
+ * mismatch = the change showed, but other signals contradict it (detail says which)
+ */
+export type StepReason = 'seen' | 'timeout' | 'skipped' | 'quit' | 'unmapped' | 'mismatch'
 
 export interface StepResult {
   readonly id: StepId
@@ -17,6 +20,8 @@ export interface StepResult {
   /** the step's fields when it began and when it ended */
   readonly before: Values
   readonly observed: Values
+  /** mismatch: what disagreed, in field terms */
+  readonly detail?: string
 }
 
 export interface ChecklistOptions {
@@ -84,11 +89,12 @@ function enter(s: ChecklistState, index: number, now: number, cur: Values | unde
   }
 }
 
-function finish(s: ChecklistState, status: StepStatus, reason: StepReason, now: number): ChecklistState {
+function finish(s: ChecklistState, status: StepStatus, reason: StepReason, now: number, detail?: string): ChecklistState {
   const step = currentStep(s)
   if (!step) return s
   const result: StepResult = {
     id: step.id, status, reason, startedAt: s.stepStartedAt, endedAt: now, before: s.before, observed: pick(s.last, step.fields),
+    ...(detail ? { detail } : {}),
   }
   return enter({ ...s, results: [...s.results, result] }, s.index + 1, now, s.last)
 }
@@ -112,7 +118,10 @@ export function advance(s: ChecklistState, prev: Values | undefined, cur: Values
   const step = currentStep(next)!
   const holdsNow = cur ? step.holds(factsOf(cur, s.context), next.memory) : undefined
   const heldBefore = prev ? step.holds(factsOf(prev, s.context), next.memory) : undefined
-  if (holdsNow === true && (next.sawUnmet || heldBefore === false)) return finish(next, 'pass', 'seen', now)
+  if (holdsNow === true && (next.sawUnmet || heldBefore === false)) {
+    const wrong = step.verify?.(cur!, factsOf(cur!, s.context), s.context)
+    return wrong ? finish(next, 'fail', 'mismatch', now, wrong) : finish(next, 'pass', 'seen', now)
+  }
   if (holdsNow === false && !next.sawUnmet) next = { ...next, sawUnmet: true }
   if (now - next.stepStartedAt >= next.timeoutMs) return finish(next, 'fail', 'timeout', now)
   return next

@@ -134,7 +134,10 @@ export function renderCommission(v: CommissionView): string {
   state.order.forEach((id, i) => {
     const r = state.results[i]
     const title = tr(lang, STEPS[id].title)
-    if (r) out.push(`  ${mark[r.status]} ${i + 1} ${title} — ${tr(lang, STATUS_TEXT[r.status])}, ${tr(lang, REASON_TEXT[r.reason])} (${((r.endedAt - r.startedAt) / 1000).toFixed(1)} s)`)
+    if (r) {
+      out.push(`  ${mark[r.status]} ${i + 1} ${title} — ${tr(lang, STATUS_TEXT[r.status])}, ${tr(lang, REASON_TEXT[r.reason])} (${((r.endedAt - r.startedAt) / 1000).toFixed(1)} s)`)
+      if (r.detail) out.push(`      ${r.detail}`)
+    }
     else out.push(`  ${i === state.index ? '▶' : '·'} ${i + 1} ${title}`)
   })
   out.push('', ...statsLine(lang, v.sample?.stats, v.sample?.connected ?? false), ...lines(lang, v.interactive ? T.keys : T.auto))

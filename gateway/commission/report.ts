@@ -18,6 +18,7 @@ export interface ReportStep {
   id: StepId; title: Text; status: StepStatus; reason: StepReason
   startedAt: string; endedAt: string; durationMs: number
   before: Record<string, PointValue>; observed: Record<string, PointValue>
+  detail?: string
 }
 export interface ReportPoint {
   name: string; area: string; address: number; protocolAddress: number; count: number; type: string
@@ -85,7 +86,7 @@ export function buildReport(i: ReportInput): CommissioningReport {
     steps: i.checklist.results.map((r) => ({
       id: r.id, title: STEPS[r.id].title, status: r.status, reason: r.reason,
       startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), durationMs: r.endedAt - r.startedAt,
-      before: { ...r.before }, observed: { ...r.observed },
+      before: { ...r.before }, observed: { ...r.observed }, ...(r.detail ? { detail: r.detail } : {}),
     })),
     poll: i.poll,
     points: (i.snapshot?.rows ?? []).map((r) => ({
@@ -105,6 +106,7 @@ export const REASON_TEXT: Record<StepReason, Text> = {
   skipped: { zh: '安装人员跳过', en: 'skipped by the installer' },
   quit: { zh: '调试中止', en: 'commissioning quit' },
   unmapped: { zh: '配置中无此信号', en: 'no signal for it in the profile' },
+  mismatch: { zh: '信号与配置或彼此矛盾', en: 'signals contradict the configuration or each other' },
 }
 
 const both = (t: Text): string => `${t.zh} ${t.en}`
@@ -133,7 +135,7 @@ export function reportMarkdown(r: CommissioningReport): string {
     '',
     '| # | 步骤 Step | 结果 Result | 说明 Reason | 用时 Time | 开始时 Before | 结束时 Observed |',
     '|---|---|---|---|---|---|---|',
-    ...r.steps.map((s, i) => `| ${i + 1} | ${both(s.title)} | ${both(STATUS_TEXT[s.status])} | ${both(REASON_TEXT[s.reason])} | ${(s.durationMs / 1000).toFixed(1)} s | ${cell(values(s.before))} | ${cell(values(s.observed))} |`),
+    ...r.steps.map((s, i) => `| ${i + 1} | ${both(s.title)} | ${both(STATUS_TEXT[s.status])} | ${both(REASON_TEXT[s.reason])}${s.detail ? `: ${cell(s.detail)}` : ''} | ${(s.durationMs / 1000).toFixed(1)} s | ${cell(values(s.before))} | ${cell(values(s.observed))} |`),
     '',
     '## 点位快照 Point snapshot',
     '',

@@ -55,7 +55,19 @@ const EXCEPTIONS: Record<number, string> = {
 export const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0')
 export const hex4 = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(4, '0')}`
 
-export function errorInfo(err: GatewayError | Error): ErrorInfo {
+/** " at holding 101–102" (as the profile writes addresses), " (wire 100–101)" added when that differs. */
+function whereText(data: Record<string, unknown>, addressBase: number): string {
+  if (typeof data.area !== 'string' || typeof data.address !== 'number') return ''
+  const count = typeof data.count === 'number' && data.count > 1 ? data.count : 1
+  const span = (first: number) => (count > 1 ? `${first}–${first + count - 1}` : String(first))
+  return ` at ${data.area} ${span(data.address + addressBase)}${addressBase ? ` (wire ${span(data.address)})` : ''}`
+}
+
+/**
+ * With `addressBase` (the profile's) the text names the address the read failed at, as the
+ * profile's file shows it; a point's own row, which shows its address, leaves it out.
+ */
+export function errorInfo(err: GatewayError | Error, addressBase?: number): ErrorInfo {
   const code = 'code' in err && typeof err.code === 'string' ? err.code : 'ERROR'
   const data = 'data' in err ? (err.data as Record<string, unknown>) : {}
   const exceptionCode = typeof data.exceptionCode === 'number' ? data.exceptionCode : undefined
@@ -66,6 +78,7 @@ export function errorInfo(err: GatewayError | Error): ErrorInfo {
   else if (code === GatewayErrorCode.LinkDown) text = 'link down'
   else if (code === GatewayErrorCode.ModbusFrame) text = 'bad frame'
   else text = err.message
+  if (addressBase !== undefined) text += whereText(data, addressBase)
   return { code, message: err.message, ...(exceptionCode !== undefined ? { exceptionCode } : {}), text }
 }
 

@@ -6,7 +6,7 @@
 import type { PointValue } from '../../protocol/index.ts'
 import type { Text } from './i18n.ts'
 
-export const STEP_IDS = ['top', 'bottom', 'doorOpen', 'doorClose', 'alarm', 'inspection', 'normal'] as const
+export const STEP_IDS = ['top', 'bottom', 'doorZone', 'doorOpen', 'doorClose', 'presence', 'alarm', 'inspection', 'safetyChain', 'normal'] as const
 export type StepId = (typeof STEP_IDS)[number]
 
 export type Values = Readonly<Record<string, PointValue>>
@@ -30,6 +30,10 @@ export interface Facts {
   readonly alarm?: boolean
   readonly inspection?: boolean
   readonly normal?: boolean
+  readonly doorZone?: boolean
+  /** presence sensor; undefined when not fitted (null) */
+  readonly occupied?: boolean
+  readonly chainClosed?: boolean
 }
 
 const bool = (v: PointValue | undefined): boolean | undefined => (typeof v === 'boolean' ? v : undefined)
@@ -63,7 +67,41 @@ export function factsOf(v: Values, ctx: StepContext): Facts {
     alarm: bool(v.alarmButton),
     inspection: mode !== undefined ? mode === 'inspection' : inspection,
     normal: mode !== undefined ? mode === 'normal' : inspection === undefined ? undefined : !inspection,
+    doorZone: bool(v.doorZone), occupied: bool(v.occupied), chainClosed: bool(v.safetyCircuit),
   }
+}
+
+// Storeys are 2…20 m: a position outside that range per landing is a misread (a wrong word order
+// turns 45 m into 2.4e-41 or into kilometres), not a building.
+const STOREY_MIN_M = 1.5
+const STOREY_MAX_M = 20
+const metres = (x: number): string => (Math.abs(x) >= 0.001 && Math.abs(x) < 1e6 ? x.toFixed(3) : x.toPrecision(3))
+
+/** At a landing the car has reached, its position must be that landing's height. */
+function positionAt(landing: 'top' | 'bottom') {
+  return (v: Values, f: Facts, ctx: StepContext): string | undefined => {
+    const position = num(v.position)
+    const index = landing === 'bottom' ? 0 : f.floorIndex
+    if (position === undefined || index === undefined) return undefined
+    const where = `position ${metres(position)} m at landing ${index}`
+    const height = ctx.landingHeights?.[index]
+    if (height !== undefined) {
+      return Math.abs(position - height) <= ctx.tolerance ? undefined
+        : `${where}, but its height is ${metres(height)} m (± ${ctx.tolerance}): check the position's order, type, scale and offset`
+    }
+    if (index === 0) {
+      return Math.abs(position) <= ctx.tolerance ? undefined : `${where}, the lowest, where it must read 0 (± ${ctx.tolerance}): check the position's offset, order and type`
+    }
+    const lo = STOREY_MIN_M * index, hi = STOREY_MAX_M * index
+    return position >= lo && position <= hi ? undefined
+      : `${where}, outside ${lo}…${hi} m for ${index} storeys above the lowest: check the position's order, type and scale (no landing heights configured to compare with)`
+  }
+}
+
+/** A door cannot be closed and fully open at once: one contact is bridged, stuck or miswired. */
+function contactsAgree(v: Values): string | undefined {
+  return v.doorClosed === true && v.doorOpenLimit === true
+    ? 'doorClosed and doorOpenLimit are both true: one contact is bridged, stuck or wired to the wrong input' : undefined
 }
 
 /** Per-step memory the machine keeps for conditions that depend on where the step began. */
@@ -81,6 +119,8 @@ export interface StepDef {
   readonly holds: (f: Facts, mem: StepMemory) => boolean | undefined
   /** the target in field terms, for the screen: "floorIndex → 12, moving → false" */
   readonly target: (points: ReadonlySet<string>, f: Facts) => string
+  /** when the target shows: what else must agree with it; a text fails the step with that detail */
+  readonly verify?: (v: Values, f: Facts, ctx: StepContext) => string | undefined
 }
 
 const has = (points: ReadonlySet<string>, ...names: string[]) => names.some((n) => points.has(n))
@@ -88,6 +128,7 @@ const floorKnown = (points: ReadonlySet<string>, ctx: StepContext) => points.has
 const FLOOR_FIELDS = ['floor', 'floorIndex', 'position', 'landings', 'moving', 'direction', 'runUp', 'runDown', 'doorZone']
 const DOOR_FIELDS = ['door', 'doorClosed', 'doorOpenLimit', 'doorZone']
 const MODE_FIELDS = ['mode', 'inspection']
+const ZONE_FIELDS = ['doorZone', 'moving', 'floor', 'floorIndex', 'position']
 const stopped = (p: ReadonlySet<string>) => (p.has('moving') ? ', moving → false' : '')
 const floorTarget = (p: ReadonlySet<string>, index: string) => `${p.has('floorIndex') ? 'floorIndex' : 'position'} → landing ${index}${stopped(p)}`
 const pick = (p: ReadonlySet<string>, options: [string, string][]) => options.find(([name]) => p.has(name))?.[1] ?? ''
@@ -106,6 +147,7 @@ export const STEPS: Readonly<Record<StepId, StepDef>> = {
       // no landing count anywhere: the car at rest above where the step began, as high as ever seen
       return f.moving === false && mem.startFloor !== undefined && f.floorIndex > mem.startFloor && f.floorIndex >= (mem.maxFloor ?? 0)
     },
+    verify: positionAt('top'),
   },
   bottom: {
     id: 'bottom',
@@ -115,6 +157,20 @@ export const STEPS: Readonly<Record<StepId, StepDef>> = {
     possible: floorKnown,
     target: (p) => floorTarget(p, '0'),
     holds: (f) => (f.floorIndex === undefined ? undefined : f.floorIndex === 0 && f.moving !== true),
+    verify: positionAt('bottom'),
+  },
+  doorZone: {
+    id: 'doorZone',
+    title: { zh: '门区信号', en: 'Door zone signal' },
+    instruction: {
+      zh: '让轿厢离开平层位置（召唤到其他层，或检修点动），再回到平层：离开时门区信号应消失，平层后应出现。',
+      en: 'Move the car away from the level position (a call to another floor, or inch it in inspection) and back: the door zone must go off while away and on once level.',
+    },
+    fields: ZONE_FIELDS,
+    possible: (p) => p.has('doorZone'),
+    target: () => 'doorZone → false, then true',
+    // the signal itself must be seen off: a car that merely moves proves nothing of a stuck input
+    holds: (f) => f.doorZone,
   },
   doorOpen: {
     id: 'doorOpen',
@@ -124,6 +180,7 @@ export const STEPS: Readonly<Record<StepId, StepDef>> = {
     possible: (p) => has(p, 'door', 'doorOpenLimit', 'doorClosed'),
     target: (p) => pick(p, [['door', 'door → open'], ['doorOpenLimit', 'doorOpenLimit → true'], ['doorClosed', 'doorClosed → false']]),
     holds: (f) => f.doorOpen,
+    verify: contactsAgree,
   },
   doorClose: {
     id: 'doorClose',
@@ -133,6 +190,19 @@ export const STEPS: Readonly<Record<StepId, StepDef>> = {
     possible: (p) => has(p, 'door', 'doorClosed'),
     target: (p) => pick(p, [['door', 'door → closed'], ['doorClosed', 'doorClosed → true']]),
     holds: (f) => f.doorClosed,
+    verify: contactsAgree,
+  },
+  presence: {
+    id: 'presence',
+    title: { zh: '轿内人体感应', en: 'Presence sensor in the car' },
+    instruction: {
+      zh: '门开着，走进轿厢并静止站立几秒：人体感应应检测到有人。（已显示有人时，先离开轿厢再进入。）',
+      en: 'With the door open, step into the car and stand still for a few seconds: the presence sensor must see you. (Already showing someone? Step out first, then in.)',
+    },
+    fields: ['occupied', 'door'],
+    possible: (p) => p.has('occupied'),
+    target: () => 'occupied → true',
+    holds: (f) => f.occupied,
   },
   alarm: {
     id: 'alarm',
@@ -154,6 +224,18 @@ export const STEPS: Readonly<Record<StepId, StepDef>> = {
     possible: (p) => has(p, 'mode', 'inspection'),
     target: (p) => pick(p, [['mode', 'mode → inspection'], ['inspection', 'inspection → true']]),
     holds: (f) => f.inspection,
+  },
+  safetyChain: {
+    id: 'safetyChain',
+    title: { zh: '断开安全回路', en: 'Open the safety chain' },
+    instruction: {
+      zh: '在检修状态下按下轿顶（或底坑）急停开关：安全回路应断开。确认后复位急停开关。',
+      en: 'In inspection, press the car-top (or pit) STOP switch: the safety chain must open. Reset the STOP switch afterwards.',
+    },
+    fields: ['safetyCircuit', 'mode', 'inspection'],
+    possible: (p) => p.has('safetyCircuit'),
+    target: () => 'safetyCircuit → false',
+    holds: (f) => (f.chainClosed === undefined ? undefined : !f.chainClosed),
   },
   normal: {
     id: 'normal',

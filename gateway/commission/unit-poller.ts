@@ -59,9 +59,9 @@ export class UnitPoller {
       requests = r.requests
       this.snapshot = snapshotOf(this.profile, r.image, r.pointErrors, this.now(), this.snapshot)
       fresh = Object.keys(this.snapshot.values).length > 0
-      if (r.pointErrors.length > 0) error = errorInfo(r.pointErrors[0]!.err)
+      if (r.pointErrors.length > 0) error = errorInfo(r.pointErrors[0]!.err, this.profile.addressBase)
     } catch (err) {
-      error = errorInfo(err as Error)
+      error = errorInfo(err as Error, this.profile.addressBase)
     }
     const ts = this.now()
     const latencyMs = ts - started

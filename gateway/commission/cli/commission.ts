@@ -161,7 +161,7 @@ async function commissionOne(a: Args, e: ElevatorConfig, link: ModbusLink, lastP
 function logLines(lang: Lang, state: ChecklistState, printed: { results: number; step: number }, say: (s: string) => void): void {
   for (; printed.results < state.results.length; printed.results++) {
     const r = state.results[printed.results]!
-    say(`  [${r.status}] ${r.id}: ${tr(lang, STATUS_TEXT[r.status])} — ${tr(lang, REASON_TEXT[r.reason])} (${((r.endedAt - r.startedAt) / 1000).toFixed(1)} s)`)
+    say(`  [${r.status}] ${r.id}: ${tr(lang, STATUS_TEXT[r.status])} — ${tr(lang, REASON_TEXT[r.reason])}${r.detail ? `: ${r.detail}` : ''} (${((r.endedAt - r.startedAt) / 1000).toFixed(1)} s)`)
   }
   const step = currentStep(state)
   if (step && printed.step !== state.index) {

@@ -10,7 +10,7 @@ import { STEP_IDS, factsOf, parseSteps, type StepId, type Values } from '../../.
 const REF_POINTS = Object.keys(liftwatchRef.points)
 const IDLE: Values = {
   floor: '1', floorIndex: 1, landings: 13, moving: false, direction: 'none', door: 'closed', doorZone: true,
-  alarmButton: false, mode: 'normal', position: 4,
+  alarmButton: false, mode: 'normal',
 }
 const opts = (over: Partial<ChecklistOptions> = {}): ChecklistOptions =>
   ({ timeoutMs: 60_000, context: { tolerance: 0.15 }, points: REF_POINTS, ...over })
@@ -97,14 +97,15 @@ describe('commissioning checklist: each step passes on the right change', () => 
   it('the whole default checklist in order', () => {
     let s = createChecklist(opts(), 0, IDLE)
     expect(s.order).toEqual(STEP_IDS)
-    ;({ s } = feed(s, IDLE, [
-      { moving: true, floorIndex: 6 }, { floorIndex: 12 }, { moving: false },
-      { moving: true, floorIndex: 5 }, { floorIndex: 0 }, { moving: false, door: 'opening' }, { door: 'open' },
-      { door: 'closing' }, { door: 'closed' }, { alarmButton: true }, { alarmButton: false },
-      { mode: 'inspection' }, { mode: 'normal' },
+    ;({ s } = feed(s, { ...IDLE, occupied: false, safetyCircuit: true }, [
+      { moving: true, floorIndex: 6, doorZone: false }, { floorIndex: 12 }, { moving: false, doorZone: true },
+      { moving: true, floorIndex: 5, doorZone: false }, { floorIndex: 0 }, { moving: false, doorZone: true },
+      { moving: true, doorZone: false }, { moving: false, doorZone: true }, { door: 'opening' }, { door: 'open' },
+      { door: 'closing' }, { door: 'closed' }, { door: 'open', occupied: true }, { alarmButton: true }, { alarmButton: false },
+      { mode: 'inspection' }, { safetyCircuit: false }, { safetyCircuit: true, mode: 'normal' },
     ]))
     expect(isDone(s)).toBe(true)
-    expect(summary(s)).toEqual({ pass: 7, fail: 0, skip: 0, total: 7 })
+    expect(summary(s)).toEqual({ pass: 10, fail: 0, skip: 0, total: 10 })
   })
 })
 
@@ -146,7 +147,8 @@ describe('commissioning checklist: timeouts, skip, quit', () => {
     s = quit(s, 9000)
     expect(isDone(s)).toBe(true)
     expect(s.results.map((r) => `${r.id}:${r.status}:${r.reason}`)).toEqual([
-      'top:pass:seen', 'bottom:skip:quit', 'doorOpen:skip:quit', 'doorClose:skip:quit', 'alarm:skip:quit', 'inspection:skip:quit', 'normal:skip:quit',
+      'top:pass:seen', 'bottom:skip:quit', 'doorZone:skip:quit', 'doorOpen:skip:quit', 'doorClose:skip:quit', 'presence:skip:quit',
+      'alarm:skip:quit', 'inspection:skip:quit', 'safetyChain:skip:quit', 'normal:skip:quit',
     ])
   })
 
@@ -154,7 +156,7 @@ describe('commissioning checklist: timeouts, skip, quit', () => {
     const s = createChecklist(opts({ points: ['floorIndex', 'door'] }), 0, IDLE)
     expect(currentStep(s)?.id).toBe('top')
     const end = quit(s, 1)
-    expect(end.results.filter((r) => r.reason === 'unmapped').map((r) => r.id)).toEqual(['alarm', 'inspection', 'normal'])
+    expect(end.results.filter((r) => r.reason === 'unmapped').map((r) => r.id)).toEqual(['doorZone', 'presence', 'alarm', 'inspection', 'safetyChain', 'normal'])
   })
 
   it('parses a step list and names unknown ids', () => {
@@ -169,6 +171,7 @@ describe('commissioning checklist on io-retrofit signals', () => {
   const ctx = { tolerance: 0.15, landingHeights: heights }
   const IO: Values = {
     doorClosed: true, doorOpenLimit: false, doorZone: true, alarmButton: false, moving: false, inspection: false, position: 4.002,
+    occupied: false, safetyCircuit: true,
   }
 
   it('derives floor from position and the configured landings, door from the contacts, mode from the switch', () => {
@@ -180,12 +183,15 @@ describe('commissioning checklist on io-retrofit signals', () => {
   it('walks every step', () => {
     let s = createChecklist({ timeoutMs: 60_000, context: ctx, points: Object.keys(profile.points) }, 0, IO)
     ;({ s } = feed(s, IO, [
-      { moving: true, position: 7.5 }, { position: 9.93 }, { moving: false, position: 9.97 },
-      { moving: true, position: 3 }, { position: 0.05 }, { moving: false, doorClosed: false }, { doorOpenLimit: true },
-      { doorOpenLimit: false }, { doorClosed: true }, { alarmButton: true }, { inspection: true }, { inspection: false },
+      { moving: true, position: 7.5, doorZone: false }, { position: 9.93 }, { moving: false, position: 9.97, doorZone: true },
+      { moving: true, position: 3, doorZone: false }, { position: 0.05 }, { moving: false, doorZone: true },
+      { moving: true, position: 0.4, doorZone: false }, { moving: false, position: 0.01, doorZone: true },
+      { doorClosed: false }, { doorOpenLimit: true }, { doorOpenLimit: false }, { doorClosed: true },
+      { occupied: true }, { alarmButton: true }, { inspection: true }, { safetyCircuit: false }, { inspection: false },
     ]))
     expect(s.results.map((r) => `${r.id}:${r.status}`)).toEqual([
-      'top:pass', 'bottom:pass', 'doorOpen:pass', 'doorClose:pass', 'alarm:pass', 'inspection:pass', 'normal:pass',
+      'top:pass', 'bottom:pass', 'doorZone:pass', 'doorOpen:pass', 'doorClose:pass', 'presence:pass', 'alarm:pass', 'inspection:pass',
+      'safetyChain:pass', 'normal:pass',
     ])
     expect(s.results[0]!.observed).toMatchObject({ position: 9.97, moving: false })
   })
@@ -193,6 +199,6 @@ describe('commissioning checklist on io-retrofit signals', () => {
   it('without configured landings the floor steps are unmapped', () => {
     const s = createChecklist({ timeoutMs: 1000, context: { tolerance: 0.15 }, points: Object.keys(profile.points) }, 0, IO)
     expect(s.results.map((r) => `${r.id}:${r.reason}`)).toEqual(['top:unmapped', 'bottom:unmapped'])
-    expect(currentStep(s)?.id).toBe('doorOpen')
+    expect(currentStep(s)?.id).toBe('doorZone')
   })
 })
