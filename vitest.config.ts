@@ -1,11 +1,11 @@
 import { defineConfig } from 'vitest/config'
 
-// Two groups, one after the other. "compute" files use the CPU and nothing else (virtual time,
-// tables, the simulated day in child processes, chromium): they share the cores freely. "peers"
-// files talk to real peers and mostly wait on the wall clock (outages, poll windows, scenarios
-// played in real time); several run at once, and none shares the cores with a compute file, so a
-// poll-rate window or an alarm deadline is not measured on a starved machine. A file not listed
-// under compute is a peers file.
+// Two projects. "peers" files talk to real peers and mostly wait on the wall clock (outages, poll
+// windows, scenarios played in real time): up to maxWorkers of them run at once. "compute" files
+// use the CPU and nothing else (virtual time, tables, the simulated day in two child processes,
+// chromium): vitest runs a singleFork project after the others, one file at a time, so no
+// poll-rate window or alarm deadline is measured on cores a compute file has taken, and a compute
+// file has the cores to itself. A file not listed under compute is a peers file.
 const COMPUTE = [
   'test/detectors/**/*.test.ts',
   'test/protocol/**/*.test.ts',
@@ -44,8 +44,8 @@ export default defineConfig({
     maxWorkers: 4,
     minWorkers: 1,
     projects: [
-      { extends: true, test: { name: 'compute', include: COMPUTE, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'peers', include: ['test/**/*.test.ts'], exclude: COMPUTE, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'peers', include: ['test/**/*.test.ts'], exclude: COMPUTE } },
+      { extends: true, test: { name: 'compute', include: COMPUTE, poolOptions: { forks: { singleFork: true } } } },
     ],
   },
 })
