@@ -24,21 +24,25 @@ export type PowerState = (typeof POWER_STATES)[number]
 export type Reason = (typeof REASONS)[number]
 
 const Version = Type.Literal(1, { description: 'schema version' })
-const Timestamp = Type.Integer({ minimum: 0, description: 'milliseconds since the Unix epoch' })
+// bounds: JSON numbers are doubles, so 1e309 parses as Infinity and 1e300 as an "integer";
+// 8.64e15 ms is the last instant a JavaScript Date holds (ECMA-262 §21.4.1.22)
+const MAX_TS = 8_640_000_000_000_000
+const Timestamp = Type.Integer({ minimum: 0, maximum: MAX_TS, description: 'milliseconds since the Unix epoch' })
 const GatewayId = Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'gatewayId' })
 
 /** What the controller tells about the car: every telemetry field a register map can carry. */
 export const ControllerStateSchema = Type.Object({
   floor: Type.String({ minLength: 1, maxLength: 8, description: 'floor label as shown in the car ("B1", "1", "12A")' }),
   floorIndex: Type.Integer({ minimum: 0, description: '0 = lowest landing' }),
-  position: Type.Union([Type.Number(), Type.Null()], { description: 'metres above the lowest landing; null when unknown' }),
-  speed: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'm/s, ≥ 0; null when unknown' }),
+  // the tallest shafts are near 600 m; a car in the pit is a little below the lowest landing
+  position: Type.Union([Type.Number({ minimum: -100, maximum: 1000 }), Type.Null()], { description: 'metres above the lowest landing, -100…1000; null when unknown' }),
+  speed: Type.Union([Type.Number({ minimum: 0, maximum: 25 }), Type.Null()], { description: 'm/s, 0…25 (the fastest cars run 21); null when unknown' }),
   direction: lit(DIRECTIONS, 'travel direction'),
   moving: Type.Boolean({ description: 'car in motion' }),
   door: lit(DOOR_STATES, 'car door state'),
   doorZone: Type.Boolean({ description: 'car within the door (unlocking/levelling) zone' }),
   occupied: Type.Union([Type.Boolean(), Type.Null()], { description: 'passenger present (sensor); null when the elevator has no sensor' }),
-  load: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: '% of rated load; null when unknown' }),
+  load: Type.Union([Type.Number({ minimum: 0, maximum: 1000 }), Type.Null()], { description: '% of rated load, 0…1000; null when unknown' }),
   alarmButton: Type.Boolean({ description: 'in-car alarm button active' }),
   safetyCircuit: Type.Boolean({ description: 'true = safety chain closed (healthy)' }),
   mode: lit(MODES, 'service mode'),
@@ -51,8 +55,8 @@ export type ControllerState = Static<typeof ControllerStateSchema>
 
 export const TelemetryEnvelopeSchema = Type.Object({
   v: Version,
-  ts: Type.Integer({ minimum: 0, description: 'when the gateway sampled the controller, ms since epoch' }),
-  seq: Type.Integer({ minimum: 0, description: 'per elevator, +1 each message from one gateway boot; lets the broker drop duplicates and count gaps' }),
+  ts: Type.Integer({ minimum: 0, maximum: MAX_TS, description: 'when the gateway sampled the controller, ms since epoch' }),
+  seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'per elevator, +1 each message from one gateway boot; lets the broker drop duplicates and count gaps' }),
   boot: Type.String({ minLength: 1, maxLength: 64, description: 'gateway boot id; a new boot restarts seq' }),
   gateway: GatewayId,
   reason: lit(REASONS, 'why this message was sent (replay = from the outbox after an outage)'),
