@@ -67,13 +67,18 @@ export class Gateway {
     }
     this.outbox = new Outbox(cfg.outbox, log.child({ component: 'outbox' }))
     this.outbox.open()
-    const online: GatewayStatus = { v: 1, state: 'online', version: SOFTWARE_VERSION, boot: this.boot, elevators: cfg.elevators.map((e) => e.id) }
+    const outbox = this.outbox
+    // the status says when the outbox cannot store: the centre then knows an outage would lose data
+    const online = (): GatewayStatus => ({
+      v: 1, state: 'online', version: SOFTWARE_VERSION, boot: this.boot, elevators: cfg.elevators.map((e) => e.id),
+      ...(outbox.state === 'ok' ? {} : { outbox: outbox.state }),
+    })
     this.publisher = new Publisher({
       mqtt: cfg.mqtt, clientId: cfg.mqtt.clientId ?? cfg.gateway.id, outbox: this.outbox,
       outboxConfig: cfg.outbox,
       will: { topic: this.statusTopic, payload: JSON.stringify({ v: 1, state: 'offline' }) },
       onConnect: () => [
-        { topic: this.statusTopic, payload: JSON.stringify(online), retain: true },
+        { topic: this.statusTopic, payload: JSON.stringify(online()), retain: true },
         ...[...this.reporters.values()].flatMap((r) => r.currentAvailability() ?? []),
       ],
       toReplay: markReplay,
@@ -85,6 +90,10 @@ export class Gateway {
       return Object.values(drops).reduce((a, b) => a + b, 0)
     })
     this.metrics.gauge('liftwatch_gateway_mqtt_connected', '1 while connected to the broker', () => (this.publisher?.stats().connected ? 1 : 0))
+    this.metrics.gauge('liftwatch_gateway_outbox_full', '1 while SQLite reports the outbox file or its disk full', () => (outbox.state === 'full' ? 1 : 0))
+    this.metrics.gauge('liftwatch_gateway_outbox_write_errors', 'outbox write transactions that failed', () => outbox.stats().writeErrors)
+    this.metrics.gauge('liftwatch_gateway_outbox_bypassed', 'messages published unstored while the outbox could not write', () => outbox.stats().bypassed)
+    outbox.on('state', () => this.publisher?.announce({ topic: this.statusTopic, payload: JSON.stringify(online()), retain: true }))
     await this.publisher.start()
 
     for (const linkCfg of cfg.links) {

@@ -68,6 +68,10 @@ export const GatewayConfigSchema = Type.Object({
     maxMessages: Type.Integer({ minimum: 100, default: 1_000_000 }),
     maxBytes: Type.Integer({ minimum: 65_536, default: 512 * 1024 * 1024 }),
     maxAgeHours: Type.Number({ exclusiveMinimum: 0, default: 24 * 30, description: 'heartbeats older than this are dropped' }),
+    maxFileBytes: Type.Optional(Type.Integer({
+      minimum: 16_384,
+      description: 'cap on the SQLite file (max_page_count), so the outbox cannot take the whole disk; when full (or the disk is), live messages go out unstored',
+    })),
     replayPerSecond: Type.Integer({ minimum: 1, default: 200, description: 'pace of the backlog after an outage' }),
     sync: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full', description: 'SQLite synchronous: full survives power loss' }),
     commitMs: Type.Integer({ minimum: 0, maximum: 1000, default: 20, description: 'commit window: messages within it share one transaction (one fsync); each is published after its commit; 0 = one per event-loop turn' }),

@@ -98,6 +98,8 @@ export const GatewayStatusSchema = Type.Object({
   version: Type.Optional(Type.String({ maxLength: 64, description: 'gateway software version' })),
   boot: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'boot id' })),
   elevators: Type.Optional(Type.Array(Type.String({ pattern: ELEVATOR_ID_PATTERN }), { maxItems: 1024, description: 'elevators this gateway serves' })),
+  outbox: Type.Optional(lit(['full', 'failing'] as const,
+    'absent while the outbox stores; full = its disk or file is full, failing = other write errors: live messages go out unstored, nothing is kept for an outage')),
 }, {
   additionalProperties: false,
   $id: 'liftwatch/v1/gateway-status',

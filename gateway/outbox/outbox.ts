@@ -2,6 +2,11 @@
 // deleted only when the broker's PUBACK came back ("nothing acknowledged is ever lost").
 // SQLite in WAL mode; messages added within one commit window (commitMs, or one event-loop turn)
 // share one transaction, so staggered polls share one fsync.
+//
+// When SQLite refuses writes (SQLITE_FULL: the disk, or the file at `maxFileBytes`; any other
+// write error) the messages cannot wait for the disk: while connected they go out unstored
+// through `bypass` (the publisher), counted; acks still delete rows, so the backlog's replay
+// frees room; storing resumes once it has (`writeState`, the `state` event).
 import { EventEmitter } from 'node:events'
 import type Database from 'better-sqlite3'
 import type { Logger } from 'pino'
@@ -18,7 +23,9 @@ export interface OutboxRow extends OutboxMessage { id: number; ts: number }
 
 export type DropReason = 'maxMessages' | 'maxBytes' | 'maxAge' | 'writeFailed'
 export type OutboxConfig = Pick<GatewayConfig['outbox'], 'path' | 'maxMessages' | 'maxBytes' | 'maxAgeHours' | 'sync'>
-  & Partial<Pick<GatewayConfig['outbox'], 'commitMs'>>
+  & Partial<Pick<GatewayConfig['outbox'], 'commitMs' | 'maxFileBytes'>>
+/** ok; full = SQLITE_FULL (disk or maxFileBytes); failing = another write error */
+export type WriteState = 'ok' | 'full' | 'failing'
 
 export interface OutboxStats {
   depth: number       // rows on disk
@@ -29,14 +36,20 @@ export interface OutboxStats {
   writeErrors: number // failed write transactions (retried)
   drops: Record<DropReason, number>
   overBound: number   // commits that left the outbox over a bound because only state changes remained
+  writeState: WriteState
+  bypassed: number    // published unstored while writes failed
 }
 
-export interface OutboxEvents { committed: [rows: OutboxRow[]] }
+export interface OutboxEvents { committed: [rows: OutboxRow[]]; state: [state: WriteState] }
+/** Publishes messages the outbox cannot store; false when it cannot either (not connected): they wait in memory. */
+export type Bypass = (messages: OutboxMessage[]) => boolean
 
 // While the disk refuses writes, messages wait in memory; past this many, heartbeats go first.
 const MAX_PENDING = 100_000
 const RETRY_MS = 1000
 const AGE_CHECK_MS = 60_000
+// A full file is tried again once the replay has deleted this share of what it held when it filled.
+const FULL_RETRY_SHARE = 0.1
 // Deletes ride along with the next insert transaction, or go within this long: a delete lost to
 // a crash only means a duplicate, so it need not cost an fsync of its own.
 const ACK_DELAY_MS = 100
@@ -56,7 +69,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private depth = 0
   private bytes = 0
   private lastAgeCheck = 0
-  private readonly counters = { commits: 0, writeErrors: 0, overBound: 0 }
+  private readonly counters = { commits: 0, writeErrors: 0, overBound: 0, bypassed: 0 }
+  private writeState: WriteState = 'ok'
+  /** while full: the depth at which the file filled, and when to try storing again */
+  private full = { depth: 0, retryAt: 0 }
+  private bypass: Bypass | undefined
   private readonly drops: Record<DropReason, number> = { maxMessages: 0, maxBytes: 0, maxAge: 0, writeFailed: 0 }
   private readonly overBoundWarn = new LogThrottle(60_000)
   private readonly writeErrorLog = new LogThrottle(10_000)
@@ -81,6 +98,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     try {
       // One process owns the outbox: a second gateway on the same file would replay it twice.
       db = openSqlite(path, { migrations: OUTBOX_MIGRATIONS, exclusive: true, synchronous: sync })
+      if (this.cfg.maxFileBytes) db.pragma(`max_page_count = ${Math.floor(this.cfg.maxFileBytes / (db.pragma('page_size', { simple: true }) as number))}`)
       this.store = new OutboxStore(db)
     } catch (err) {
       db?.close()
@@ -136,7 +154,14 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   }
 
   stats(): OutboxStats {
-    return { depth: this.depth, bytes: this.bytes, pending: this.pending.length, lastId: this.lastId, ...this.counters, drops: { ...this.drops } }
+    return { depth: this.depth, bytes: this.bytes, pending: this.pending.length, lastId: this.lastId, ...this.counters, drops: { ...this.drops }, writeState: this.writeState }
+  }
+
+  get state(): WriteState { return this.writeState }
+
+  /** Where messages go while the outbox cannot store them (the publisher's live connection). */
+  onBypass(bypass: Bypass | undefined): void {
+    this.bypass = bypass
   }
 
   /** Commits pending messages and acks now, in one transaction. Never throws: a failed write is retried. */
@@ -144,6 +169,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.cancelScheduled()
     const store = this.store
     if (!store || (this.pending.length === 0 && this.acks.length === 0)) return
+    if (this.writeState !== 'ok' && !this.mayRetry()) return this.unstored(store)
     const batch = this.pending
     const acks = this.acks
     const now = this.now()
@@ -153,8 +179,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       result = store.commit(batch, acks, now, { depth: this.depth, bytes: this.bytes }, { ...this.cfg, ageCutoff })
     } catch (err) {
       this.writeFailed(err)
+      this.unstored(store)
       return
     }
+    if (this.writeState !== 'ok') this.setState('ok', { depth: result.depth })
     this.pending = []
     this.acks = []
     this.counters.commits++
@@ -168,7 +196,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   }
 
   private schedule(): void {
-    // while the disk refuses writes, the retry timer flushes
+    // while the disk refuses writes and nobody takes them unstored, the retry timer flushes
     if (this.retry) return
     const windowMs = this.cfg.commitMs ?? 0
     // Polls are staggered, so messages rarely share a turn: a window of a few ms lets them share
@@ -204,11 +232,52 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (suppressed !== null) {
       this.log.error({ err, path: this.cfg.path, pending: this.pending.length, suppressed }, 'outbox write failed')
     }
+    const state = (err as { code?: unknown }).code === 'SQLITE_FULL' ? 'full' : 'failing'
+    this.full = { depth: this.depth, retryAt: this.now() + RETRY_MS }
+    if (state !== this.writeState) this.setState(state, { err, depth: this.depth, maxFileBytes: this.cfg.maxFileBytes })
+  }
+
+  /** While writes fail: try storing again? A full file once the replay freed room, any other error each RETRY_MS. */
+  private mayRetry(): boolean {
+    if (this.now() < this.full.retryAt) return false
+    return this.writeState !== 'full' || this.depth <= this.full.depth * (1 - FULL_RETRY_SHARE) || this.full.depth === 0
+  }
+
+  /** Writes fail: acks still delete (that needs no new page), and the messages go out unstored if they can. */
+  private unstored(store: OutboxStore): void {
+    const acks = this.acks
+    if (acks.length > 0) {
+      try {
+        const r = store.commit([], acks, this.now(), { depth: this.depth, bytes: this.bytes }, { ...this.cfg })
+        this.acks = []
+        this.depth = r.depth
+        this.bytes = r.bytes
+      } catch (err) {
+        this.counters.writeErrors++
+        this.log.debug({ err }, 'outbox acks not written')
+      }
+    }
+    const pending = this.pending
+    if (pending.length > 0 && this.bypass?.(pending)) {
+      this.counters.bypassed += pending.length
+      this.pending = []
+    }
     if (this.pending.length > MAX_PENDING) this.shedPending()
-    this.retry = setTimeout(() => {
-      this.retry = undefined
-      this.flush()
-    }, RETRY_MS)
+    if (this.pending.length > 0 || this.acks.length > 0) {
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined
+        this.flush()
+      }, RETRY_MS)
+    }
+  }
+
+  private setState(state: WriteState, fields: Record<string, unknown>): void {
+    this.writeState = state
+    const at = { path: this.cfg.path, ...fields }
+    if (state === 'ok') this.log.info(at, 'outbox writable again')
+    else if (state === 'full') this.log.warn(at, 'outbox full: publishing live messages without storing them')
+    else this.log.warn(at, 'outbox writes failing: publishing live messages without storing them')
+    this.emit('state', state)
   }
 
   /** The disk keeps refusing: drop the oldest pending heartbeats, keep every state change. */

@@ -13,7 +13,7 @@ import mqtt, { type IConnackPacket } from 'mqtt'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config.ts'
 import { GatewayError, GatewayErrorCode } from '../errors.ts'
-import type { DropReason, MessageKind, Outbox, OutboxMessage, OutboxRow } from './outbox.ts'
+import type { DropReason, MessageKind, Outbox, OutboxMessage, OutboxRow, WriteState } from './outbox.ts'
 import { Latency, type LatencySummary } from './latency.ts'
 import { clientOptions, mqttReconnectDelay, readTls, safeUrl, type MqttConfig, type TlsFiles, type WillMessage } from './mqtt-options.ts'
 import { LogThrottle } from '../../core/rate-limit.ts'
@@ -53,6 +53,10 @@ export interface PublisherStats extends DeliveryCounters {
   replaying: boolean
   drops: Record<DropReason, number>
   overBound: number
+  /** can the outbox store (gateway/outbox/outbox.ts); not ok = live messages go out unstored */
+  writeState: WriteState
+  bypassed: number
+  writeErrors: number
   latencyMs: LatencySummary | null
 }
 
@@ -96,11 +100,13 @@ export class Publisher {
     this.started = true
     this.stopping = undefined
     this.o.outbox.on('committed', this.onCommitted)
+    this.o.outbox.onBypass((messages) => this.bypass(messages))
     try {
       this.connect()
     } catch (err) {
       this.started = false
       this.o.outbox.off('committed', this.onCommitted)
+      this.o.outbox.onBypass(undefined)
       throw new GatewayError(GatewayErrorCode.Mqtt, `cannot connect to ${safeUrl(this.o.mqtt.url)}: ${(err as Error).message}`, { url: safeUrl(this.o.mqtt.url) }, err)
     }
   }
@@ -112,6 +118,7 @@ export class Publisher {
       clearTimeout(this.retryTimer)
       this.retryTimer = undefined
       this.o.outbox.off('committed', this.onCommitted)
+      this.o.outbox.onBypass(undefined)
       const s = this.session
       if (s) await s.close(this.o.will, this.o.stopTimeoutMs ?? 2000)
       this.session = undefined
@@ -133,6 +140,11 @@ export class Publisher {
     this.o.outbox.add({ topic: msg.topic, payload: msg.payload, retain: msg.retain, kind: msg.kind })
   }
 
+  /** Publishes at once on the live connection, not stored (a status update); false when not connected. */
+  announce(m: ConnectMessage): boolean {
+    return this.bypass([m])
+  }
+
   stats(): PublisherStats {
     const o = this.o.outbox.stats()
     const s = this.session
@@ -144,8 +156,17 @@ export class Publisher {
       ...this.counters,
       replaying: s?.replaying ?? false,
       drops: o.drops, overBound: o.overBound,
+      writeState: o.writeState, bypassed: o.bypassed, writeErrors: o.writeErrors,
       latencyMs: this.latency.summary(),
     }
+  }
+
+  /** What the outbox cannot store goes out on the live connection, if there is one. */
+  private bypass(messages: readonly ConnectMessage[]): boolean {
+    const s = this.session
+    if (!s?.ready || this.stopping) return false
+    s.direct(messages)
+    return true
   }
 
   private connect(): void {

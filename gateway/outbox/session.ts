@@ -90,6 +90,26 @@ export class Session {
     }
   }
 
+  /**
+   * Messages the outbox could not store (its disk full) or that are about it (the status): QoS 1,
+   * no row behind them, so a connection lost before the PUBACK loses them — counted, logged.
+   */
+  direct(messages: readonly ConnectMessage[]): void {
+    for (const m of messages) {
+      if (m.retain) this.retainedSent.add(m.topic)
+      this.d.counters.published++
+      this.client.publish(m.topic, m.payload, { qos: 1, retain: m.retain }, (err) => {
+        if (!err) {
+          this.d.counters.acked++
+          return
+        }
+        this.d.counters.publishErrors++
+        const suppressed = this.errorLog.take()
+        if (suppressed !== null) this.d.log.warn({ err, topic: m.topic, suppressed }, 'unstored message not delivered')
+      })
+    }
+  }
+
   /** Stops sending; in-flight rows stay in the outbox for the next connection. */
   end(): void {
     this.ready = false
