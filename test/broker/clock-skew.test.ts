@@ -6,14 +6,17 @@
 // broker times: no communication_lost on connect, no floor_lost, the entrapment on time.
 import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
 import { VirtualAction, VirtualTimeScheduler } from 'rxjs'
-import { availabilityTopic, gatewayStatusTopic, telemetryTopic, type AlarmEvent, type Telemetry } from '../../protocol/index.ts'
+import { availabilityTopic, filters, gatewayStatusTopic, telemetryTopic, type AlarmEvent, type Telemetry } from '../../protocol/index.ts'
 import { Broker } from '../../broker/app.ts'
 import { parseBrokerConfig } from '../../broker/config.ts'
 import { A1, A2, PASSWORDS, REGISTRY, tempDir, users } from './mqtt/fixtures.ts'
 import { sampleTelemetry } from '../protocol/fixtures.ts'
+import { collector } from '../helpers/broker.ts'
 
 const S = 1000
 const MIN = 60 * S
@@ -44,12 +47,17 @@ const TRAP_AT = 63 * S
 /** The gateway's clock error (ms, + = ahead) at broker time `t` after T0, for message `n` of elevator `id`. */
 type Skew = (t: number, id: string, n: number) => number
 
-interface Run { alarms: AlarmEvent[]; metrics: string; ingest: Record<string, number> }
+/** Debian's mosquitto_pub as gw-a (a second client id of its user): an MQTT client nobody here wrote; exits after the PUBACK. */
+const mosquittoPub = (port: number, topic: string, payload: string) => promisify(execFile)('mosquitto_pub',
+  ['-h', '127.0.0.1', '-p', String(port), '-i', 'gw-a:pub', '-u', 'gw-a', '-P', PASSWORDS['gw-a'], '-q', '1', '-t', topic, '-m', payload])
 
-const runs: { broker: Broker; gw: MqttClient }[] = []
+interface Run { alarms: AlarmEvent[]; metrics: string; ingest: Record<string, number>; monitor: Awaited<ReturnType<typeof collector>> }
+
+const runs: { broker: Broker; gw: MqttClient; monitor: Run['monitor'] }[] = []
 afterEach(async () => {
   for (const r of runs.splice(0)) {
     await r.gw.endAsync(true)
+    await r.monitor.close()
     await r.broker.stop()
   }
 })
@@ -58,7 +66,7 @@ afterEach(async () => {
  * Two minutes of gw-a: connect, status and availability online, heartbeats every 10 s for A1 and
  * A2; A1 rises from floor 1 at 60 s and stops trapped between floors at 63 s.
  */
-async function run(skew: Skew): Promise<Run> {
+async function run(skew: Skew, byMosquitto: (t: number, id: string) => boolean = () => false): Promise<Run> {
   const dir = tempDir()
   const clock = new BrokerClock()
   const cfg = parseBrokerConfig({
@@ -71,15 +79,19 @@ async function run(skew: Skew): Promise<Run> {
   const broker = new Broker(cfg, pino({ level: 'silent' }), { scheduler: clock })
   const ports = await broker.start()
   const url = `mqtt://127.0.0.1:${ports.mqtt.tcp}`
+  // the monitoring centre's subscriber, as an MQTT client with the monitor role
+  const monitor = await collector(url, [filters.alarms], { username: 'ops', password: PASSWORDS.ops, reconnectPeriod: 0 })
   const gw = await mqtt.connectAsync(url, { username: 'gw-a', password: PASSWORDS['gw-a'], clientId: 'gw-a', reconnectPeriod: 0 })
-  runs.push({ broker, gw })
+  runs.push({ broker, gw, monitor })
   const seqs = new Map<string, number>()
   const gatewayTs = (t: number, id: string) => T0 + t + skew(t, id, seqs.get(id) ?? 0)
   // QoS 1: ingest has handled a message when its PUBACK is back
   const publish = (topic: string, body: object, retain = false) => gw.publishAsync(topic, JSON.stringify(body), { qos: 1, retain })
   const send = async (t: number, e: typeof A1, state: Partial<Telemetry>, reason: Telemetry['reason']) => {
     const seq = seqs.get(e.id) ?? 0
-    await publish(telemetryTopic(e.region, e.id), sampleTelemetry({ ...state, ts: gatewayTs(t, e.id), seq, boot: 'b1', gateway: 'gw-a', reason }))
+    const msg = sampleTelemetry({ ...state, ts: gatewayTs(t, e.id), seq, boot: 'b1', gateway: 'gw-a', reason })
+    if (byMosquitto(t, e.id)) await mosquittoPub(ports.mqtt.tcp, telemetryTopic(e.region, e.id), JSON.stringify(msg))
+    else await publish(telemetryTopic(e.region, e.id), msg)
     seqs.set(e.id, seq + 1)
   }
 
@@ -99,7 +111,7 @@ async function run(skew: Skew): Promise<Run> {
   const metrics = await (await fetch(`${http}/metrics`)).text()
   const ingest: Record<string, number> = {}
   for (const m of metrics.matchAll(/^liftwatch_broker_ingest\{gateway="gw-a",stat="(\w+)"\} (\S+)$/gm)) ingest[m[1]!] = Number(m[2])
-  return { alarms, metrics, ingest }
+  return { alarms, metrics, ingest, monitor }
 }
 
 /** What a desk sees of each alarm: type, elevator, start and detection on the broker's clock, relative to T0. */
@@ -121,12 +133,16 @@ describe('a gateway clock that is off', () => {
   }, 30_000)
 
   it('5 min ahead: no communication_lost on connect, the entrapment began at 63 s broker time (not in the future), skew shown', async () => {
-    const { alarms, metrics, ingest } = await run(() => 5 * MIN)
+    const { alarms, metrics, ingest, monitor } = await run(() => 5 * MIN)
     expect(seen(alarms)).toEqual(await reference())
     const trap = alarms.find((a) => a.type === 'entrapment')!
     expect(Math.abs(trap.raisedAt - (T0 + TRAP_AT))).toBeLessThan(S)
-    // what the gateway said, next to what the broker trusts
+    // what the gateway said, next to what the broker trusts; the same over MQTT
     expect(trap.gatewayRaisedAt).toBe(T0 + TRAP_AT + 5 * MIN)
+    await monitor.waitFor((ms) => ms.some((m) => m.json.type === 'entrapment'))
+    expect(monitor.messages.find((m) => m.json.type === 'entrapment')!.json).toMatchObject({
+      raisedAt: T0 + TRAP_AT, detectedAt: T0 + TRAP_AT + 15 * S, gatewayRaisedAt: T0 + TRAP_AT + 5 * MIN,
+    })
     // every message counted as skewed; none re-timed: the offset is steady
     expect(ingest).toMatchObject({ accepted: 30, late: 0, skewed: 29, retimed: 0, clockSteps: 0, clockOffsetSeconds: 300 })
     expect(metrics).toMatch(/^liftwatch_broker_gateway_clock_offset_seconds\{gateway="gw-a"\} 300$/m)
@@ -142,7 +158,9 @@ describe('a gateway clock that is off', () => {
   }, 30_000)
 
   it('one message a year ahead: detection goes on; the trapped passenger after it raises the entrapment', async () => {
-    const { alarms, ingest } = await run((t, id) => (t === 40 * S && id === A1.id ? YEAR : 0))
+    const bad = (t: number, id: string) => t === 40 * S && id === A1.id
+    // the bad message comes through mosquitto_pub
+    const { alarms, ingest } = await run((t, id) => (bad(t, id) ? YEAR : 0), bad)
     expect(seen(alarms)).toEqual(await reference())
     expect(alarms.filter((a) => a.type === 'entrapment')).toHaveLength(1)
     expect(ingest).toMatchObject({ accepted: 30, late: 0, retimed: 1, clockSteps: 0, clockOffsetSeconds: 0 })
