@@ -78,7 +78,8 @@ async function run(skew: Skew, byMosquitto: (t: number, id: string) => boolean =
   })
   const broker = new Broker(cfg, pino({ level: 'silent' }), { scheduler: clock })
   const ports = await broker.start()
-  const url = `mqtt://127.0.0.1:${ports.mqtt.tcp}`
+  const port = ports.mqtt.tcp!
+  const url = `mqtt://127.0.0.1:${port}`
   // the monitoring centre's subscriber, as an MQTT client with the monitor role
   const monitor = await collector(url, [filters.alarms], { username: 'ops', password: PASSWORDS.ops, reconnectPeriod: 0 })
   const gw = await mqtt.connectAsync(url, { username: 'gw-a', password: PASSWORDS['gw-a'], clientId: 'gw-a', reconnectPeriod: 0 })
@@ -90,7 +91,7 @@ async function run(skew: Skew, byMosquitto: (t: number, id: string) => boolean =
   const send = async (t: number, e: typeof A1, state: Partial<Telemetry>, reason: Telemetry['reason']) => {
     const seq = seqs.get(e.id) ?? 0
     const msg = sampleTelemetry({ ...state, ts: gatewayTs(t, e.id), seq, boot: 'b1', gateway: 'gw-a', reason })
-    if (byMosquitto(t, e.id)) await mosquittoPub(ports.mqtt.tcp, telemetryTopic(e.region, e.id), JSON.stringify(msg))
+    if (byMosquitto(t, e.id)) await mosquittoPub(port, telemetryTopic(e.region, e.id), JSON.stringify(msg))
     else await publish(telemetryTopic(e.region, e.id), msg)
     seqs.set(e.id, seq + 1)
   }
