@@ -26,7 +26,8 @@ alarms: [entrapment]
 `, 'e2e-trip.yaml')
 
 const stateOf = (m: Received): ControllerState => {
-  const { v: _v, ts: _ts, seq: _s, boot: _b, gateway: _g, reason: _r, ...state } = m.json as Record<string, unknown>
+  // faultType is the profile's reading of faultCode, not controller state
+  const { v: _v, ts: _ts, seq: _s, boot: _b, gateway: _g, reason: _r, faultType: _f, ...state } = m.json as Record<string, unknown>
   return state as unknown as ControllerState
 }
 
