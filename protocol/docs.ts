@@ -67,7 +67,11 @@ schema version \`v\`.
 - \`reason: "replay"\` marks messages sent from the gateway's outbox after an outage; they are
   evaluated in event time (\`ts\`), not arrival time.
 - Availability says whether the gateway can reach that controller; the gateway status says
-  whether the gateway itself is connected. A gateway \`offline\` covers all its elevators.
+  whether the gateway itself is connected. A gateway \`offline\` covers all its elevators. The
+  status is that of the gateway's newest connection: the broker drops a status or last will of a
+  connection the gateway has already replaced (a reconnect after a timeout), so a stale
+  \`offline\` never follows the new \`online\`. \`outbox\` in the status says the gateway cannot
+  store: its live messages still flow, but an outage now would lose them.
 - Alarm events: \`key\` = \`{elevatorId}:{type}\` identifies one alarm; \`raised\` opens it,
   \`cleared\` closes it; after a clear the same key opens a new alarm with a new \`id\`.
 
