@@ -11,7 +11,7 @@ export const ConnectRefusal = {
   ClientIdTaken: 'client-id-taken',   // the client id names another user
   WillRefused: 'will-refused',        // the will is on a topic this user may not publish
   Busy: 'busy',                       // too many password checks waiting for this username
-  PacketTooLarge: 'packet-too-large', // a packet header claimed more than maxPacketBytes (listeners, not here)
+  PacketTooLarge: 'packet-too-large', // a packet header claimed more than maxConnectBytes/maxPacketBytes (host.ts)
 } as const
 export type ConnectRefusal = (typeof ConnectRefusal)[keyof typeof ConnectRefusal]
 

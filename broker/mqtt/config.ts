@@ -41,8 +41,11 @@ export const MqttHostConfigSchema = Type.Object({
   listeners: MqttListenersSchema,
   allowAnonymous: Type.Boolean({ default: false, description: 'clients without a username may publish gateway topics and subscribe lift/v1/# (development only)' }),
   users: Type.Record(Type.String({ pattern: USERNAME_PATTERN }), MqttUserSchema, { additionalProperties: false, default: {}, description: 'username → role and password hash' }),
-  // MQTT allows 256 MiB; a v1 message is under 1 KiB and a gateway status with 1024 elevators ~30 KiB
-  maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268_435_455, default: 262_144, description: 'a packet whose header claims more is not read: the connection is closed' }),
+  // MQTT allows 256 MiB. A CONNECT is an id, credentials and a will of a few hundred bytes; a v1
+  // message is under 1 KiB and a gateway status with 1024 elevators ~30 KiB. After CONNECT the
+  // bound is looser: garbage from a client with credentials reaches ingest and is counted there.
+  maxConnectBytes: Type.Integer({ minimum: 1024, maximum: 268_435_455, default: 65_536, description: 'until the client is authenticated, a packet whose header claims more is not read: the connection is closed' }),
+  maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268_435_455, default: 2_097_152, description: 'the same, once authenticated' }),
   offlineQueue: Type.Object({
     maxMessages: Type.Integer({ minimum: 1, default: 10_000, description: 'per persistent session' }),
     maxBytes: Type.Integer({ minimum: 1024, default: 16_777_216, description: 'per persistent session, topic + payload' }),

@@ -149,10 +149,12 @@ export class MqttHost {
     broker.on('connectionError', (client, err) => this.log.debug({ err, clientId: client.id }, 'connection failed before CONNECT'))
     await broker.listen()
     const listeners = new Listeners(this.config.listeners, (stream, req) => {
-      limitPacketSize(stream, this.config.maxPacketBytes, (claimed) => {
-        const client = (stream as { client?: Client }).client
+      // aedes hangs its client on the stream; until CONNACK only a CONNECT's worth may arrive
+      const client = () => (stream as { client?: Client }).client
+      const limit = () => (client()?.connected ? this.config.maxPacketBytes : this.config.maxConnectBytes)
+      limitPacketSize(stream, limit, (claimed) => {
         const remote = (stream as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress
-        this.refusals.connect(ConnectRefusal.PacketTooLarge, { clientId: client?.id ?? '', username: undefined, knownUser: false, remote, claimed })
+        this.refusals.connect(ConnectRefusal.PacketTooLarge, { clientId: client()?.id ?? '', username: undefined, knownUser: false, remote, claimed })
       })
       broker.handle(stream, req)
     }, this.log)

@@ -39,13 +39,16 @@ export function boundedMemoryPersistence(limits: OfflineQueueLimits, dropped: (c
     async outgoingEnqueue(sub: { clientId: string }, packet: AedesPacket) { enqueue(sub.clientId, packet) },
     async outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket) { for (const sub of subs) enqueue(sub.clientId, packet) },
     async outgoingUpdate(client: Client, packet: AedesPacket) {
-      const packets = queues.get(client.id)?.packets ?? []
+      const q = queues.get(client.id)
+      const packets = q?.packets ?? []
       for (const [i, p] of packets.entries()) {
         if (p.brokerId === packet.brokerId && p.brokerCounter === packet.brokerCounter) {
           if ('messageId' in packet) (p as { messageId?: number }).messageId = packet.messageId
           return
         }
         if (p.brokerId !== packet.brokerId && 'messageId' in p && 'messageId' in packet && p.messageId === packet.messageId) {
+          // QoS 2: the PUBREL takes its PUBLISH's place
+          q!.bytes += sizeOf(packet) - sizeOf(p)
           packets[i] = packet
           return
         }

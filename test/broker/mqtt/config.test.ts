@@ -21,7 +21,7 @@ describe('mqtt config section', () => {
     const cfg = parseMqttHostConfig(undefined)
     expect(cfg).toEqual({
       listeners: { tcp: { host: '0.0.0.0', port: 1883 } }, allowAnonymous: false, users: {},
-      maxPacketBytes: 262_144, offlineQueue: { maxMessages: 10_000, maxBytes: 16_777_216 },
+      maxConnectBytes: 65_536, maxPacketBytes: 2_097_152, offlineQueue: { maxMessages: 10_000, maxBytes: 16_777_216 },
     })
     expect(Object.isFrozen(cfg.listeners)).toBe(true)
   })
