@@ -59,4 +59,16 @@ describe('liftwatch passwd', () => {
     expect(empty.code).toBe(1)
     expect(empty.stderr).toMatch(/empty password/)
   })
+
+  it('prints a bridge with the gateways it carries, and refuses --gateways without --role bridge and a bridge without them', async () => {
+    const [ok, bare, stray] = await Promise.all([
+      passwd(['north', '--role', 'bridge', '--gateways', 'gw-a,gw-b', '--password', 'pw', '--cost', '1024'], ''),
+      passwd(['north', '--role', 'bridge', '--password', 'pw'], ''),
+      passwd(['ops', '--role', 'monitor', '--gateways', 'gw-a', '--password', 'pw'], ''),
+    ])
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(parseMqttHostConfig({ users: parseYaml(ok.stdout) }).users.north).toMatchObject({ role: 'bridge', gateways: ['gw-a', 'gw-b'] })
+    expect([bare.code, stray.code]).toEqual([2, 2])
+    expect(bare.stderr).toMatch(/--gateways goes with --role bridge/)
+  })
 })
