@@ -301,6 +301,23 @@ describe('faults', () => {
     expect(view(car)).toMatchObject({ floor: '1', faultCode: 81, moving: false })
   })
 
+  it('level creep: the standing car sinks unseen by the drive (speed 0) and is re-levelled each time the error passes the threshold', () => {
+    let moving = 0
+    let starts = 0
+    let lowest = Infinity
+    run(createCar(spec), 60, {}, { faults: { levelCreep: 0.01 } }, (s, t) => {
+      const v = view(s)
+      if (v.moving && moving === 0) starts++
+      moving = v.moving ? moving + 1 : 0
+      if (t > 1) lowest = Math.min(lowest, s.position)
+      expect(v).toMatchObject({ floor: '1', doorZone: true, door: 'closed', faultCode: 0 })
+      expect(v.speed ?? 0).toBeLessThanOrEqual(0.05)
+    })
+    // 0.01 m sunk at 0.01 m/s, re-levelled at 0.05 m/s: a re-level about every 1.2 s, never more than the threshold low
+    expect(starts).toBeGreaterThanOrEqual(40)
+    expect(lowest).toBeGreaterThan(4 - spec.relevelThreshold - 0.002)
+  })
+
   it('runaway: the trip never ends and the runtime limiter code appears', () => {
     const car = run(createCar(spec), 90, { carCalls: [12] }, { faults: { runaway: true } })
     expect(view(car)).toMatchObject({ moving: true, floor: '12', faultCode: FAULT_CODES.runtimeLimiter })
