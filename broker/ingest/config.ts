@@ -9,6 +9,7 @@ export const IngestConfigSchema = Type.Object({
   maxGateways: Type.Integer({ minimum: 1, default: 10_000, description: 'distinct gateway keys in the stats; more are counted as "(other)"' }),
   clockSkewMs: Type.Integer({ minimum: 0, default: 2000, description: "a live message whose ts is off the broker's clock by more than this counts as skewed (the gateway's clock is off; its offset is corrected)" }),
   clockToleranceMs: Type.Integer({ minimum: 100, default: 5000, description: "a live ts this far from what the gateway's measured clock offset predicts is re-timed to its receipt (one bad ts, or a clock step until confirmed)" }),
+  maxAgeSeconds: Type.Integer({ minimum: 60, default: 7 * 86_400, description: "replayed telemetry dated longer than this before its receipt (after the gateway's clock correction) is kept for the sinks but not evaluated by the detectors (a gateway clock reset during an outage)" }),
   clockStepConfirmations: Type.Integer({ minimum: 1, default: 3, description: 're-timed live messages in a row agreeing on a new offset: the gateway clock was stepped, the new offset is adopted' }),
 }, { additionalProperties: false, default: {} })
 export type IngestConfig = Static<typeof IngestConfigSchema>

@@ -40,11 +40,12 @@ export interface AcceptedTelemetry extends TelemetryInput { late: boolean; recei
  * `accepted` includes `late`; the others were dropped. `skewed`: live messages whose ts was off
  * our clock by more than `clockSkewMs` (corrected); `retimed`: live messages whose ts disagreed
  * with the gateway's measured offset, timed by their receipt instead; `clockSteps`: steps of the
- * gateway's clock adopted; `clockOffsetSeconds`: how far its clock is ahead of ours (− = behind).
+ * gateway's clock adopted; `tooOld`: replays dated beyond `maxAgeSeconds`, kept from the
+ * detectors; `clockOffsetSeconds`: how far its clock is ahead of ours (− = behind).
  */
 export interface GatewayIngestStats {
   accepted: number; late: number; invalid: number; duplicates: number; gaps: number; unknownElevator: number
-  skewed: number; retimed: number; clockSteps: number; clockOffsetSeconds?: number
+  skewed: number; retimed: number; clockSteps: number; tooOld: number; clockOffsetSeconds?: number
 }
 export interface IngestStats { gateways: Record<string, GatewayIngestStats>; unknownElevatorIds: string[] }
 
@@ -164,8 +165,10 @@ export class Ingest {
     }
     let at = seen
     let inOrder: boolean
+    let tooOld = false
     if (replay) {
-      inOrder = this.advance(elevator.id, at)
+      tooOld = at < receivedAt - this.config.maxAgeSeconds * 1000
+      inOrder = !tooOld && this.advance(elevator.id, at)
     } else if (verdict === 'head') {
       // the newest of this gateway boot: in order, at no earlier time than what came before
       at = Math.max(this.liveTime(key, elevator.id, msg.gateway, msg.ts, receivedAt, c), this.elevatorTs.get(elevator.id) ?? -Infinity)
@@ -184,7 +187,8 @@ export class Ingest {
     const detected: TelemetryInput = at === msg.ts ? input : { ...input, msg: { ...msg, ts: at }, gatewayTs: msg.ts }
     // replayed history goes to the detectors too: they evaluate it in event time, apart from the
     // live state (an entrapment during an outage is raised late, with its true start)
-    if (inOrder || replay) this.events.next(detected)
+    if (tooOld) this.tooOld(key, c, elevator.id, msg.ts, receivedAt)
+    else if (inOrder || replay) this.events.next(detected)
     return inOrder ? 'accepted' : 'late'
   }
 
@@ -262,6 +266,12 @@ export class Ingest {
     return t.at
   }
 
+  private tooOld(key: string, c: GatewayIngestStats, elevatorId: string, ts: number, receivedAt: number): void {
+    c.tooOld++
+    const suppressed = this.timeLog.take(`${key} old`)
+    if (suppressed !== null) this.log.warn({ gateway: key, elevatorId, ts, receivedAt, suppressed }, 'replayed telemetry too old for the detectors')
+  }
+
   /** true when ts is not older than what the detectors saw for this elevator. */
   private advance(elevatorId: string, ts: number): boolean {
     if (ts < (this.elevatorTs.get(elevatorId) ?? -1)) return false
@@ -303,7 +313,7 @@ export class Ingest {
     const k = capKey(this.counters, key, this.config.maxGateways)
     let c = this.counters.get(k)
     if (!c) {
-      c = { accepted: 0, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0 }
+      c = { accepted: 0, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0, tooOld: 0 }
       this.counters.set(k, c)
     }
     return c

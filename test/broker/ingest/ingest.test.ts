@@ -69,8 +69,8 @@ describe('ingest behind the broker', () => {
     expect(invalidLines(fx)[2]).toMatchObject({ gateway: 'gw-a', suppressed: 2, problem: 'door: must be one of "open", "opening", "closing", "closed", "unknown"' })
     expect(ingest.stats().gateways).toEqual({
       // the fixture's ts (2025) is far ahead of this test's clock: counted as skewed, offset measured
-      'gw-a': { accepted: 1, late: 0, invalid: 4, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0, clockOffsetSeconds: 1_763_999_000 },
-      'gw-b': { accepted: 1, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0, clockOffsetSeconds: 1_763_999_000 },
+      'gw-a': { accepted: 1, late: 0, invalid: 4, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0, tooOld: 0, clockOffsetSeconds: 1_763_999_000 },
+      'gw-b': { accepted: 1, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0, tooOld: 0, clockOffsetSeconds: 1_763_999_000 },
     })
     expect(fx.host.stats().dropped).toBe(5)
     await mon.close()
@@ -163,11 +163,31 @@ describe('ingest fed directly (an external broker feed)', () => {
     expect(ingest.handle(msg({ topic: telemetry(A1).topic, payload: Buffer.alloc(1025, '{') }))).toBe('invalid')
     expect(ingest.handle(msg(telemetry(B1)))).toBe('accepted')
     expect(ingest.stats().gateways).toEqual({
-      'c-1': { accepted: 0, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0 },
+      'c-1': { accepted: 0, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0, tooOld: 0 },
       // over maxGateways: 2
-      'gw-a': { accepted: 0, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0 },
-      '(other)': { accepted: 1, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0 },
+      'gw-a': { accepted: 0, late: 0, invalid: 1, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 0, retimed: 0, clockSteps: 0, tooOld: 0 },
+      '(other)': { accepted: 1, late: 0, invalid: 0, duplicates: 0, gaps: 0, unknownElevator: 0, skewed: 1, retimed: 0, clockSteps: 0, tooOld: 0 },
     })
+  })
+
+  it('keeps a replayed row dated beyond maxAgeSeconds for the sinks but not the detectors, and counts it', () => {
+    const now = 1_772_413_200_000
+    const logged = captureLog()
+    const ingest = new Ingest({ registry: registryFile().registry, log: logged.log, now: () => now })
+    const events: DetectorInput[] = []
+    const sunk: AcceptedTelemetry[] = []
+    ingest.events$.subscribe((e) => events.push(e))
+    ingest.telemetry$.subscribe((t) => sunk.push(t))
+    const day = 86_400_000
+    ingest.handle({ ...msg(telemetry(A1, { seq: 5, ts: now })), gatewayId: 'gw-a' })
+    // the gateway's clock was reset to 2000 during the outage; its outbox replays those rows
+    expect(ingest.handle({ ...msg(telemetry(A1, { seq: 3, ts: Date.UTC(2000, 0, 1), reason: 'replay' })), gatewayId: 'gw-a' })).toBe('late')
+    // a week-old row is still history
+    expect(ingest.handle({ ...msg(telemetry(A1, { seq: 4, ts: now - 6 * day, reason: 'replay' })), gatewayId: 'gw-a' })).toBe('late')
+    expect(events.map((e) => (e.kind === 'telemetry' ? e.msg.seq : null))).toEqual([5, 4])
+    expect(sunk.map((t) => t.msg.seq)).toEqual([5, 3, 4])
+    expect(ingest.stats().gateways['gw-a']).toMatchObject({ accepted: 3, late: 2, tooOld: 1 })
+    expect(logged.lines.filter((l) => l.msg === 'replayed telemetry too old for the detectors')).toMatchObject([{ gateway: 'gw-a', elevatorId: A1.id }])
   })
 
   it('completes both streams on stop() and ignores what comes after; stop() is idempotent', () => {
