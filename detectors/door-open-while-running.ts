@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
-import { onTrip } from './runtime/stop.ts'
+import { DEPARTURE_UNSEEN, nextDeparture } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 0, default: 1_000, description: 'debounce: door not closed on a trip outside the door zone this long' }),
@@ -14,29 +14,13 @@ const configSchema = Type.Object({
   modes: modesSetting(MODES.filter((m) => m !== 'inspection' && m !== 'maintenance'), 'service modes in which a door opening on a trip is an alarm'),
 }, { additionalProperties: false })
 
-interface Run {
-  /** the door was closed when this movement began, or since */
-  readonly wasClosed: boolean
-  /** ts the door was first seen not closed on this trip outside the door zone */
-  readonly openedAt: number | null
-}
-
 export const doorOpenWhileRunning = conditionDetector({
   id: 'door-open-while-running',
   type: 'door_open_while_running',
   configSchema,
   memo: {
-    initial: { wasClosed: false, openedAt: null } as Run,
-    next(m, t, prev, cfg) {
-      // stopped: what the door does now is what the next trip starts from
-      if (!t.moving) return { wasClosed: t.door === 'closed', openedAt: null }
-      if (t.door === 'closed') return { wasClosed: true, openedAt: null }
-      // across a gap in the data this may be another trip, unless the alarm was already due before it
-      const due = prev !== null && m.openedAt !== null && prev.ts - m.openedAt >= cfg.holdMs
-      if ((!prev || t.ts - prev.ts >= cfg.staleAfterMs) && !due) return { wasClosed: false, openedAt: null }
-      if (t.door === 'unknown' || !m.wasClosed || m.openedAt !== null) return m
-      return onTrip(t) && !t.doorZone ? { ...m, openedAt: t.ts } : m
-    },
+    initial: DEPARTURE_UNSEEN,
+    next: (m, t, prev, cfg) => nextDeparture(m, t, prev, cfg.staleAfterMs, cfg.holdMs),
   },
   holds: (t, m, cfg) => (m.openedAt === null ? null
     : { holdMs: cfg.holdMs, since: m.openedAt, evidence: { door: t.door, doorZone: t.doorZone, speed: t.speed, direction: t.direction, position: t.position } }),

@@ -5,11 +5,12 @@
 // One event, one alarm: this is the car moving away with its door open — a brake that fails to
 // hold, a drive that starts before the door has closed. A door that opens on a run that set off
 // with it closed is door_open_while_running's (door-open-while-running.ts), so this stands down;
-// after a gap in the data nobody knows how the run began, and this keeps it.
+// after a gap in the data nobody knows how the run began, and this keeps it, unless that alarm
+// was already due before the gap (runtime/stop.ts nextDeparture, with this detector's debounce).
 import { Type } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
-import { RELEVEL_MAX_SPEED } from './runtime/stop.ts'
+import { DEPARTURE_UNSEEN, RELEVEL_MAX_SPEED, nextDeparture } from './runtime/stop.ts'
 
 // A brake that fails to hold does not care about the service mode, so every mode is watched but
 // inspection and maintenance, where the door bypass (GB 7588.1-2020) lets a technician run the
@@ -32,16 +33,11 @@ export const unintendedMovement = conditionDetector({
   type: 'unintended_movement',
   configSchema,
   memo: {
-    // the door was seen closed since this run began (door-open-while-running.ts keeps the same)
-    initial: false,
-    next: (closed, t, prev, cfg) => {
-      if (!t.moving) return t.door === 'closed'
-      if (t.door === 'closed') return true
-      return closed && prev !== null && t.ts - prev.ts < cfg.staleAfterMs
-    },
+    initial: DEPARTURE_UNSEEN,
+    next: (m, t, prev, cfg) => nextDeparture(m, t, prev, cfg.staleAfterMs, cfg.holdMs),
   },
-  holds: (t, closedAtStart, cfg) => {
-    if (!t.moving || closedAtStart || !DOOR_NOT_CLOSED.has(t.door)) return null
+  holds: (t, run, cfg) => {
+    if (!t.moving || run.wasClosed || !DOOR_NOT_CLOSED.has(t.door)) return null
     // an unknown speed inside the door zone is given the benefit of the doubt
     if (t.doorZone && (t.speed ?? 0) <= cfg.relevelMaxSpeed) return null
     return {

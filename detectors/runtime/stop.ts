@@ -3,6 +3,7 @@
 // for less than 10 s at a time. A car hunting at a landing (re-levelling every few seconds) is
 // one stop, so a count that runs through a stop (entrapment, door_open_fault) does not restart
 // on each re-level. A slow move that runs on past 10 s is no re-level: the car is on a trip.
+// And how a run began (nextDeparture), which decides whose a door open on it is.
 import type { Telemetry } from '../../protocol/index.ts'
 
 /** m/s: slower than this inside the door zone may be re-levelling (GB/T fault code 05's exemption) */
@@ -48,4 +49,30 @@ export function nextStop(s: Stop, t: Telemetry, prev: Telemetry | null, staleAft
   const from = s.relevelFrom ?? t.ts
   if (t.floorIndex !== s.floorIndex || t.ts - from >= RELEVEL_MAX_MS) return { since: null, floorIndex: t.floorIndex, relevelFrom: null, tripFrom: from }
   return from === s.relevelFrom ? s : { ...s, relevelFrom: from }
+}
+
+/**
+ * How the run under way began, for the two detectors that split a moving car with its door not
+ * closed between them (one event, one alarm): door_open_while_running owns a run that set off
+ * with the door closed, unintended_movement every other.
+ */
+export interface Departure {
+  /** the door was closed when this run began, or has been since */
+  readonly wasClosed: boolean
+  /** ts the door was first seen not closed on this run, on a trip outside the door zone */
+  readonly openedAt: number | null
+}
+
+export const DEPARTURE_UNSEEN: Departure = { wasClosed: false, openedAt: null }
+
+/** Advances `m` by live sample `t`; `holdMs` is door_open_while_running's debounce. */
+export function nextDeparture(m: Departure, t: Telemetry, prev: Telemetry | null, staleAfterMs: number, holdMs: number): Departure {
+  // stopped: what the door does now is what the next run starts from
+  if (!t.moving) return { wasClosed: t.door === 'closed', openedAt: null }
+  if (t.door === 'closed') return m.wasClosed && m.openedAt === null ? m : { wasClosed: true, openedAt: null }
+  // across a gap in the data this may be another run, unless the door was already open long enough before it
+  const due = prev !== null && m.openedAt !== null && prev.ts - m.openedAt >= holdMs
+  if ((!prev || t.ts - prev.ts >= staleAfterMs) && !due) return DEPARTURE_UNSEEN
+  if (t.door === 'unknown' || !m.wasClosed || m.openedAt !== null) return m
+  return onTrip(t) && !t.doorZone ? { ...m, openedAt: t.ts } : m
 }
