@@ -32,6 +32,9 @@ export class LiveView implements BrokerView {
   /** ingest's accepted inputs, in event order */
   onInput(e: DetectorInput): void {
     if (e.kind === 'telemetry') {
+      // history replayed after an outage, or anything older than what is shown, is not the current state
+      const shown = this.last.get(e.elevatorId)
+      if (e.msg.reason === 'replay' || (shown !== undefined && e.msg.ts < shown.ts)) return
       this.last.set(e.elevatorId, e.msg)
       if (this.availability.get(e.elevatorId) !== 'online') this.setAvailability(e.elevatorId, 'online')
       this.live.next({ kind: 'state', elevatorId: e.elevatorId, telemetry: e.msg })

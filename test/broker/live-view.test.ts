@@ -10,7 +10,8 @@ import { build } from '../../broker/http/app.ts'
 import type { LiveEvent } from '../../broker/http/broker-view.ts'
 import { parseRegistry } from '../../broker/registry/registry.ts'
 import { LiveView } from '../../broker/live-view.ts'
-import type { AlarmEvent } from '../../protocol/index.ts'
+import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
+import { sampleTelemetry } from '../protocol/fixtures.ts'
 
 const E1 = '31103309222018060001'
 const E2 = '31103309222018060002'
@@ -55,6 +56,18 @@ describe('LiveView', () => {
     expect(view.alarms({ state: 'visible' }).map((a) => [a.id, a.ackState])).toEqual([['A1', 'active-unacked'], ['P1', 'cleared-unacked']])
     expect(view.alarms({ state: 'visible', elevatorId: E1 }).map((a) => a.id)).toEqual(['A1'])
     expect(view.keepUntilAcked).toEqual(['critical', 'major'])
+  })
+
+  it("keeps an elevator's current state when history a gateway replays after an outage arrives behind it", () => {
+    const { view, events } = setup()
+    const tele = (ts: number, reason: Telemetry['reason'], floor: string) => ({
+      kind: 'telemetry' as const, elevatorId: E1, region: '330922', gatewayId: 'gw-1', ts,
+      msg: sampleTelemetry({ ts, reason, floor, gateway: 'gw-1' }),
+    })
+    view.onInput(tele(T0 + 600_000, 'heartbeat', '5'))
+    view.onInput(tele(T0 + 60_000, 'replay', '2'))
+    expect(view.elevators().find((e) => e.elevatorId === E1)!.last).toMatchObject({ floor: '5', reason: 'heartbeat' })
+    expect(events.filter((e) => e.kind === 'state').map((e) => e.kind === 'state' && e.telemetry.floor)).toEqual(['5'])
   })
 
   it('acknowledges through the store and emits one ack event', () => {
