@@ -129,7 +129,7 @@ export const AlarmEventSchema = Type.Object({
   late: Type.Optional(Type.Boolean({ description: 'found in history a gateway replayed after an outage; raisedAt is the true start' })),
   ongoing: Type.Optional(Type.Boolean({ description: 'late alarms: true = the live data shows the condition still on when the history arrived (still trapped); false = already over by then (already released)' })),
   detectedAt: Type.Optional(Type.Integer({ minimum: 0, description: "when the broker raised it, ms since epoch, on the broker's clock: the receipt of the sample that completed the condition, or the moment its threshold came due; for a late alarm, when the history arrived" })),
-  gatewayRaisedAt: Type.Optional(Type.Integer({ description: "raisedAt as the gateway's own clock gave it (its ts), ms since epoch; differs from raisedAt by the gateway's clock offset" })),
+  gatewayRaisedAt: Type.Optional(Type.Integer({ description: "raisedAt as the gateway's own clock gave it (its ts), ms since epoch; differs from raisedAt by the gateway's clock offset; absent when the two clocks agreed" })),
   updatedAt: Type.Optional(Timestamp),
 }, {
   additionalProperties: false,
