@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { startCli } from '../test/helpers/cli.ts'
 import { startAedes } from '../test/helpers/broker.ts'
-import { metricValue, startGateway, writeGatewayConfig } from '../test/helpers/gateway.ts'
+import { metricValue, startGatewayCli, writeGatewayConfig } from '../test/helpers/gateway.ts'
 import { cpuSeconds, rssBytes } from './proc.ts'
 
 const CARS = 64
@@ -28,7 +28,8 @@ export async function benchGateway(opts: { seconds?: number } = {}): Promise<obj
       polling: { pollMs: POLL_MS },
       outbox: { replayPerSecond: 5000, sync: 'full' },
     }, dir)
-    const gw = await startGateway(cfg.configFile, cfg.dir)
+    // its own process: the CPU and RSS measured are the gateway's alone
+    const gw = await startGatewayCli(cfg.configFile, cfg.dir)
     const pid = gw.cli.proc.pid!
     const sample = async () => {
       const m = await gw.metrics()
