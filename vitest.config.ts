@@ -1,11 +1,11 @@
 import { defineConfig } from 'vitest/config'
 
-// Two projects. "peers" files talk to real peers and mostly wait on the wall clock (outages, poll
-// windows, scenarios played in real time): up to maxWorkers of them run at once. "compute" files
-// use the CPU and nothing else (virtual time, tables, the simulated day in two child processes,
-// chromium): vitest runs a singleFork project after the others, one file at a time, so no
-// poll-rate window or alarm deadline is measured on cores a compute file has taken, and a compute
-// file has the cores to itself. A file not listed under compute is a peers file.
+// Two projects. "peers" files talk to real peers and mostly wait on the wall clock (outages,
+// scenarios played in real time): up to maxWorkers of them run at once. "alone" files run one at
+// a time, after the peers files (vitest runs a singleFork project after the others): the compute
+// files, which use the CPU and nothing else (virtual time, tables, the simulated day in two child
+// processes, chromium), and the files that compare poll rates over wall-clock windows, which a
+// starved core would fail. A file listed in neither is a peers file.
 const COMPUTE = [
   'test/detectors/**/*.test.ts',
   'test/protocol/**/*.test.ts',
@@ -32,6 +32,12 @@ const COMPUTE = [
   'test/docs.test.ts',
   'test/examples-registry.test.ts',
 ]
+// poll rates within 10 % from one window to the next
+const TIMING = [
+  'test/gateway/modbus/link-poller.test.ts',
+  'test/gateway/gateway-units.test.ts',
+]
+const ALONE = [...COMPUTE, ...TIMING]
 
 export default defineConfig({
   test: {
@@ -44,8 +50,8 @@ export default defineConfig({
     maxWorkers: 4,
     minWorkers: 1,
     projects: [
-      { extends: true, test: { name: 'peers', include: ['test/**/*.test.ts'], exclude: COMPUTE } },
-      { extends: true, test: { name: 'compute', include: COMPUTE, poolOptions: { forks: { singleFork: true } } } },
+      { extends: true, test: { name: 'peers', include: ['test/**/*.test.ts'], exclude: ALONE } },
+      { extends: true, test: { name: 'alone', include: ALONE, poolOptions: { forks: { singleFork: true } } } },
     ],
   },
 })
