@@ -118,13 +118,16 @@ describe('a signed-speed CDAB controller (python3-pymodbus) → gateway → brok
     await set({ moving: true, speed: -0.2, position: 6.05, floorIndex: 2 })
     await seen((t) => t.speed === 0.2)
     await set({ floorIndex: 2, position: 6, floor: '3' })
-    await seen((t) => t.floorIndex === 2 && t.moving === false)
+    await seen((t) => t.position === 6 && t.speed === 0 && t.moving === false)
 
     const trip = telemetry().map((m) => m.json)
     for (const t of trip) expect(t.speed as number, JSON.stringify(t)).toBeGreaterThanOrEqual(0)
-    expect(trip.filter((t) => t.moving).map((t) => [t.direction, t.speed])).toEqual([['down', 0.4], ['down', 1], ['down', 0.2]])
-    expect(trip.some((t) => t.moving && t.direction === 'none')).toBe(false)
-    expect(trip.at(-1)).toMatchObject({ moving: false, direction: 'none', speed: 0, position: 6 })
+    // a poll may read the coils and the registers either side of an update: every moving sample
+    // still says down, and the trip's speeds all arrived
+    const moving = trip.filter((t) => t.moving)
+    expect(moving.map((t) => t.direction)).toEqual(moving.map(() => 'down'))
+    expect(moving.map((t) => t.speed)).toEqual(expect.arrayContaining([0.4, 1, 0.2]))
+    expect(trip.find((t) => t.position === 6 && t.speed === 0)).toMatchObject({ moving: false, direction: 'none', floorIndex: 2 })
 
     // a fault code only the profile maps
     await set({ floorIndex: 2, position: 6, floor: '3', faultCode: 52 })
