@@ -3,46 +3,30 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
-import pino from 'pino'
-import { Fleet } from '../../simulators/fleet.ts'
-import { Simulator } from '../../simulators/app.ts'
-import { collector, gatedBroker, type TestBroker } from '../helpers/broker.ts'
-import { metricUntil, metricValue, startGatewayCli, writeGatewayConfig, type GatewayCliRun } from '../helpers/gateway.ts'
+import { metricUntil, metricValue, startGatewayCli, type GatewayCliRun } from '../helpers/gateway.ts'
+import { startRig, type Rig } from '../helpers/rig.ts'
 
 const DEPTH = 'liftwatch_gateway_outbox_depth'
 
 describe('gateway killed with SIGKILL during an outage', () => {
-  let broker: TestBroker | undefined
-  let sim: Simulator | undefined
+  let rig: Rig | undefined
   let gw: GatewayCliRun | undefined
-  let sub: Awaited<ReturnType<typeof collector>> | undefined
   afterAll(async () => {
     await gw?.cli.stop()
-    await sub?.close()
-    await sim?.stop()
-    await broker?.close()
+    await rig?.close()
   })
 
   it('loses nothing it had written', async () => {
-    const gate = { open: true }
-    broker = await gatedBroker(0, gate)
-    const port = broker.port
-    sub = await collector(`mqtt://127.0.0.1:${port}`, ['lift/v1/+/+/telemetry'], { clientId: 'sub', clean: false })
-    const fleet = new Fleet({ elevators: 3, region: '330922', seed: 1, traffic: 1 })
-    sim = new Simulator(fleet, { host: '127.0.0.1', port: 0, portPerCar: false, tickMs: 100 }, pino({ level: 'silent' }))
-    const info = await sim.start()
-    const { dir, configFile } = writeGatewayConfig({
-      brokerPort: port,
-      links: [{ id: 'tcp', transport: 'tcp', host: '127.0.0.1', port: info.tcp[0]!.port, timeoutMs: 500 }],
-      elevators: fleet.cars.map((c, i) => ({ id: c.elevatorId, link: 'tcp', unitId: i + 1, profile: 'liftwatch-ref' })),
-    })
+    rig = await startRig({ seed: 1, open: true, topics: ['lift/v1/+/+/telemetry'], clean: false })
+    const { sub, fleet } = rig
+    const { dir, configFile } = rig.gatewayConfig()
     gw = await startGatewayCli(configFile, dir)
     await sub.waitFor((ms) => ms.length >= 20)
     const firstBoot = sub.messages[0]!.json.boot as string
     // everything produced so far acknowledged, then the outage until more than 20 messages wait
     const produced = metricValue(await gw.metrics(), 'liftwatch_gateway_messages_total')
     await metricUntil(gw, 'liftwatch_gateway_publish_latency_seconds_count', (n) => n >= produced, 'messages so far acknowledged')
-    await broker.close()
+    await rig.broker.close()
     await metricUntil(gw, DEPTH, (d) => d > 20, 'a backlog of more than 20')
     await gw.cli.stop('SIGKILL')
 
@@ -56,10 +40,7 @@ describe('gateway killed with SIGKILL during an outage', () => {
     expect(new Set(stored.map((s) => s.boot))).toEqual(new Set([firstBoot]))
 
     // a new broker, the subscriber back first, then the gateway restarted on the same outbox
-    gate.open = false
-    broker = await gatedBroker(port, gate)
-    await new Promise<void>((resolve) => broker!.broker.on('subscribe', (_s, client) => { if (client.id === 'sub') resolve() }))
-    gate.open = true
+    await rig.restartBroker()
     gw = await startGatewayCli(configFile, dir)
     await metricUntil(gw, DEPTH, (d) => d === 0, 'the outbox held at the kill replayed')
 

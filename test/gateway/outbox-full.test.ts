@@ -4,42 +4,25 @@
 // in-process, the real simulator over Modbus TCP, a real aedes; the outbox file capped
 // (`outbox.maxFileBytes`, SQLite max_page_count) so that SQLite itself answers SQLITE_FULL.
 import { afterAll, describe, expect, it } from 'vitest'
-import pino from 'pino'
-import { Fleet } from '../../simulators/fleet.ts'
-import { Simulator } from '../../simulators/app.ts'
-import { collector, gatedBroker, type Received, type TestBroker } from '../helpers/broker.ts'
-import { metricUntil, metricValue, startGateway, writeGatewayConfig, type GatewayRun } from '../helpers/gateway.ts'
+import type { Received } from '../helpers/broker.ts'
+import { metricUntil, metricValue, startGateway, type GatewayRun } from '../helpers/gateway.ts'
+import { startRig, type Rig } from '../helpers/rig.ts'
 
-const silent = pino({ level: 'silent' })
 const isStatus = (m: Received) => m.topic.endsWith('/status')
 const isLive = (m: Received) => m.topic.endsWith('/telemetry') && m.json.reason !== 'replay'
 
 describe('gateway with a full outbox', () => {
-  let broker: TestBroker | undefined
-  let sim: Simulator | undefined
+  let rig: Rig | undefined
   let gw: GatewayRun | undefined
-  let sub: Awaited<ReturnType<typeof collector>> | undefined
   afterAll(async () => {
     await gw?.stop()
-    await sub?.close()
-    await sim?.stop()
-    await broker?.close()
+    await rig?.close()
   })
 
   it('keeps live telemetry flowing unstored, and says so in its metrics, its status and its log', async () => {
-    const gate = { open: false }
-    broker = await gatedBroker(0, gate)
-    const url = `mqtt://127.0.0.1:${broker.port}`
-    sub = await collector(url, ['lift/v1/+/+/telemetry', 'lift/v1/gateways/+/status'], { clientId: 'sub' })
-    const fleet = new Fleet({ elevators: 3, region: '330922', seed: 1, traffic: 1 })
-    sim = new Simulator(fleet, { host: '127.0.0.1', port: 0, portPerCar: false, tickMs: 100 }, silent)
-    const info = await sim.start()
-    const { dir, configFile } = writeGatewayConfig({
-      brokerPort: broker.port,
-      links: [{ id: 'tcp', transport: 'tcp', host: '127.0.0.1', port: info.tcp[0]!.port, timeoutMs: 500 }],
-      elevators: fleet.cars.map((c, i) => ({ id: c.elevatorId, link: 'tcp', unitId: i + 1, profile: 'liftwatch-ref' })),
-      outbox: { maxFileBytes: 32_768, replayPerSecond: 5 },
-    })
+    rig = await startRig({ seed: 1, open: false, topics: ['lift/v1/+/+/telemetry', 'lift/v1/gateways/+/status'] })
+    const { gate, sub } = rig
+    const { dir, configFile } = rig.gatewayConfig({ outbox: { maxFileBytes: 32_768, replayPerSecond: 5 } })
     gw = await startGateway(configFile, dir)
 
     // the broker refuses the gateway while the cars move: the outbox fills its file
