@@ -5,24 +5,10 @@ import { describe, expect, it } from 'vitest'
 import { decode, encode, validateTelemetry, type PointValue, type Problem, type Profile } from '../../protocol/index.ts'
 import { ElevatorReporter, type OutMessage } from '../../gateway/reporter.ts'
 import { deriveState, speedSignOf } from '../../gateway/telemetry.ts'
+import { signedCdab as signedCdabProfile } from './signed-cdab.ts'
 
 /** A controller that reports speed in mm/s with its sign, 32-bit values low word first (CDAB). */
-export const signedCdab: Profile = {
-  name: 'signed-cdab',
-  description: 'signed speed, CDAB words',
-  addressBase: 1,
-  points: {
-    moving: { area: 'coil', address: 1, type: 'bool' },
-    doorZone: { area: 'discrete', address: 1, type: 'bool' },
-    floorIndex: { area: 'holding', address: 1, type: 'u16' },
-    position: { area: 'holding', address: 2, type: 'f32', order: 'CDAB' },
-    speed: { area: 'holding', address: 4, type: 'i32', order: 'CDAB', scale: 0.001, sign: 'down-negative' },
-    door: { area: 'holding', address: 6, type: 'u16', enum: { 0: 'closed', 1: 'opening', 2: 'open', 3: 'closing' } },
-    faultCode: { area: 'holding', address: 7, type: 'u16' },
-    floor: { area: 'holding', address: 8, type: 'string', length: 8 },
-  },
-  faultCodes: { 33: 'safety_circuit_open' },
-}
+const signedCdab: Profile = signedCdabProfile({ name: 'signed-cdab', description: 'signed speed, CDAB words', faultCodes: { 33: 'safety_circuit_open' } })
 
 function reporter(profile: Profile, rejected: Problem[][] = []) {
   return new ElevatorReporter({

@@ -16,29 +16,16 @@ import { startBrokerApp, type BrokerRun } from '../helpers/broker-app.ts'
 import { collector, type Received } from '../helpers/broker.ts'
 import { freePort } from '../helpers/ports.ts'
 import { metricUntil, metricValue, startGateway, writeGatewayConfig, type GatewayRun } from '../helpers/gateway.ts'
+import { signedCdab } from './signed-cdab.ts'
 
 const PYTHON = '/usr/bin/python3' // Debian's, where python3-pymodbus lives
 const ID = registrationCode('3110', '330922', '202401', 7)
 
-// Registers from 1 as in its manual; speed in mm/s, i32 CDAB, negative = down; position f32 CDAB.
-const profile: Profile = {
-  name: 'signed-cdab',
-  description: 'pymodbus controller: signed speed, CDAB words',
-  addressBase: 1,
-  points: {
-    moving: { area: 'coil', address: 1, type: 'bool' },
-    doorZone: { area: 'discrete', address: 1, type: 'bool' },
-    safetyCircuit: { area: 'discrete', address: 2, type: 'bool' },
-    floorIndex: { area: 'holding', address: 1, type: 'u16' },
-    position: { area: 'holding', address: 2, type: 'f32', order: 'CDAB' },
-    speed: { area: 'holding', address: 4, type: 'i32', order: 'CDAB', scale: 0.001, sign: 'down-negative' },
-    door: { area: 'holding', address: 6, type: 'u16', enum: { 0: 'closed', 1: 'opening', 2: 'open', 3: 'closing' } },
-    faultCode: { area: 'holding', address: 7, type: 'u16' },
-    floor: { area: 'holding', address: 8, type: 'string', length: 8 },
-  },
-  // the broker's own map knows only the reference controller's 81
-  faultCodes: { 52: 'restart_prevented' },
-}
+// the broker's own map knows only the reference controller's 81; this controller's 52 comes from its profile
+const profile: Profile = signedCdab({
+  name: 'signed-cdab', description: 'pymodbus controller: signed speed, CDAB words', faultCodes: { 52: 'restart_prevented' },
+  extra: { safetyCircuit: { area: 'discrete', address: 2, type: 'bool' } },
+})
 const PARKED = { moving: false, doorZone: true, safetyCircuit: true, floorIndex: 3, position: 9, speed: 0, door: 'closed', faultCode: 0, floor: '4' }
 
 /** The controller's registers for these values, as the JSON pymodbus_server.py reads. */

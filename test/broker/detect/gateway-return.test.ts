@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import type { AlarmEvent } from '../../../protocol/index.ts'
 import type { DetectorInput } from '../../../detectors/index.ts'
-import { DetectorRuntime } from '../../../broker/detect/runtime.ts'
-import { FACTS, T0, availability, gateway, play, tele, vts } from '../../detectors/harness.ts'
+import { FACTS, T0, availability, gateway, tele } from '../../detectors/harness.ts'
+import { runRuntime, runRuntimeSeen } from './run-runtime.ts'
 
 const GW = 'gw-9'
 const car = (n: number) => ({ elevatorId: `330922311020240900${String(n).padStart(2, '0')}`, region: '330922', gatewayId: GW })
@@ -16,16 +16,7 @@ const OFFLINE = 60 * S
 const ONLINE = OFFLINE + 5 * 60 * S
 const END = ONLINE + 5 * 60 * S
 
-function run(inputs: DetectorInput[]): AlarmEvent[] {
-  const scheduler = vts(END)
-  const runtime = new DetectorRuntime({ input$: play(scheduler, inputs), scheduler, facts: () => FACTS })
-  const events: AlarmEvent[] = []
-  runtime.alarms$.subscribe((e) => events.push(e))
-  runtime.start()
-  scheduler.flush()
-  runtime.stop()
-  return events
-}
+const run = (inputs: DetectorInput[]): AlarmEvent[] => runRuntime(inputs, { until: END, facts: () => FACTS })
 
 /** Heartbeats before the outage for every car; the last will 15 s after the link broke; the status when it is back. */
 function outage(): DetectorInput[] {
@@ -59,14 +50,8 @@ describe('a gateway back online with a controller behind it still unreachable', 
   })
 
   it('an elevator that sends nothing after the gateway\'s return gets its own communication_lost within one heartbeat or two, not 30 s later', () => {
-    const scheduler = vts(END)
     const inputs = [...outage(), ...Array.from({ length: 30 }, (_, k) => tele(ONLINE + 4 * S + k * 10 * S, {}, UNREACHABLE, 'heartbeat'))]
-    const runtime = new DetectorRuntime({ input$: play(scheduler, inputs), scheduler, facts: () => FACTS })
-    const seen: { frame: number; e: AlarmEvent }[] = []
-    runtime.alarms$.subscribe((e) => seen.push({ frame: scheduler.now(), e }))
-    runtime.start()
-    scheduler.flush()
-    runtime.stop()
+    const seen = runRuntimeSeen(inputs, { until: END, facts: () => FACTS })
     const events = seen.map((x) => x.e)
     const own = about(events, SILENT.elevatorId)
     expect(own.map((e) => e.state)).toEqual(['raised'])

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import type { AlarmEvent, ControllerState } from '../../../protocol/index.ts'
 import type { DetectorInput } from '../../../detectors/index.ts'
-import { DetectorRuntime } from '../../../broker/detect/runtime.ts'
-import { FACTS, STUCK, T0, E1, gateway, play, tele, vts } from '../../detectors/harness.ts'
+import { FACTS, STUCK, T0, E1, gateway, tele } from '../../detectors/harness.ts'
+import { runRuntime } from './run-runtime.ts'
 
 const S = 1_000
 const OFFLINE = 60 * S
@@ -39,14 +39,7 @@ function outage(releasedAt: number): AlarmEvent[] {
     arrivals.set(tele(ms, stateAt(ms, releasedAt), E1, 'replay'), arrive)
     arrive += 50
   }
-  const scheduler = vts(END + 60 * S)
-  const input$ = play(scheduler, [...arrivals.keys()], (i) => arrivals.get(i)!)
-  const runtime = new DetectorRuntime({ input$, scheduler, facts: () => FACTS })
-  const events: AlarmEvent[] = []
-  runtime.alarms$.subscribe((e) => events.push(e))
-  runtime.start()
-  scheduler.flush()
-  runtime.stop()
+  const events = runRuntime([...arrivals.keys()], { until: END + 60 * S, facts: () => FACTS, frameOf: (i) => arrivals.get(i)! })
   return events.filter((e) => e.type === 'entrapment')
 }
 

@@ -2,10 +2,10 @@
 // raises the entrapment once, late, with its true start time, and no per-elevator
 // communication_lost flood — through the runtime with every registered detector, in virtual time.
 import { describe, expect, it } from 'vitest'
-import type { AlarmEvent, ControllerState } from '../../../protocol/index.ts'
+import type { ControllerState } from '../../../protocol/index.ts'
 import type { DetectorInput } from '../../../detectors/index.ts'
-import { DetectorRuntime } from '../../../broker/detect/runtime.ts'
-import { FACTS, STUCK, T0, gateway, play, tele, vts } from '../../detectors/harness.ts'
+import { FACTS, STUCK, T0, gateway, tele } from '../../detectors/harness.ts'
+import { runRuntime } from './run-runtime.ts'
 
 const GW = 'gw-7'
 const ELEVATORS = Array.from({ length: 20 }, (_, i) => ({ elevatorId: `3309223110202408${String(i + 1).padStart(4, '0')}`, region: '330922', gatewayId: GW }))
@@ -51,15 +51,8 @@ function outage(): Map<DetectorInput, number> {
 
 describe('a 10-minute gateway outage with an entrapment during it', () => {
   it('raises the entrapment once, late, with its true start; one gateway alarm instead of 20 communication_lost', () => {
-    const scheduler = vts(ONLINE + 10 * 60 * S)
     const arrivals = outage()
-    const input$ = play(scheduler, [...arrivals.keys()], (i) => arrivals.get(i)!)
-    const runtime = new DetectorRuntime({ input$, scheduler, facts: () => FACTS })
-    const events: AlarmEvent[] = []
-    runtime.alarms$.subscribe((e) => events.push(e))
-    runtime.start()
-    scheduler.flush()
-    runtime.stop()
+    const events = runRuntime([...arrivals.keys()], { until: ONLINE + 10 * 60 * S, facts: () => FACTS, frameOf: (i) => arrivals.get(i)! })
 
     const raised = events.filter((e) => e.state === 'raised')
     const entrapments = raised.filter((e) => e.type === 'entrapment')

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { SCENARIO_DIR, loadScenario } from '../../../simulators/scenario.ts'
-import { DetectorRuntime } from '../../../broker/detect/runtime.ts'
-import type { AlarmEvent, AlarmType } from '../../../protocol/index.ts'
-import { factsOf, play, scenarioInputs, vts } from '../../detectors/harness.ts'
+import type { AlarmType } from '../../../protocol/index.ts'
+import { factsOf, scenarioInputs } from '../../detectors/harness.ts'
+import { runRuntime } from './run-runtime.ts'
 
 const EXPECTED: Record<string, AlarmType[]> = {
   'alarm_button': ['alarm_button'],
@@ -49,14 +49,8 @@ describe('scenarios through the detector runtime', () => {
   })
 
   it.each(scenarios.map((sc) => [sc.name, sc] as const))('%s', (name, sc) => {
-    const scheduler = vts(sc.duration * 1000)
     const facts = factsOf(sc)
-    const runtime = new DetectorRuntime({ input$: play(scheduler, scenarioInputs(sc)), scheduler, facts: () => facts })
-    const events: AlarmEvent[] = []
-    runtime.alarms$.subscribe((e) => events.push(e))
-    runtime.start()
-    scheduler.flush()
-    runtime.stop()
+    const events = runRuntime(scenarioInputs(sc), { until: sc.duration * 1000, facts: () => facts })
     const raised = [...new Set(events.filter((e) => e.state === 'raised').map((e) => e.type))].sort()
     expect(raised).toEqual(EXPECTED[name])
   }, 120_000)
