@@ -5,7 +5,6 @@
 // must raise what the same minutes raise from a gateway in step with the broker, at the same
 // broker times: no communication_lost on connect, no floor_lost, the entrapment on time.
 import { afterEach, describe, expect, it } from 'vitest'
-import { join } from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -14,7 +13,7 @@ import { VirtualAction, VirtualTimeScheduler } from 'rxjs'
 import { availabilityTopic, filters, gatewayStatusTopic, telemetryTopic, type AlarmEvent, type Telemetry } from '../../protocol/index.ts'
 import { Broker } from '../../broker/app.ts'
 import { parseBrokerConfig } from '../../broker/config.ts'
-import { A1, A2, PASSWORDS, REGISTRY, tempDir, users } from './mqtt/fixtures.ts'
+import { A1, A2, PASSWORDS, brokerConfigData, tempDir } from './mqtt/fixtures.ts'
 import { sampleTelemetry } from '../protocol/fixtures.ts'
 import { collector } from '../helpers/broker.ts'
 
@@ -69,13 +68,7 @@ afterEach(async () => {
 async function run(skew: Skew, byMosquitto: (t: number, id: string) => boolean = () => false): Promise<Run> {
   const dir = tempDir()
   const clock = new BrokerClock()
-  const cfg = parseBrokerConfig({
-    mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } }, users: await users() },
-    http: { host: '127.0.0.1', port: 0 },
-    registry: REGISTRY,
-    alarms: { path: join(dir, 'alarms.db') },
-    telemetry: { sqlite: { path: join(dir, 'telemetry.db'), retentionDays: 7 } },
-  })
+  const cfg = parseBrokerConfig(await brokerConfigData(dir))
   const broker = new Broker(cfg, pino({ level: 'silent' }), { scheduler: clock })
   const ports = await broker.start()
   const port = ports.mqtt.tcp!

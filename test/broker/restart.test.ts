@@ -5,13 +5,12 @@
 // and a new occurrence raises a new alarm, on the page and over MQTT — not swallowed as a
 // continuation of the old one. Real broker (MQTT, SQLite, HTTP) on OS-picked ports, twice on one dir.
 import { afterEach, describe, expect, it } from 'vitest'
-import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
 import { filters, telemetryTopic, type AlarmEvent, type Telemetry } from '../../protocol/index.ts'
 import { Broker } from '../../broker/app.ts'
 import { parseBrokerConfig } from '../../broker/config.ts'
-import { A1, PASSWORDS, REGISTRY, tempDir, users } from './mqtt/fixtures.ts'
+import { A1, PASSWORDS, brokerConfigData, tempDir } from './mqtt/fixtures.ts'
 import { sampleTelemetry } from '../protocol/fixtures.ts'
 
 const TRAPPED: Partial<Telemetry> = { floor: '2', floorIndex: 2, position: 5.4, doorZone: false, door: 'closed', moving: false, occupied: true }
@@ -20,15 +19,10 @@ const EMPTY_AT_LANDING: Partial<Telemetry> = { floor: '1', floorIndex: 1, positi
 interface Run { broker: Broker; http: number; gateway: MqttClient; monitor: MqttClient; seen: AlarmEvent[] }
 
 async function startRun(dir: string, boot: string): Promise<Run & { send(state: Partial<Telemetry>): void }> {
-  const cfg = parseBrokerConfig({
-    mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } }, users: await users() },
-    http: { host: '127.0.0.1', port: 0 },
-    registry: REGISTRY,
-    alarms: { path: join(dir, 'alarms.db') },
-    telemetry: { sqlite: { path: join(dir, 'telemetry.db'), retentionDays: 7 } },
+  const cfg = parseBrokerConfig(await brokerConfigData(dir, {
     // a trap is an alarm after 1 s instead of 15 s, so the test waits seconds
     detectors: { detectors: { entrapment: { outsideDoorZoneMs: 1000 } } },
-  })
+  }))
   const broker = new Broker(cfg, pino({ level: 'silent' }))
   const ports = await broker.start()
   const url = `mqtt://127.0.0.1:${ports.mqtt.tcp}`

@@ -47,6 +47,21 @@ export async function users(): Promise<Record<string, { role: string; hash: stri
   }
 }
 
+/**
+ * A whole broker host's configuration (before parsing) for this registry and these users, on
+ * OS-picked ports, its stores in `dir`; `extra` adds or replaces sections (detectors, ingest…).
+ */
+export async function brokerConfigData(dir: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  return {
+    mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } }, users: await users() },
+    http: { host: '127.0.0.1', port: 0 },
+    registry: REGISTRY,
+    alarms: { path: join(dir, 'alarms.db') },
+    telemetry: { sqlite: { path: join(dir, 'telemetry.db'), retentionDays: 7 } },
+    ...extra,
+  }
+}
+
 export interface LogLines { log: Logger; lines: Record<string, unknown>[] }
 /** A logger whose JSON lines the test reads (pino's own tests do the same). */
 export function captureLog(level = 'debug'): LogLines {
