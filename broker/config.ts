@@ -1,6 +1,6 @@
 // The broker host's configuration file: one section per part, each validated by the schema its
 // part exports; every problem is reported as `<path>: <message>` naming the file.
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import type { Problem, Severity } from '../protocol/index.ts'
 import { ConfigError, parseSection, problemsOf, readYamlFile } from '../core/config.ts'
@@ -9,8 +9,19 @@ import { IngestConfigSchema, parseIngestConfig } from './ingest/config.ts'
 import { DetectorsConfigSchema } from './detect/config.ts'
 import { TelemetryStorageConfigSchema, parseTelemetryStorageConfig } from './sinks/index.ts'
 import { loadRegistry, parseRegistry, type Registry } from './registry/registry.ts'
+import { PASSWORD_HASH_PATTERN } from './mqtt/passwords.ts'
 
 export { ConfigError }
+
+export const AccountsConfigSchema = Type.Object({
+  path: Type.Optional(Type.String({ minLength: 1, description: "SQLite accounts store (users, sessions, tokens, audit); default accounts.db beside alarms.path; ':memory:' for tests" })),
+  sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 30, description: 'a login session ends after this long without a request' }),
+  sessionMaxHours: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 12, description: 'a login session ends this long after login, however busy' }),
+  admin: Type.Optional(Type.Object({
+    username: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{1,31}$' }),
+    passwordHash: Type.String({ pattern: PASSWORD_HASH_PATTERN, description: 'scrypt hash, as `liftwatch passwd` prints' }),
+  }, { additionalProperties: false, description: 'the first admin, made on the first start when there are no users; without it one named admin is made with a random password printed once' })),
+}, { additionalProperties: false, default: {} })
 
 export const BrokerConfigSchema = Type.Object({
   mqtt: MqttHostConfigSchema,
@@ -29,6 +40,7 @@ export const BrokerConfigSchema = Type.Object({
       description: 'severities whose cleared alarms stay on the live list until someone acknowledges them',
     }),
   }, { additionalProperties: false, default: {} }),
+  accounts: AccountsConfigSchema,
   ingest: Type.Optional(IngestConfigSchema),
   detectors: Type.Optional(DetectorsConfigSchema),
   telemetry: Type.Optional(TelemetryStorageConfigSchema),
@@ -40,6 +52,8 @@ export interface BrokerConfig {
   http: RawBrokerConfig['http']
   registry: Registry
   alarms: RawBrokerConfig['alarms']
+  /** path resolved: never undefined */
+  accounts: RawBrokerConfig['accounts'] & { path: string }
   ingest: ReturnType<typeof parseIngestConfig>
   detectors: RawBrokerConfig['detectors']
   telemetry: ReturnType<typeof parseTelemetryStorageConfig>
@@ -66,7 +80,8 @@ export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfi
     ? section(() => loadRegistry(resolve(dirname(file), raw.registry as string)), `registry (${raw.registry}): `)
     : section(() => parseRegistry(raw.registry, file, 'registry'))
   if (problems.length || !mqtt || !ingest || !telemetry || !registry) throw new ConfigError(file, problems)
-  return { mqtt, http: raw.http, registry, alarms: raw.alarms, ingest, detectors: raw.detectors, telemetry }
+  const accounts = { ...raw.accounts, path: raw.accounts.path ?? (raw.alarms.path === ':memory:' ? ':memory:' : join(dirname(raw.alarms.path), 'accounts.db')) }
+  return { mqtt, http: raw.http, registry, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry }
 }
 
 export function loadBrokerConfig(file: string): BrokerConfig {
