@@ -2,6 +2,7 @@
 // password, then the session cookie on every request and the CSRF token on every write
 // (broker/http/auth.ts). For `fetch` against a listening broker and for fastify's `inject`.
 import type { FastifyInstance } from 'fastify'
+import type { Page } from 'playwright-core'
 
 export const SESSION_COOKIE = 'lw_session'
 
@@ -57,4 +58,16 @@ export async function injectLogin(app: FastifyInstance, username: string, passwo
   if (!cookie) throw new Error(`login as ${username} set no ${SESSION_COOKIE} cookie`)
   const { csrf } = res.json() as { csrf: string }
   return { read: { cookie }, write: { cookie, 'x-csrf-token': csrf } }
+}
+
+/** Through the zh-CN login page in a browser: `/` sends an anonymous visitor there; back on the live page, connected. */
+export async function loginInPage(page: Page, base: string, username: string, password: string, screenshot?: string): Promise<void> {
+  await page.goto(`${base}/`)
+  await page.waitForURL(/\/login/)
+  await page.locator('input[name="username"]').fill(username)
+  await page.locator('input[name="password"]').fill(password)
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true })
+  await page.locator('button[type="submit"], input[type="submit"]').first().click()
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'))
+  await page.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'live', undefined, { timeout: 15_000 })
 }
