@@ -196,8 +196,8 @@ describe('AlarmStore', () => {
     expect(store.get('NEW')).toMatchObject({ late: true })
     store.stop()
     const check = new Database(path, { readonly: true })
-    expect(check.pragma('user_version', { simple: true })).toBe(2)
-    expect((check.pragma('table_info(alarms)') as { name: string }[]).map((c) => c.name)).toContain('extra')
+    expect(check.pragma('user_version', { simple: true })).toBe(3)
+    expect((check.pragma('table_info(alarms)') as { name: string }[]).map((c) => c.name)).toEqual(expect.arrayContaining(['extra', 'acked_by_user', 'ack_note']))
     check.close()
     // a second opening runs no migration again
     opened(path).stop()
