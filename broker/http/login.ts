@@ -9,6 +9,7 @@ import { principalOf, SESSION_COOKIE, sessionCsrf, setSessionCookie } from './au
 import { errorBody, HttpErrorCode } from './errors.ts'
 import { defaultLockoutPolicy, lockoutWait, type LockoutPolicy } from './lockout.ts'
 import type { HttpMetrics } from './metrics.ts'
+import { strictValidator } from './strict-body.ts'
 
 export interface LoginOptions {
   accounts: AccountStore
@@ -40,6 +41,7 @@ export function registerLogin(app: FastifyInstance, opts: LoginOptions): void {
   void app.register(async (scope) => {
     scope.post<{ Body: Static<typeof LoginBody> }>('/api/login', {
       schema: { body: LoginBody, querystring: NoQuery },
+      validatorCompiler: strictValidator, // {"username": 123} is an error, not "123"
       config: { rateLimit: { max: opts.loginsPerMinute ?? DEFAULT_LOGINS_PER_MINUTE, timeWindow: 60_000 } },
     }, async (req, reply) => {
       const { username, password } = req.body

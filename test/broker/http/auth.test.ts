@@ -190,6 +190,8 @@ describe('headers and bodies', () => {
     expect(plain.statusCode).toBe(415)
     const extra = await app.inject({ method: 'POST', url: '/api/login', payload: { username: 'desk', password: PASSWORD, role: 'admin' } })
     expect(extra.statusCode).toBe(400)
+    const numeric = await app.inject({ method: 'POST', url: '/api/login', payload: { username: 123, password: PASSWORD } })
+    expect(numeric.statusCode).toBe(400)
     const who = await login(app)
     const a = fleet.alarm(alarmEvent(fleet.ids[0]!, 'entrapment'))
     const by = await as(app, who, { method: 'POST', url: `/api/alarms/${a.id}/ack`, payload: { by: 123 } })
