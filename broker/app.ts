@@ -1,5 +1,6 @@
 // The broker host's composition root: MQTT host → ingest → detectors → alarm store, sinks and the
 // HTTP API. Opens nothing until start().
+import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import type { SchedulerLike, Subscription } from 'rxjs'
 import type { FastifyInstance } from 'fastify'
@@ -11,6 +12,7 @@ import { DetectorRuntime } from './detect/runtime.ts'
 import { AlarmStore, unackedView, type StoredAlarm } from './alarms/store.ts'
 import { createTelemetrySink, type TelemetrySink } from './sinks/index.ts'
 import { build } from './http/app.ts'
+import { plainHttpRefusal } from './http/hosts.ts'
 import { LiveView } from './live-view.ts'
 import { AccountStore } from './accounts/store.ts'
 import { BrokerMetrics } from './metrics.ts'
@@ -42,6 +44,10 @@ export class Broker {
   async start(): Promise<BrokerPorts> {
     const { cfg, log } = this
     const registry = cfg.registry
+    // before anything opens: no logins in clear text across a network (docs/deploy.md)
+    const refusal = plainHttpRefusal(cfg.http)
+    if (refusal) throw new Error(refusal)
+    const tls = cfg.http.tls && { cert: readFileSync(cfg.http.tls.cert), key: readFileSync(cfg.http.tls.key) }
     this.store = new AlarmStore(cfg.alarms.path)
     this.store.start()
     const accounts = this.accountStore = new AccountStore({ path: cfg.accounts.path, sessionIdleMinutes: cfg.accounts.sessionIdleMinutes, sessionMaxHours: cfg.accounts.sessionMaxHours })
@@ -73,7 +79,10 @@ export class Broker {
     this.runtime.start()
     this.registerMetrics()
     const mqtt = await this.host.start()
-    this.http = build({ view, log: log.child({ component: 'http' }), registry: this.metrics.registry, accounts })
+    this.http = build({
+      view, log: log.child({ component: 'http' }), registry: this.metrics.registry, accounts,
+      http: { tls, publicOrigin: cfg.http.publicOrigin, listenHost: cfg.http.host, autoLogin: cfg.http.autoLogin },
+    })
     await this.http.listen({ host: cfg.http.host, port: cfg.http.port })
     const http = (this.http.server.address() as { port: number }).port
     log.info({ mqtt, http, elevators: registry.elevators.length, sink: this.sink.kind }, 'broker started')

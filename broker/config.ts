@@ -28,6 +28,15 @@ export const BrokerConfigSchema = Type.Object({
   http: Type.Object({
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    publicOrigin: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+$', description: 'the origin browsers use, e.g. https://lifts.example.gov.cn: the only Host header answered (docs/deploy.md)' })),
+    tls: Type.Optional(Type.Object({
+      cert: Type.String({ minLength: 1, description: 'PEM certificate (chain), relative to this file' }),
+      key: Type.String({ minLength: 1, description: 'PEM private key, relative to this file' }),
+    }, { additionalProperties: false, description: 'serve HTTPS; the session cookie gets Secure' })),
+    insecureHttp: Type.Boolean({ default: false, description: 'serve logins over plain HTTP on a non-loopback address (a TLS proxy in front); also --insecure-http' }),
+    autoLogin: Type.Optional(Type.Object({
+      username: Type.String({ minLength: 1 }),
+    }, { additionalProperties: false, description: 'the demo: the page opened from this machine (loopback) is logged in as this user' })),
   }, { additionalProperties: false, default: {} }),
   registry: Type.Union([
     Type.String({ minLength: 1, description: 'registry YAML file, relative to this file' }),
@@ -81,7 +90,8 @@ export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfi
     : section(() => parseRegistry(raw.registry, file, 'registry'))
   if (problems.length || !mqtt || !ingest || !telemetry || !registry) throw new ConfigError(file, problems)
   const accounts = { ...raw.accounts, path: raw.accounts.path ?? (raw.alarms.path === ':memory:' ? ':memory:' : join(dirname(raw.alarms.path), 'accounts.db')) }
-  return { mqtt, http: raw.http, registry, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry }
+  const tls = raw.http.tls && { cert: resolve(dirname(file), raw.http.tls.cert), key: resolve(dirname(file), raw.http.tls.key) }
+  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry }
 }
 
 export function loadBrokerConfig(file: string): BrokerConfig {
