@@ -54,6 +54,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close()
+  // an aborted fetch leaves its socket open until the client's keep-alive timeout; do not wait for it
+  app.server.closeAllConnections()
   await app.close()
   fleet.stop()
   accounts.stop()
