@@ -193,6 +193,9 @@ describe('acknowledgement by the principal', () => {
       const res = await ack('twp-a', 'trap', body)
       expect(res.status, JSON.stringify(body)).toBe(400)
     }
+    expect((await (await ack('twp-a', 'trap', { by: '张三' })).json()).message).toBe("bad body: unknown field 'by' (allowed: note)")
+    expect((await (await ack('twp-a', 'trap', { note: 123 })).json()).message).toBe('bad body: note: must be string')
+    expect((await (await ack('twp-a', 'trap', { note: ' ' })).json()).message).toBe('bad body: note: must contain a visible character and no control characters')
     expect(fleet.store.get('trap')!.ackedAt).toBeNull()
     // no body at all is an acknowledgement without a note
     const bare = await fetch(`${base}/api/alarms/trap/ack`, { method: 'POST', headers: auth['twp-a'] })
