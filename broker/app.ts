@@ -80,7 +80,7 @@ export class Broker {
     this.registerMetrics()
     const mqtt = await this.host.start()
     this.http = build({
-      view, log: log.child({ component: 'http' }), registry: this.metrics.registry, accounts,
+      view, log: log.child({ component: 'http' }), registry: this.metrics.registry, accounts, sse: { ...cfg.http.sse },
       http: { tls, publicOrigin: cfg.http.publicOrigin, listenHost: cfg.http.host, autoLogin: cfg.http.autoLogin },
     })
     await this.http.listen({ host: cfg.http.host, port: cfg.http.port })

@@ -37,6 +37,10 @@ export const BrokerConfigSchema = Type.Object({
     autoLogin: Type.Optional(Type.Object({
       username: Type.String({ minLength: 1 }),
     }, { additionalProperties: false, description: 'the demo: the page opened from this machine (loopback) is logged in as this user' })),
+    sse: Type.Optional(Type.Object({
+      maxClients: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'event streams of all users together (default 500)' })),
+      maxPerUser: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'event streams one user may hold at once (default 4)' })),
+    }, { additionalProperties: false, description: '/api/events limits (docs/api.md)' })),
   }, { additionalProperties: false, default: {} }),
   registry: Type.Union([
     Type.String({ minLength: 1, description: 'registry YAML file, relative to this file' }),
