@@ -159,6 +159,7 @@ describe('accounts in the browser', () => {
     await page.locator(`#alarms li[data-id="${aAlarm.id}"]`).waitFor({ timeout: 10_000 })
     await expect.poll(() => sse.text().includes(aAlarm.id), { timeout: 10_000 }).toBe(true)
     sse.stop()
+    await page.screenshot({ path: join(SHOTS, 'township-live-360.png'), fullPage: true })
 
     const html = await page.content()
     for (const id of [...B_IDS, bAlarm.id]) {
@@ -193,20 +194,16 @@ describe('accounts in the browser', () => {
     await page.context().close()
   }, 60_000)
 
-  it('500 anonymous event-stream attempts all get 401, and the desk page still receives a new alarm live', async () => {
-    const statuses: number[] = []
-    for (let batch = 0; batch < 10; batch++) {
-      statuses.push(...await Promise.all(Array.from({ length: 50 }, async () => {
-        const res = await fetch(`${base}/api/events`, { headers: { accept: 'text/event-stream' } })
-        await res.body?.cancel()
-        return res.status
-      })))
-    }
-    expect(statuses).toHaveLength(500)
-    expect(statuses.filter((s) => s !== 401)).toEqual([])
-    expect(await deskPage.locator('#conn').getAttribute('data-state')).toBe('live')
+  it('500 anonymous event-stream attempts all get 401 and hold nothing: the desk page reconnects and receives a new alarm live', async () => {
+    // all 500 at once, their responses left unread while the desk page reloads (500 is the hub's
+    // total: were anonymous streams admitted, the reload would get 503)
+    const attempts = await Promise.all(Array.from({ length: 500 }, () => fetch(`${base}/api/events`, { headers: { accept: 'text/event-stream' } })))
+    expect(attempts.filter((r) => r.status !== 401).map((r) => r.status)).toEqual([])
+    await deskPage.reload()
+    await deskPage.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'live', undefined, { timeout: 15_000 })
     const alarm = await trap(B2)
     await deskPage.locator(`#alarms li[data-id="${alarm.id}"]`).waitFor({ timeout: 10_000 })
+    await Promise.all(attempts.map((r) => r.body?.cancel()))
     await deskPage.context().close()
   }, 90_000)
 })
