@@ -6,7 +6,7 @@ import { ConfigError, loadBrokerConfig } from '../config.ts'
 import { askTwice, readPiped } from '../mqtt/passwd.ts'
 import { ROLES, isRole } from './roles.ts'
 import { formatScope, parseScope } from './scope.ts'
-import { AccountError, AccountStore, generatePassword } from './store.ts'
+import { AccountError, AccountErrorCode, AccountStore, generatePassword } from './store.ts'
 
 const HELP = `usage: liftwatch user <command> --config broker.yaml [options]
 登录用户与 API 令牌 / people who log in to the live page and the API.
@@ -128,7 +128,7 @@ function token(store: AccountStore, [sub, arg, ...extra]: string[], v: Values, o
   if (extra.length || arg === undefined) return usageError('token add USER --name NAME | token list | token revoke ID')
   if (sub === 'add') {
     const u = store.user(arg)
-    if (!u) throw new AccountError('LW_ERR_ACCOUNT_NOT_FOUND', `no user ${arg}`, { username: arg })
+    if (!u) throw new AccountError(AccountErrorCode.NotFound, `no user ${arg}`, { username: arg })
     if (!v.name) return usageError('token add needs --name (what the integration is)')
     const plaintext = store.createToken(u.id, v.name)
     store.audit({ actor: 'cli', action: 'token.create', target: u.username, detail: { name: v.name } })

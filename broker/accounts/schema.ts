@@ -51,4 +51,7 @@ export const MIGRATIONS = [
   CREATE INDEX audit_at ON audit (at);
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
+  // user_version 2: old failures and expired sessions are pruned by time
+  `CREATE INDEX login_failures_at ON login_failures (at);
+  CREATE INDEX sessions_last_seen ON sessions (last_seen);`,
 ] as const

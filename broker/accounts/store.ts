@@ -8,7 +8,8 @@ import { openSqlite } from '../../core/sqlite.ts'
 import { errorClass, type CodeOf } from '../../core/errors.ts'
 import { DECOY_HASH, DEFAULT_SCRYPT, hashPassword, parseHash, verifyPassword, type ScryptParams } from '../mqtt/passwords.ts'
 import { isRole, type Role } from './roles.ts'
-import { checkScope, formatScope, parseScope, type Principal, type Scope } from './scope.ts'
+import { checkScope, formatScope, parseScope } from './scope.ts'
+import type { AuditEntry, AuditInput, Failures, NewUser, Session, SessionMeta, TokenInfo, User } from './types.ts'
 import { MIGRATIONS } from './schema.ts'
 
 export const AccountErrorCode = {
@@ -20,66 +21,7 @@ export const AccountErrorCode = {
 export type AccountErrorCode = CodeOf<typeof AccountErrorCode>
 export class AccountError extends errorClass('AccountError', AccountErrorCode) {}
 
-export interface User {
-  id: number
-  username: string
-  name: string
-  role: Role
-  scope: Scope
-  disabled: boolean
-  createdAt: number
-}
-
-export interface NewUser {
-  username: string
-  name: string
-  role: Role
-  scope: Scope
-  /** exactly one of password and passwordHash (an scrypt hash, as `liftwatch passwd` prints) */
-  password?: string
-  passwordHash?: string
-}
-
-export interface SessionMeta { ip: string; userAgent: string }
-export interface Session { user: User; csrf: string; createdAt: number; lastSeen: number }
-
-export interface TokenInfo {
-  id: number
-  userId: number
-  username: string
-  name: string
-  createdAt: number
-  lastUsed: number | null
-  revokedAt: number | null
-}
-
-export interface Failures { count: number; lastAt: number | null }
-
-/** Who did it: a person (session or token), the `liftwatch user` CLI, or nobody known (a failed login). */
-export type Actor = Principal | 'cli' | null
-
-export interface AuditInput {
-  actor: Actor
-  action: string
-  target?: string
-  /** never a secret: no password, session id, token or hash */
-  detail?: Record<string, unknown>
-  ip?: string
-}
-
-export interface AuditEntry {
-  id: number
-  at: number
-  /** username, 'cli', or null */
-  actor: string | null
-  actorName: string | null
-  role: Role | null
-  via: 'session' | 'token' | 'cli' | null
-  action: string
-  target: string | null
-  detail: Record<string, unknown> | null
-  ip: string | null
-}
+export type { Actor, AuditEntry, AuditInput, Failures, NewUser, Session, SessionMeta, TokenInfo, User } from './types.ts'
 
 export interface AccountStoreOptions {
   /** SQLite file, or ':memory:' */
@@ -93,6 +35,8 @@ export interface AccountStoreOptions {
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{1,31}$/
 export const MIN_PASSWORD = 10
 export const MAX_AUDIT = 10_000
+/** Login failures older than this neither count nor stay. */
+export const FAILURE_WINDOW_MS = 24 * 3_600_000
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex')
 const secret = (prefix = ''): string => prefix + randomBytes(32).toString('base64url')
@@ -116,6 +60,14 @@ export class AccountStore {
   stop(): void {
     this.db?.close()
     this.db = null
+  }
+
+  private get idleMs(): number {
+    return (this.opts.sessionIdleMinutes ?? 30) * 60_000
+  }
+
+  private get maxMs(): number {
+    return (this.opts.sessionMaxHours ?? 12) * 3_600_000
   }
 
   private get d(): Database.Database {
@@ -202,6 +154,8 @@ export class AccountStore {
     const id = secret()
     const csrf = secret()
     const now = this.now()
+    // expired sessions nobody asks about again (a closed browser) go here, not piling up
+    this.d.prepare('DELETE FROM sessions WHERE last_seen < ? OR created_at < ?').run(now - this.idleMs, now - this.maxMs)
     this.d.prepare('INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(sha256(id), userId, csrf, now, now, meta.ip, meta.userAgent.slice(0, 256))
     return { id, csrf }
@@ -213,10 +167,8 @@ export class AccountStore {
       { id_hash: string; user_id: number; csrf: string; created_at: number; last_seen: number } | undefined
     if (!row) return null
     const now = this.now()
-    const idle = (this.opts.sessionIdleMinutes ?? 30) * 60_000
-    const max = (this.opts.sessionMaxHours ?? 12) * 3_600_000
     const user = this.userById(row.user_id)
-    if (!user || user.disabled || now - row.last_seen > idle || now - row.created_at > max) {
+    if (!user || user.disabled || now - row.last_seen > this.idleMs || now - row.created_at > this.maxMs) {
       this.d.prepare('DELETE FROM sessions WHERE id_hash = ?').run(row.id_hash)
       return null
     }
@@ -268,12 +220,16 @@ export class AccountStore {
 
   /** The count after this failure. */
   recordFailure(username: string, ip: string): number {
-    this.d.prepare('INSERT INTO login_failures (username, at, ip) VALUES (?, ?, ?)').run(username, this.now(), ip)
+    const now = this.now()
+    // bounded: guessing at random usernames leaves a day's rows at most
+    this.d.prepare('DELETE FROM login_failures WHERE at < ?').run(now - FAILURE_WINDOW_MS)
+    this.d.prepare('INSERT INTO login_failures (username, at, ip) VALUES (?, ?, ?)').run(username, now, ip)
     return this.failures(username).count
   }
 
   failures(username: string): Failures {
-    const r = this.d.prepare('SELECT count(*) AS count, max(at) AS lastAt FROM login_failures WHERE username = ?').get(username) as Failures
+    const r = this.d.prepare('SELECT count(*) AS count, max(at) AS lastAt FROM login_failures WHERE username = ? AND at >= ?')
+      .get(username, this.now() - FAILURE_WINDOW_MS) as Failures
     return { count: r.count, lastAt: r.lastAt ?? null }
   }
 

@@ -160,6 +160,21 @@ describe('AccountStore sessions', () => {
     expect(store.session(s2.id)).toBeNull()
     store.stop()
   })
+
+  it('prunes expired sessions nobody asks about again when the next is made', async () => {
+    const path = tempFile()
+    const { store, clock } = opened(path)
+    const u = await store.addUser(desk)
+    store.createSession(u.id, meta)
+    store.createSession(u.id, meta)
+    clock.t = T0 + 31 * MIN
+    const live = store.createSession(u.id, meta)
+    const db = new Database(path, { readonly: true })
+    expect(db.prepare('SELECT last_seen FROM sessions').all()).toEqual([{ last_seen: T0 + 31 * MIN }])
+    db.close()
+    expect(store.session(live.id)).not.toBeNull()
+    store.stop()
+  })
 })
 
 describe('AccountStore tokens', () => {
@@ -208,6 +223,11 @@ describe('AccountStore login failures', () => {
     store.clearFailures('desk1')
     expect(store.failures('desk1')).toEqual({ count: 0, lastAt: null })
     expect(store.failures('someone-else').count).toBe(1)
+    // a day later the old ones neither count nor stay
+    clock.t = T0 + 24 * 3_600_000 + 5000
+    expect(store.failures('someone-else').count).toBe(0)
+    store.recordFailure('desk1', '10.0.0.9')
+    expect(store.failures('desk1')).toEqual({ count: 1, lastAt: clock.t })
     store.stop()
   })
 })
