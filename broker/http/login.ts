@@ -76,7 +76,11 @@ export function registerLogin(app: FastifyInstance, opts: LoginOptions): void {
 
   app.post('/api/logout', { schema: { querystring: NoQuery } }, (req, reply) => {
     const p = req.principal!
-    if (p.sessionId) accounts.endSession(p.sessionId)
+    if (p.sessionId) {
+      accounts.endSession(p.sessionId)
+      // the session's open event streams end with it
+      app.liveEvents.closeFor({ sessionId: p.sessionId })
+    }
     accounts.audit({ actor: p, action: 'logout', ip: req.ip })
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: opts.secure })
     return { ok: true }

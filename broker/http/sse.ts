@@ -50,7 +50,7 @@ interface Client {
   closed: boolean
 }
 
-export type CloseReason = 'client' | 'shutdown' | 'slow' | 'stalled'
+export type CloseReason = 'client' | 'shutdown' | 'slow' | 'stalled' | 'logout'
 
 // Latest-wins key for events a slow client may skip; alarms are never skipped.
 function coalesceKey(e: LiveEvent): string | undefined {
@@ -103,6 +103,15 @@ export class EventHub {
 
   closeAll(reason: CloseReason): void {
     for (const c of [...this.clients]) this.close(c, reason)
+  }
+
+  /** Ends the streams of one session, token or user (logout, a disabled user): they see nothing more. */
+  closeFor(who: { sessionId?: string; tokenId?: number; userId?: number }): number {
+    const ended = [...this.clients].filter(({ principal: p }) =>
+      (who.sessionId !== undefined && p.sessionId === who.sessionId) || (who.tokenId !== undefined && p.tokenId === who.tokenId) ||
+      (who.userId !== undefined && p.userId === who.userId))
+    for (const c of ended) this.close(c, 'logout')
+    return ended.length
   }
 
   get full(): boolean { return this.clients.size >= this.opts.maxClients }
@@ -227,7 +236,7 @@ export class EventHub {
     if (reason === 'slow' || reason === 'stalled') {
       this.log.warn({ reason, remote: c.raw.socket?.remoteAddress }, 'event stream client dropped')
       c.raw.destroy()
-    } else if (reason === 'shutdown') {
+    } else if (reason === 'shutdown' || reason === 'logout') {
       c.raw.end()
     }
   }

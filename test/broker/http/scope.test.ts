@@ -14,6 +14,7 @@ import { HttpMetrics } from '../../../broker/http/metrics.ts'
 import { Registry as PromRegistry } from 'prom-client'
 import { alarmEvent, liveFleet, telemetry, type LiveFleet } from './fixtures.ts'
 import { SseClient } from './sse-client.ts'
+import { login } from '../../helpers/http-login.ts'
 
 const log = pino({ level: 'silent' })
 const TOWNSHIP_A = '330922100'
@@ -243,6 +244,21 @@ describe('event stream slots', () => {
     while (app.liveEvents.stats().clients > 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
     const again = await stream('twp-a')
     expect(again.status).toBe(200)
+  })
+
+  it("ends a session's streams at its logout, and only those", async () => {
+    const session = await login(base, 'twp-a', 'twp-a-password-1')
+    const viaCookie = await SseClient.connect(`${base}/api/events`, { cookie: session.cookie })
+    clients.push(viaCookie)
+    await viaCookie.next((m) => m.event === 'hello')
+    const viaToken = await stream('twp-a')
+    await viaToken.next((m) => m.event === 'hello')
+    expect((await session.post('/api/logout')).status).toBe(200)
+    await Promise.race([viaCookie.ended, new Promise((_r, reject) => setTimeout(() => reject(new Error('the stream outlived its session')), 5000))])
+    expect(app.liveEvents.stats().clients).toBe(1)
+    fleet.alarm(alarmEvent(fleet.ids[0]!, 'entrapment', { id: 'after-logout' }))
+    await viaToken.next((m) => m.event === 'alarm')
+    expect(viaCookie.events('alarm')).toEqual([])
   })
 
   it('gives an anonymous client 401 and no slot', async () => {
