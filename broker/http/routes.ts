@@ -40,7 +40,7 @@ const EventsQuery = Type.Object({
 }, { additionalProperties: false })
 
 /** The request's principal; auth.ts's guard has answered 401 already when there is none. */
-function principalOf(req: FastifyRequest): Principal {
+function callerOf(req: FastifyRequest): Principal {
   const p = req.principal
   if (!p) throw Object.assign(new Error('no principal: the route is not behind the auth guard'), { statusCode: 401 })
   return p
@@ -50,14 +50,14 @@ export function registerApi(app: FastifyInstance, view: BrokerView, hub: EventHu
   app.get('/api/elevators', { schema: { querystring: NoQuery } }, (req) => {
     // the id is read first: every event up to it is already in the snapshot
     const eventId = hub.lastId
-    const elevators = view.elevators(principalOf(req))
+    const elevators = view.elevators(callerOf(req))
     return { eventId, now: Date.now(), count: elevators.length, elevators }
   })
 
   app.get<{ Querystring: Static<typeof AlarmsQuery> }>('/api/alarms', { schema: { querystring: AlarmsQuery } }, (req) => {
     const { state, elevator, limit } = req.query
     const eventId = hub.lastId
-    const alarms = view.alarms({ state, limit, ...(elevator ? { elevatorId: elevator } : {}) }, principalOf(req)).slice(0, limit)
+    const alarms = view.alarms({ state, limit, ...(elevator ? { elevatorId: elevator } : {}) }, callerOf(req)).slice(0, limit)
     // the page needs the rule to keep its list right as alarm and ack events arrive
     const rule = state === 'visible' ? { keepUntilAcked: view.keepUntilAcked } : {}
     return { eventId, now: Date.now(), count: alarms.length, ...rule, alarms }
@@ -71,7 +71,7 @@ export function registerApi(app: FastifyInstance, view: BrokerView, hub: EventHu
     // no body at all is an acknowledgement without a note, as `{}` is
     preValidation: async (req) => { if (req.body === undefined || req.body === null) req.body = {} },
   }, (req, reply) => {
-    const p = principalOf(req)
+    const p = callerOf(req)
     const { id } = req.params
     const note = req.body.note?.trim()
     if (!can(p.role, 'alarm.ack')) {
