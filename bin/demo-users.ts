@@ -4,7 +4,7 @@
 // prints; the desk is also the page's auto-login on this machine (http.autoLogin, loopback only).
 import { AccountStore, type User } from '../broker/accounts/store.ts'
 import type { Role } from '../broker/accounts/roles.ts'
-import type { Scope } from '../broker/accounts/scope.ts'
+import { inScope, type Scope, type ScopedElevator } from '../broker/accounts/scope.ts'
 import { generatePassword } from '../broker/accounts/store.ts'
 import { MAINTENANCE_ORGS, REGION, TOWNSHIPS } from './demo-files.ts'
 
@@ -13,9 +13,9 @@ export interface DemoUser { username: string; name: string; role: Role; scope: S
 export const AUTO_LOGIN = 'desk'
 
 export const DEMO_USERS: readonly DemoUser[] = [
-  { username: 'desk', name: '值班员（演示）', role: 'desk', scope: { region: REGION }, sees: ['全县 20 台', 'the whole county'] },
-  { username: 'township', name: `${TOWNSHIPS[0].name}干部（演示）`, role: 'township', scope: { region: TOWNSHIPS[0].code }, sees: [`${TOWNSHIPS[0].name} 10 台`, `township ${TOWNSHIPS[0].code}`] },
-  { username: 'maintenance', name: '维保人员（演示）', role: 'maintenance', scope: { org: MAINTENANCE_ORGS[0] }, sees: ['所维保的 10 台', `the cars of ${MAINTENANCE_ORGS[0]}`] },
+  { username: 'desk', name: '值班员（演示）', role: 'desk', scope: { region: REGION }, sees: ['全县', 'the whole county'] },
+  { username: 'township', name: `${TOWNSHIPS[0].name}干部（演示）`, role: 'township', scope: { region: TOWNSHIPS[0].code }, sees: [TOWNSHIPS[0].name, `township ${TOWNSHIPS[0].code}`] },
+  { username: 'maintenance', name: '维保人员（演示）', role: 'maintenance', scope: { org: MAINTENANCE_ORGS[0] }, sees: ['所维保的电梯', `the cars of ${MAINTENANCE_ORGS[0]}`] },
 ]
 
 /** Each demo user made or given a new password in the store at `path`; their passwords. */
@@ -41,9 +41,11 @@ export async function seedDemoUsers(path: string): Promise<{ user: DemoUser; pas
   }
 }
 
-/** The lines the demo prints: who may log in with what, zh-CN first. */
-export function loginLines(logins: { user: DemoUser; password: string }[], httpPort: number): string {
-  const rows = logins.map(({ user, password }) =>
-    `    ${user.username.padEnd(12)} ${password}   ${user.sees[0]} / ${user.sees[1]}${user.username === AUTO_LOGIN ? '  (本机自动登录 auto-login here)' : ''}\n`)
+/** The lines the demo prints: who may log in with what and how many of the registry's cars each sees, zh-CN first. */
+export function loginLines(logins: { user: DemoUser; password: string }[], httpPort: number, elevators: readonly ScopedElevator[]): string {
+  const rows = logins.map(({ user, password }) => {
+    const n = elevators.filter((e) => inScope(user.scope, e)).length
+    return `    ${user.username.padEnd(12)} ${password}   ${user.sees[0]} ${n} 台 / ${user.sees[1]}, ${n} cars${user.username === AUTO_LOGIN ? '  (本机自动登录 auto-login here)' : ''}\n`
+  })
   return `  登录 logins:          http://127.0.0.1:${httpPort}/login  (本次启动的密码 passwords of this run)\n${rows.join('')}`
 }

@@ -14,10 +14,11 @@ import { catalogueEntry, filters, validateAlarmEvent } from '../protocol/index.t
 import { hashPassword } from '../broker/mqtt/passwords.ts'
 import { loadScenario } from '../simulators/scenario.ts'
 import {
-  CARS, DEMO_SCENARIO, demoBrokerConfig, demoFleet, demoGatewayConfig, entrapmentTimesS, gatewayIds, simArgs, type DemoPorts,
+  CARS, DEMO_SCENARIO, demoBrokerConfig, demoFleet, demoRegistry, demoGatewayConfig, entrapmentTimesS, gatewayIds, simArgs, type DemoPorts,
 } from './demo-files.ts'
 import { DemoParts, PartFailed } from './demo-parts.ts'
 import { AUTO_LOGIN, loginLines, seedDemoUsers } from './demo-users.ts'
+import { parseRegistry } from '../broker/registry/registry.ts'
 
 const LIFTWATCH = fileURLToPath(new URL('./liftwatch.js', import.meta.url))
 
@@ -133,7 +134,7 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(`
 LiftWatch 演示已启动 / demo running
   实时页面 live page:   http://127.0.0.1:${ports.http}/  (本机以 ${AUTO_LOGIN} 自动登录 / logged in as ${AUTO_LOGIN} on this machine)
-${loginLines(logins, ports.http)}  MQTT:                 mqtt://127.0.0.1:${ports.mqtt}  (只读用户 read-only user: monitor / monitor-demo)
+${loginLines(logins, ports.http, parseRegistry(demoRegistry(fleet)).elevators)}  MQTT:                 mqtt://127.0.0.1:${ports.mqtt}  (只读用户 read-only user: monitor / monitor-demo)
   模拟控制器 simulator:  Modbus TCP 127.0.0.1:${ports.modbus}, unit 1–${CARS}
 ${trap}  数据 data:            ${dir}
 按 Ctrl-C 停止 / Ctrl-C stops it all
