@@ -15,6 +15,7 @@ import { build } from './http/app.ts'
 import { plainHttpRefusal } from './http/hosts.ts'
 import { LiveView } from './live-view.ts'
 import { AccountStore } from './accounts/store.ts'
+import { auditConfigChange } from './accounts/config-audit.ts'
 import { BrokerMetrics } from './metrics.ts'
 
 export interface BrokerOptions {
@@ -53,6 +54,7 @@ export class Broker {
     const accounts = this.accountStore = new AccountStore({ path: cfg.accounts.path, sessionIdleMinutes: cfg.accounts.sessionIdleMinutes, sessionMaxHours: cfg.accounts.sessionMaxHours })
     accounts.start()
     await this.firstAdmin(accounts)
+    auditConfigChange(accounts, cfg as unknown as Record<string, unknown>)
     this.sink = createTelemetrySink(cfg.telemetry, log.child({ component: 'sink' }))
     await this.sink.start()
     // one clock for receipt times and detector time: the scheduler's (virtual in tests)

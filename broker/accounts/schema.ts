@@ -54,4 +54,6 @@ export const MIGRATIONS = [
   // user_version 2: old failures and expired sessions are pruned by time
   `CREATE INDEX login_failures_at ON login_failures (at);
   CREATE INDEX sessions_last_seen ON sessions (last_seen);`,
+  // user_version 3: the last entry of one action (config.change at each start) without a scan
+  'CREATE INDEX audit_action ON audit (action, id);',
 ] as const

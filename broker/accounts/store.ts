@@ -247,6 +247,12 @@ export class AccountStore {
     return this.auditLog({ afterId: Number(id) - 1, limit: 1 })[0]!
   }
 
+  /** The newest entry of this action, or null. */
+  lastAudit(action: string): AuditEntry | null {
+    const row = this.d.prepare('SELECT id FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1').get(action) as { id: number } | undefined
+    return row ? this.auditLog({ afterId: row.id - 1, limit: 1 })[0]! : null
+  }
+
   /** Oldest first from `since` (ms) or after `afterId`; at most `limit` (default and cap MAX_AUDIT) entries. */
   auditLog(q: { since?: number; afterId?: number; limit?: number } = {}): AuditEntry[] {
     const limit = Math.min(q.limit ?? MAX_AUDIT, MAX_AUDIT)

@@ -43,7 +43,7 @@ const login = (port: number, username: string, password: string) =>
 
 describe('first admin', () => {
   it('is made on the first start with a password printed once on stdout, not logged, that logs in', async () => {
-    const { config } = setup()
+    const { config, db } = setup()
     const first = await broker(config)
     const printed = plain(first.cli).filter((l) => /first admin/.test(String(l.msg)))
     expect(printed).toHaveLength(1)
@@ -64,6 +64,12 @@ describe('first admin', () => {
     expect(plain(second.cli).filter((l) => /first admin/.test(String(l.msg)))).toEqual([])
     expect(second.cli.lines.filter((l) => l.msg === 'first admin created')).toEqual([])
     expect((await login(second.port, 'admin', password)).status).toBe(200)
+    await second.cli.stop()
+    // the first start recorded its configuration; the second, unchanged, did not
+    const store = new AccountStore({ path: db })
+    store.start()
+    expect(store.auditLog().filter((e) => !e.action.startsWith('login')).map((e) => [e.action, e.target])).toEqual([['user.add', 'admin'], ['config.change', 'broker']])
+    store.stop()
   }, 60_000)
 
   it('comes from accounts.admin when the config names one, and nothing is printed', async () => {
