@@ -13,9 +13,9 @@ export interface DemoUser { username: string; name: string; role: Role; scope: S
 export const AUTO_LOGIN = 'desk'
 
 export const DEMO_USERS: readonly DemoUser[] = [
-  { username: 'desk', name: '值班员（演示）', role: 'desk', scope: { region: REGION }, sees: ['全县', 'the whole county'] },
-  { username: 'township', name: `${TOWNSHIPS[0].name}干部（演示）`, role: 'township', scope: { region: TOWNSHIPS[0].code }, sees: [TOWNSHIPS[0].name, `township ${TOWNSHIPS[0].code}`] },
-  { username: 'maintenance', name: '维保人员（演示）', role: 'maintenance', scope: { org: MAINTENANCE_ORGS[0] }, sees: ['所维保的电梯', `the cars of ${MAINTENANCE_ORGS[0]}`] },
+  { username: 'desk', name: '张敏（演示）', role: 'desk', scope: { region: REGION }, sees: ['全县', 'the whole county'] },
+  { username: 'township', name: `李强（${TOWNSHIPS[0].name}，演示）`, role: 'township', scope: { region: TOWNSHIPS[0].code }, sees: [TOWNSHIPS[0].name, `township ${TOWNSHIPS[0].code}`] },
+  { username: 'maintenance', name: '王磊（维保，演示）', role: 'maintenance', scope: { org: MAINTENANCE_ORGS[0] }, sees: ['所维保的电梯', `the cars of ${MAINTENANCE_ORGS[0]}`] },
 ]
 
 /** Each demo user made or given a new password in the store at `path`; their passwords. */

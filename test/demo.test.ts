@@ -3,12 +3,13 @@
 import { describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
 import { connect, createServer } from 'node:net'
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './helpers/ports.ts'
 import { LIFTWATCH } from './helpers/cli.ts'
 import { login, sessionCookie } from './helpers/http-login.ts'
+import { chromium } from 'playwright-core'
 
 const refused = (port: number) => new Promise<boolean>((resolve) => {
   const s = connect(port, '127.0.0.1')
@@ -49,6 +50,21 @@ describe('liftwatch demo', () => {
       const theirs = (await township.json<{ elevators: { township?: string }[] }>('/api/elevators')).elevators
       expect(theirs).toHaveLength(10)
       expect(await (await fetch(`http://127.0.0.1:${http}/api/elevators`)).status).toBe(401)
+      // and in Debian's chromium at 360 px: the page opens live, as the desk user, with every car
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] })
+      try {
+        const tab = await browser.newPage({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
+        await tab.goto(`http://127.0.0.1:${http}/`)
+        await tab.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'live', undefined, { timeout: 15_000 })
+        await tab.waitForFunction(() => document.querySelectorAll('#fleet .card').length === 20)
+        expect(new URL(tab.url()).pathname).toBe('/')
+        expect(await tab.locator('#operator').textContent()).toContain('张敏（演示）')
+        mkdirSync('.tmp', { recursive: true })
+        await tab.screenshot({ path: join('.tmp', 'demo-auto-login-360.png'), fullPage: false })
+      } finally {
+        await browser.close()
+      }
     } finally {
       proc.kill('SIGINT')
       expect(await exited).toBe(0)
