@@ -54,7 +54,7 @@ export class Broker {
     const accounts = this.accountStore = new AccountStore({ path: cfg.accounts.path, sessionIdleMinutes: cfg.accounts.sessionIdleMinutes, sessionMaxHours: cfg.accounts.sessionMaxHours })
     accounts.start()
     await this.firstAdmin(accounts)
-    auditConfigChange(accounts, cfg as unknown as Record<string, unknown>)
+    auditConfigChange(accounts, cfg)
     this.sink = createTelemetrySink(cfg.telemetry, log.child({ component: 'sink' }))
     await this.sink.start()
     // one clock for receipt times and detector time: the scheduler's (virtual in tests)

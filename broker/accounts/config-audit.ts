@@ -8,12 +8,13 @@ import type { AuditEntry } from './types.ts'
 export const CONFIG_CHANGE = 'config.change'
 
 /** A short SHA-256 of each top-level section (secrets in it are hashes or file names already). */
-export function sectionDigests(cfg: Readonly<Record<string, unknown>>): Record<string, string> {
-  return Object.fromEntries(Object.keys(cfg).sort().map((k) => [k, createHash('sha256').update(JSON.stringify(cfg[k]) ?? 'undefined').digest('hex').slice(0, 16)]))
+export function sectionDigests(cfg: object): Record<string, string> {
+  const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v) ?? 'undefined').digest('hex').slice(0, 16)
+  return Object.fromEntries(Object.entries(cfg).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, digest(v)]))
 }
 
 /** Appends a config.change entry when a section differs from the last one recorded; null when none does. */
-export function auditConfigChange(accounts: AccountStore, cfg: Readonly<Record<string, unknown>>): AuditEntry | null {
+export function auditConfigChange(accounts: AccountStore, cfg: object): AuditEntry | null {
   const sections = sectionDigests(cfg)
   const last = accounts.lastAudit(CONFIG_CHANGE)?.detail?.sections as Record<string, string> | undefined
   const changed = Object.keys({ ...sections, ...last }).filter((k) => sections[k] !== last?.[k]).sort()
