@@ -11,7 +11,7 @@ import { defaultSseOptions, EventHub, type SseOptions } from './sse.ts'
 import { registerStatic } from './static.ts'
 import type { BrokerView } from './broker-view.ts'
 import type { AccountStore } from '../accounts/store.ts'
-import { registerAuth } from './auth.ts'
+import { registerAuth, STREAM_SWEEP_MS, sweepStreams } from './auth.ts'
 import { registerLogin } from './login.ts'
 import type { LockoutPolicy } from './lockout.ts'
 
@@ -76,8 +76,22 @@ export function build(opts: BuildOptions): FastifyInstance {
   app.decorate('liveEvents', hub)
 
   app.addHook('onReady', async () => hub.start(view.live$, (e, p) => view.visibleTo(e, p)))
+  let sweep: NodeJS.Timeout | undefined
+  app.addHook('onReady', async () => {
+    sweep = setInterval(() => {
+      try {
+        sweepStreams(hub, accounts)
+      } catch (err) {
+        log.error({ err }, 'event stream session sweep failed')
+      }
+    }, STREAM_SWEEP_MS)
+    sweep.unref()
+  })
   // end streams before the server waits for open connections to finish
-  app.addHook('preClose', async () => hub.stop())
+  app.addHook('preClose', async () => {
+    clearInterval(sweep)
+    hub.stop()
+  })
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) })
   })

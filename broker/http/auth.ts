@@ -11,6 +11,7 @@ import type { Principal } from '../accounts/scope.ts'
 import { errorBody, HttpErrorCode } from './errors.ts'
 import { hostCheck, isLoopback } from './hosts.ts'
 import { CSP_DIRECTIVES } from './static.ts'
+import type { EventHub } from './sse.ts'
 
 export const SESSION_COOKIE = 'lw_session'
 export const CSRF_HEADER = 'x-csrf-token'
@@ -153,5 +154,37 @@ function originAllowed(origin: string, hostAllowed: (h: string) => boolean): boo
     return hostAllowed(new URL(origin).host)
   } catch {
     return false // "null" and other opaque origins
+  }
+}
+
+/** How often open event streams are checked against their sessions and tokens. */
+export const STREAM_SWEEP_MS = 30_000
+
+/**
+ * An open event stream is activity: the page on the monitoring wall makes no other request for
+ * hours, and its session must not go idle under it. So each stream's session is touched here;
+ * a stream whose session ended (its maximum age, a logout elsewhere), whose token was revoked or
+ * whose user was disabled is ended, and the page, reconnecting, is sent to /login.
+ */
+export function sweepStreams(hub: EventHub, accounts: AccountStore): void {
+  const sessions = new Set<string>()
+  const tokens = new Set<number>()
+  const users = new Set<number>()
+  for (const p of hub.principals()) {
+    users.add(p.userId)
+    if (p.sessionId !== undefined) sessions.add(p.sessionId)
+    else if (p.tokenId !== undefined) tokens.add(p.tokenId)
+  }
+  for (const id of sessions) {
+    if (accounts.session(id)) accounts.touch(id)
+    else hub.closeFor({ sessionId: id })
+  }
+  if (tokens.size) {
+    const revoked = new Set(accounts.listTokens().filter((t) => t.revokedAt !== null).map((t) => t.id))
+    for (const id of tokens) if (revoked.has(id)) hub.closeFor({ tokenId: id })
+  }
+  for (const id of users) {
+    const u = accounts.userById(id)
+    if (!u || u.disabled) hub.closeFor({ userId: id })
   }
 }

@@ -114,6 +114,11 @@ export class EventHub {
     return ended.length
   }
 
+  /** The principals of the open streams (one per stream), for broker/http/auth.ts's session sweep. */
+  principals(): Principal[] {
+    return [...this.clients].map((c) => c.principal)
+  }
+
   get full(): boolean { return this.clients.size >= this.opts.maxClients }
 
   /** Whether a stream for `principal` would be refused, and why; undefined: it may open. */

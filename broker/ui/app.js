@@ -27,6 +27,11 @@ const live = new LiveStream({
   onReset: () => load(),
   onStatus: status,
   onHello: (h) => { clockOffset = h.now - Date.now() },
+  // the session may have ended (logged out elsewhere, too old): operator.load() then goes to /login
+  onGiveUp: () => operator.load().catch((err) => {
+    // eslint-disable-next-line no-console -- the browser console is this page's log
+    console.warn('session check failed', err)
+  }),
 })
 
 async function getJson(url) {

@@ -13,6 +13,8 @@ import { build, type HttpSecurity } from '../../../broker/http/app.ts'
 import type { AccountStore } from '../../../broker/accounts/store.ts'
 import { alarmEvent, liveFleet, type LiveFleet } from './fixtures.ts'
 import { as, login, PASSWORD, testAccounts, type Clock } from './login-fixture.ts'
+import { SseClient } from './sse-client.ts'
+import { sweepStreams } from '../../../broker/http/auth.ts'
 
 const log = pino({ level: 'silent' })
 let fleet: LiveFleet
@@ -123,6 +125,40 @@ describe('login and session', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('event streams and sessions', () => {
+  it('keeps the session of an open stream from going idle, and ends the stream with the session, the token or the user', async () => {
+    await start()
+    const base = await app.listen({ host: '127.0.0.1', port: 0 })
+    const who = await login(app)
+    const open = async (headers: Record<string, string>) => {
+      const c = await SseClient.connect(`${base}/api/events`, headers)
+      await c.next((m) => m.event === 'hello')
+      return c
+    }
+    const stream = await open(who.headers())
+    const adminToken = accounts.createToken(accounts.user('admin')!.id, 'wall')
+    const admin = await open({ authorization: `Bearer ${adminToken}` })
+    const property = await open({ authorization: `Bearer ${accounts.createToken(accounts.user('property')!.id, 'wall')}` })
+    for (let minutes = 0; minutes < 60; minutes += 20) {
+      clock.t += 20 * 60_000
+      sweepStreams(app.liveEvents, accounts)
+    }
+    // an hour with no request but the open stream: the session is alive
+    expect((await as(app, who, '/api/me')).statusCode).toBe(200)
+    expect(app.liveEvents.stats().clients).toBe(3)
+    clock.t += 12 * 3_600_000 // past the session's absolute maximum
+    sweepStreams(app.liveEvents, accounts)
+    await stream.ended
+    expect((await as(app, who, '/api/me')).statusCode).toBe(401)
+    expect(app.liveEvents.principals().map((p) => p.username).sort()).toEqual(['admin', 'property'])
+    accounts.disable('property')
+    accounts.revokeToken(accounts.listTokens().find((t) => t.username === 'admin')!.id)
+    sweepStreams(app.liveEvents, accounts)
+    await Promise.all([admin.ended, property.ended])
+    expect(app.liveEvents.stats().clients).toBe(0)
   })
 })
 

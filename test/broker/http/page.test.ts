@@ -12,6 +12,7 @@ import pino from 'pino'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../../broker/http/app.ts'
+import { sweepStreams } from '../../../broker/http/auth.ts'
 import type { LiveView } from '../../../broker/live-view.ts'
 import type { AccountStore } from '../../../broker/accounts/store.ts'
 import { alarmEvent, liveFleet, telemetry, type LiveFleet } from './fixtures.ts'
@@ -324,6 +325,20 @@ describe('live page', () => {
     expect(await connState()).toBe('live')
     expect(await page.locator('#sound').getAttribute('data-alerts')).toBe('1')
     expect(pageErrors).toEqual([])
+  })
+
+  it('goes to the login page when its session ends elsewhere while it streams, and logs in again', async () => {
+    const session = (await context.cookies(base)).find((c) => c.name === 'lw_session')!.value
+    accounts.endSession(session) // as `liftwatch user disable` or a logout in another tab would
+    sweepStreams(app.liveEvents, accounts)
+    await page.waitForURL(`${base}/login`)
+    expect(pageErrors.every((e) => e.includes('401'))).toBe(true)
+    pageErrors.length = 0
+    await page.locator('#username').fill('desk')
+    await page.locator('#password').fill(PASSWORD)
+    await page.locator('#submit').click()
+    await page.waitForURL(`${base}/`)
+    await page.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'live')
   })
 
   it('logs out with the operator button: back to the login page, the session gone', async () => {
