@@ -44,7 +44,9 @@ export function registerLogin(app: FastifyInstance, opts: LoginOptions): void {
       validatorCompiler: strictValidator, // {"username": 123} is an error, not "123"
       config: { rateLimit: { max: opts.loginsPerMinute ?? DEFAULT_LOGINS_PER_MINUTE, timeWindow: 60_000 } },
     }, async (req, reply) => {
-      const { username, password } = req.body
+      // usernames are lower case (broker/accounts/store.ts): `Desk` is desk, for the backoff too
+      const username = req.body.username.trim().toLowerCase()
+      const { password } = req.body
       const ip = req.ip
       const wait = lockoutWait(accounts.failures(username), now(), policy)
       if (wait > 0) {

@@ -82,7 +82,7 @@ describe('login and session', () => {
     expect(c).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' })
     expect(c.secure).toBeUndefined()
     expect(res.body).not.toContain(c.value)
-    const who = await login(app)
+    const who = await login(app, ' Desk ')
     const me = await as(app, who, '/api/me')
     expect(me.json()).toEqual({ user: expect.objectContaining({ username: 'desk' }), via: 'session', csrf: who.csrf })
     expect((await as(app, who, { method: 'POST', url: '/api/logout' })).statusCode).toBe(200)
