@@ -198,7 +198,9 @@ export class AccountStore {
     if (!row) return null
     const user = this.userById(row.user_id)
     if (!user || user.disabled) return null
-    this.d.prepare('UPDATE tokens SET last_used = ? WHERE id = ?').run(this.now(), row.id)
+    // to the minute: an integration polling every second should not mean a disk write every second
+    const now = this.now()
+    this.d.prepare('UPDATE tokens SET last_used = ? WHERE id = ? AND (last_used IS NULL OR last_used <= ?)').run(now, row.id, now - 60_000)
     return { user, tokenId: row.id }
   }
 

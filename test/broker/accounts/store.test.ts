@@ -186,9 +186,15 @@ describe('AccountStore tokens', () => {
     expect(token).toMatch(/^lw_[A-Za-z0-9_-]{43}$/)
     expect(store.listTokens()).toEqual([{ id: 1, userId: u.id, username: 'desk1', name: 'ticket system', createdAt: T0, lastUsed: null, revokedAt: null }])
 
-    clock.t = T0 + 5 * MIN
     expect(store.tokenUser(token)).toEqual({ user: u, tokenId: 1 })
     expect(store.listTokens()[0]!.lastUsed).toBe(T0 + 5 * MIN)
+    // within the minute the stored time stays; after it, it moves
+    clock.t = T0 + 5 * MIN + 30_000
+    store.tokenUser(token)
+    expect(store.listTokens()[0]!.lastUsed).toBe(T0 + 5 * MIN)
+    clock.t = T0 + 6 * MIN
+    store.tokenUser(token)
+    expect(store.listTokens()[0]!.lastUsed).toBe(T0 + 6 * MIN)
     expect(store.tokenUser(`${token}x`)).toBeNull()
     expect(JSON.stringify(store.listTokens())).not.toContain(token)
 
@@ -203,7 +209,7 @@ describe('AccountStore tokens', () => {
     clock.t = T0 + 6 * MIN
     store.revokeToken(1)
     expect(store.tokenUser(token)).toBeNull()
-    expect(store.listTokens()[0]).toMatchObject({ lastUsed: T0 + 5 * MIN, revokedAt: T0 + 6 * MIN })
+    expect(store.listTokens()[0]).toMatchObject({ lastUsed: T0 + 6 * MIN, revokedAt: T0 + 6 * MIN })
     expect(() => store.revokeToken(99)).toThrow(/no token 99/)
     expect(() => store.createToken(99, 'x')).toThrow(/no user id 99/)
     store.stop()
