@@ -186,6 +186,7 @@ describe('AccountStore tokens', () => {
     expect(token).toMatch(/^lw_[A-Za-z0-9_-]{43}$/)
     expect(store.listTokens()).toEqual([{ id: 1, userId: u.id, username: 'desk1', name: 'ticket system', createdAt: T0, lastUsed: null, revokedAt: null }])
 
+    clock.t = T0 + 5 * MIN
     expect(store.tokenUser(token)).toEqual({ user: u, tokenId: 1 })
     expect(store.listTokens()[0]!.lastUsed).toBe(T0 + 5 * MIN)
     // within the minute the stored time stays; after it, it moves
