@@ -56,6 +56,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2
     return
   }
+  if (cfg.accounts.path === ':memory:') return usageError(`${v.config}: accounts.path is ':memory:', there is no store to change`)
   const store = new AccountStore({ path: cfg.accounts.path })
   store.start()
   try {
