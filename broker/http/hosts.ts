@@ -21,14 +21,15 @@ export function hostOf(header: string): string {
 }
 
 /**
- * With a public origin (https://lifts.example.gov.cn) only its host and port are answered, as the
- * browser sends them. Without one: loopback names and the listen address at any port; on a
- * wildcard address, every address of this machine's interfaces and its host name too.
+ * With a public origin (https://lifts.example.gov.cn) its host and port are answered, as the
+ * browser sends them. Without one: the listen address at any port; on a wildcard address, every
+ * address of this machine's interfaces and its host name too. Loopback names always (a health
+ * check or a scraper on the host itself; a rebinding page sends its own name, never these).
  */
 export function hostCheck(opts: { publicOrigin?: string | undefined; listenHost?: string | undefined }): (header: string | undefined) => boolean {
   if (opts.publicOrigin) {
     const want = new URL(opts.publicOrigin).host.toLowerCase()
-    return (header) => header !== undefined && header.trim().toLowerCase() === want
+    return (header) => header !== undefined && (header.trim().toLowerCase() === want || LOOPBACK_NAMES.includes(hostOf(header)))
   }
   const names = new Set(LOOPBACK_NAMES)
   const listen = (opts.listenHost ?? '').toLowerCase()
@@ -42,11 +43,14 @@ export function hostCheck(opts: { publicOrigin?: string | undefined; listenHost?
 }
 
 /**
- * Why the broker must not serve logins on this address, or null. Passwords and session cookies
+ * Why the broker must not serve logins on this address, or null. Auto-login only on loopback. Passwords and session cookies
  * must not cross a network in clear text: a non-loopback address needs TLS (http.tls) or the
  * operator's explicit `http.insecureHttp` / `--insecure-http` (a TLS proxy in front, a lab).
  */
-export function plainHttpRefusal(http: { host: string; tls?: unknown; insecureHttp?: boolean | undefined }): string | null {
+export function plainHttpRefusal(http: { host: string; tls?: unknown; insecureHttp?: boolean | undefined; autoLogin?: unknown }): string | null {
+  if (http.autoLogin && !isLoopback(http.host)) {
+    return `http.autoLogin is for the demo on this machine only: http.host ${http.host} is not a loopback address`
+  }
   if (http.tls || http.insecureHttp || isLoopback(http.host)) return null
   return `http.host ${http.host} is not a loopback address and http.tls is not set: logins and session cookies would travel in clear text. ` +
     'Set http.tls { cert, key } (docs/deploy.md), or put a TLS proxy in front and set http.insecureHttp: true or pass --insecure-http'

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:https'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import type { FastifyInstance } from 'fastify'
@@ -64,6 +64,8 @@ describe('anonymous', () => {
   it('is logged in on GET / only with autoLogin and only from loopback', async () => {
     await start({ autoLogin: { username: 'desk' } })
     expect((await app.inject({ url: '/', remoteAddress: '192.0.2.7' })).statusCode).toBe(302)
+    // a reverse proxy on this machine: loopback address, but the public name in Host
+    expect((await app.inject({ url: '/', headers: { host: hostname() } })).statusCode).toBe(302)
     const res = await app.inject('/')
     expect(res.statusCode).toBe(200)
     const cookie = res.cookies.find((c) => c.name === 'lw_session')!

@@ -28,8 +28,12 @@ describe('hosts', () => {
     expect(ok('lifts.example.gov.cn')).toBe(true)
     expect(ok('LIFTS.example.gov.cn')).toBe(true)
     expect(ok('lifts.example.gov.cn:8443')).toBe(false)
-    expect(ok('localhost')).toBe(false)
+    expect(ok('evil.example.com')).toBe(false)
+    expect(ok('10.0.0.5')).toBe(false)
     expect(ok(undefined)).toBe(false)
+    // the host's own checks: a rebinding page never sends these
+    expect(ok('localhost:8080')).toBe(true)
+    expect(ok('127.0.0.1')).toBe(true)
     expect(hostCheck({ publicOrigin: 'https://lifts.example.gov.cn:8443' })('lifts.example.gov.cn:8443')).toBe(true)
   })
 
@@ -46,6 +50,8 @@ describe('plain HTTP on a network address', () => {
     expect(plainHttpRefusal({ host: '0.0.0.0' })).toMatch(/http\.tls.*--insecure-http/)
     expect(plainHttpRefusal({ host: '0.0.0.0', tls: { cert: 'c', key: 'k' } })).toBeNull()
     expect(plainHttpRefusal({ host: '10.0.0.5', insecureHttp: true })).toBeNull()
+    expect(plainHttpRefusal({ host: '10.0.0.5', tls: {}, autoLogin: { username: 'desk' } })).toMatch(/http\.autoLogin/)
+    expect(plainHttpRefusal({ host: '127.0.0.1', autoLogin: { username: 'desk' } })).toBeNull()
   })
 
   it('stops `liftwatch broker` with exit 2 naming the setting; with --insecure-http it starts', async () => {
