@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AccountStore, User } from '../accounts/store.ts'
 import type { Principal } from '../accounts/scope.ts'
 import { errorBody, HttpErrorCode } from './errors.ts'
-import { hostCheck, isLoopback } from './hosts.ts'
+import { hostCheck, hostOf, isLoopback } from './hosts.ts'
 import { CSP_DIRECTIVES } from './static.ts'
 import type { EventHub } from './sse.ts'
 
@@ -137,7 +137,9 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   }
 
   function autoLogin(req: FastifyRequest, reply: FastifyReply): Principal | null {
-    if (!opts.autoLogin || req.method !== 'GET' || req.routeOptions.url !== '/' || !isLoopback(req.ip)) return null
+    // a loopback peer that names a loopback host: a browser on this machine, not a reverse proxy
+    // on it forwarding the world under the public name
+    if (!opts.autoLogin || req.method !== 'GET' || req.routeOptions.url !== '/' || !isLoopback(req.ip) || !isLoopback(hostOf(req.headers.host ?? ''))) return null
     const user = accounts.user(opts.autoLogin.username)
     if (!user || user.disabled) return null
     const s = accounts.createSession(user.id, { ip: req.ip, userAgent: req.headers['user-agent'] ?? '' })
