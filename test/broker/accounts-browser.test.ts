@@ -3,7 +3,9 @@
 // the zh-CN login page at 360 px and acknowledges an entrapment, which the alarm and the audit log
 // then name; a township officer of township A sees nothing of township B in the page, the API or
 // the event stream, even as B's alarm is raised; a maintenance user sees only its contracted
-// elevators; 500 anonymous event-stream attempts get 401 and the desk's page stays live.
+// elevators; 500 anonymous event-stream attempts get 401 and the desk's page stays live; wrong
+// passwords on the login page lead to a lockout whose wait the page names, and after it the right
+// password works (the whole 20-failure backoff, in virtual time, is in test/broker/http/auth.test.ts).
 // Screenshots of the login page and the live page at 360 px go to .tmp/ (not committed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
@@ -37,6 +39,7 @@ const B_IDS = [B1.id, B2.id]
 const DESK: TestUser = { username: 'desk', name: '值班员 王五', role: 'desk', scope: { region: '330922' }, password: 'desk-pw-3kLm9' }
 const TOWNSHIP: TestUser = { username: 'town-a', name: '菜园镇 李四', role: 'township', scope: { region: TOWN_A }, password: 'town-pw-8sQ2x' }
 const MAINT: TestUser = { username: 'maint-east', name: '东区维保 张三', role: 'maintenance', scope: { org: 'm-east' }, password: 'maint-pw-5vB7n' }
+const GRID: TestUser = { username: 'grid-a1', name: '网格员 周七', role: 'grid', scope: { region: TOWN_A }, password: 'grid-pw-2wX6c' }
 
 const TRAPPED: Partial<Telemetry> = { floor: '2', floorIndex: 1, position: 5.4, doorZone: false, door: 'closed', moving: false, occupied: true }
 
@@ -57,7 +60,7 @@ beforeAll(async () => {
     alarms: { path: join(dir, 'alarms.db') },
     // a trap is an alarm after 1 s instead of 15 s
     detectors: { detectors: { entrapment: { outsideDoorZoneMs: 1000 } } },
-  }, '(accounts test)', [DESK, TOWNSHIP, MAINT])
+  }, '(accounts test)', [DESK, TOWNSHIP, MAINT, GRID])
   base = broker.base
   admin = await broker.login()
   gateway = await mqtt.connectAsync(broker.url, { username: 'gw-t', password: 'gw-t-pw', clientId: 'gw-t', reconnectPeriod: 0 })
@@ -206,4 +209,36 @@ describe('accounts in the browser', () => {
     await Promise.all(attempts.map((r) => r.body?.cancel()))
     await deskPage.context().close()
   }, 90_000)
+
+  it('wrong passwords on the login page: told so in Chinese, then locked out with the wait named; after the wait the right one works', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
+    const page = await context.newPage()
+    await page.goto(`${base}/login`)
+    const attempt = async (password: string) => {
+      await page.locator('input[name="username"]').fill(GRID.username)
+      await page.locator('input[name="password"]').fill(password)
+      const answered = page.waitForResponse((r) => r.url().endsWith('/api/login'))
+      await page.locator('button[type="submit"]').click()
+      return (await answered).status()
+    }
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++) statuses.push(await attempt(`wrong-password-${i}`))
+    expect(statuses).toEqual([401, 401, 401, 401, 401])
+    await expect.poll(() => page.locator('#error').textContent()).toBe('用户名或密码错误')
+    // the sixth at once: in backoff, even with the right password
+    expect(await attempt(GRID.password)).toBe(429)
+    await expect.poll(() => page.locator('#error').textContent()).toMatch(/^失败次数过多，请 \d+ 秒后再试$/)
+    await page.screenshot({ path: join(SHOTS, 'login-locked-360.png'), fullPage: true })
+    const wait = Number(/(\d+)/.exec((await page.locator('#error').textContent())!)![1])
+    await new Promise((r) => setTimeout(r, wait * 1000 + 100))
+    expect(await attempt(GRID.password)).toBe(200)
+    await page.waitForURL((url) => url.pathname === '/')
+    const metrics = await (await admin.get('/metrics')).text()
+    expect(metrics).toMatch(/^liftwatch_broker_login_failures_total\{reason="password"\} 5$/m)
+    expect(metrics).toMatch(/^liftwatch_broker_login_lockouts_total [1-9]/m)
+    const { entries } = await admin.json<{ entries: { action: string; target: string | null; actor: string | null }[] }>('/api/audit?limit=1000')
+    expect(entries.filter((e) => e.target === GRID.username && e.action === 'login.failed')).toHaveLength(6)
+    expect(entries.filter((e) => e.actor === GRID.username && e.action === 'login')).toHaveLength(1)
+    await context.close()
+  }, 60_000)
 })
