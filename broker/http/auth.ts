@@ -51,8 +51,8 @@ declare module 'fastify' {
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-// a session is written back at most this often, not on every request
-const TOUCH_EVERY_MS = 60_000
+// a session is written back at most this often, not on every request (well under the shortest idle limit, 1 min)
+const TOUCH_EVERY_MS = 10_000
 
 export function principalOf(user: User, via: Principal['via'], id: { sessionId?: string; tokenId?: number }): Principal {
   return { userId: user.id, username: user.username, name: user.name, role: user.role, scope: user.scope, via, ...id }
