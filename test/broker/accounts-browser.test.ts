@@ -133,6 +133,13 @@ describe('accounts in the browser', () => {
     await item.waitFor({ timeout: 10_000 })
     expect(await item.getAttribute('data-ack')).toBe('active-unacked')
     await deskPage.screenshot({ path: join(SHOTS, 'desk-live-360.png'), fullPage: true })
+    // the session cookie as the browser holds it: HttpOnly (the page's script cannot read it), SameSite=Strict
+    const cookies = (await deskPage.context().cookies()).filter((c) => c.name === 'lw_session')
+    expect(cookies).toEqual([expect.objectContaining({ httpOnly: true, sameSite: 'Strict', path: '/', secure: false })])
+    expect(await deskPage.evaluate(() => document.cookie)).not.toContain('lw_session')
+    // a write from the page's origin without the CSRF token is refused, and acknowledges nothing
+    expect(await deskPage.evaluate((id) => fetch(`/api/alarms/${id}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status), alarm.id)).toBe(403)
+    expect(await item.getAttribute('data-ack')).toBe('active-unacked')
     deskPage.on('dialog', (d) => void d.accept())
     await item.locator('.al-ack-btn').click()
     await deskPage.waitForFunction((id) => document.querySelector<HTMLElement>(`#alarms li[data-id="${id}"]`)?.dataset.ack === 'active-acked', alarm.id)
