@@ -2,10 +2,9 @@
 // township, and the first maintenance unit (half the cars, bin/demo-files.ts). Written into the
 // broker's accounts store before the broker starts, with fresh passwords each start that the demo
 // prints; the desk is also the page's auto-login on this machine (http.autoLogin, loopback only).
-import { AccountStore, type User } from '../broker/accounts/store.ts'
+import { AccountStore, generatePassword } from '../broker/accounts/store.ts'
 import type { Role } from '../broker/accounts/roles.ts'
-import { inScope, type Scope, type ScopedElevator } from '../broker/accounts/scope.ts'
-import { generatePassword } from '../broker/accounts/store.ts'
+import { formatScope, inScope, type Scope, type ScopedElevator } from '../broker/accounts/scope.ts'
 import { MAINTENANCE_ORGS, REGION, TOWNSHIPS } from './demo-files.ts'
 
 export interface DemoUser { username: string; name: string; role: Role; scope: Scope; sees: [zh: string, en: string] }
@@ -26,9 +25,10 @@ export async function seedDemoUsers(path: string): Promise<{ user: DemoUser; pas
     const out: { user: DemoUser; password: string }[] = []
     for (const u of DEMO_USERS) {
       const password = generatePassword()
-      const existing: User | null = store.user(u.username)
-      if (existing && (existing.role !== u.role || JSON.stringify(existing.scope) !== JSON.stringify(u.scope))) {
-        throw new Error(`accounts store ${path}: user ${u.username} is a ${existing.role}, not the demo's ${u.role}; use another --data directory`)
+      const existing = store.user(u.username)
+      // a data directory whose `desk` is someone else: refuse rather than hand them a new password
+      if (existing && (existing.role !== u.role || formatScope(existing.scope) !== formatScope(u.scope))) {
+        throw new Error(`accounts store ${path}: user ${u.username} has role ${existing.role} and scope ${formatScope(existing.scope)}, not the demo's; use another --data directory`)
       }
       if (existing) await store.setPassword(u.username, password)
       else await store.addUser({ username: u.username, name: u.name, role: u.role, scope: u.scope, password })

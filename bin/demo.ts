@@ -89,7 +89,14 @@ export async function main(argv: string[]): Promise<void> {
   brokerConfig.http = { ...brokerConfig.http as object, autoLogin: { username: AUTO_LOGIN } }
   writeFileSync(join(dir, 'broker.yaml'), stringify(brokerConfig))
   // the broker's accounts store (beside alarms.db, broker/config.ts), before the broker opens it
-  const logins = await seedDemoUsers(join(dir, 'accounts.db'))
+  let logins
+  try {
+    logins = await seedDemoUsers(join(dir, 'accounts.db'))
+  } catch (err) {
+    process.stderr.write(`liftwatch demo: 演示用户未能建立 / demo users not made: ${(err as Error).message}\n`)
+    process.exitCode = 1
+    return
+  }
   for (const [gw, pw] of passwords) writeFileSync(join(dir, `${gw}.yaml`), stringify(demoGatewayConfig(fleet, gw, pw, ports, dir)))
 
   // the monitor client comes once the parts are up; a stop may come before
