@@ -82,7 +82,8 @@ export async function benchBroker(opts: BrokerBenchOptions = {}): Promise<object
     }
     const writeConfig = (name: string, telemetry: object) => {
       const file = join(dir, `${name}.yaml`)
-      writeFileSync(file, stringify({ ...base, alarms: { path: join(dir, `${name}-alarms.db`) }, telemetry }))
+      // own accounts per run: each first start prints the admin password that reads /metrics
+      writeFileSync(file, stringify({ ...base, alarms: { path: join(dir, `${name}-alarms.db`) }, accounts: { path: join(dir, `${name}-accounts.db`) }, telemetry }))
       return file
     }
     const load = { fleet, inflight, seconds }
@@ -207,6 +208,8 @@ interface Probe {
   pub: LoadChild
   sub?: LoadChild | undefined
   metricsUrl?: string | undefined
+  /** a logged-in session's cookie: /metrics answers 401 without one */
+  metricsCookie?: string | undefined
   /** other processes whose CPU share to report (VictoriaMetrics) */
   peers?: Record<string, number> | undefined
 }
@@ -215,7 +218,10 @@ async function sample(p: Probe, resetLatency = false): Promise<Sample> {
   const [pub, sub, metrics] = await Promise.all([
     p.pub.request<LoadSample>({ cmd: 'sample', resetLatency }),
     p.sub?.request<LoadSample>({ cmd: 'sample' }),
-    p.metricsUrl ? fetch(p.metricsUrl).then((r) => r.text()) : undefined,
+    p.metricsUrl ? fetch(p.metricsUrl, { headers: { cookie: p.metricsCookie ?? '' } }).then(async (r) => {
+      if (r.status !== 200) throw new Error(`${p.metricsUrl}: HTTP ${r.status}`)
+      return await r.text()
+    }) : undefined,
   ])
   return {
     at: performance.now(), monoUs: Number(process.hrtime.bigint() / 1000n), pub, sub, metrics, machine: machineJiffies(),
@@ -302,18 +308,21 @@ async function serveAedes(): Promise<number> {
 
 // ---- 2. the broker host ----
 
-interface BrokerProcess { proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; problems: string[]; stop(): Promise<number | null> }
+interface BrokerProcess { proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null> }
 
 /** `liftwatch broker --config FILE` under `nodeArgs`; ports from its 'broker started' line. */
 async function startBroker(configFile: string, nodeArgs: string[] = []): Promise<BrokerProcess> {
   const proc = spawn(process.execPath, [...nodeArgs, LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
   const stderr: string[] = []
   const problems: string[] = []
+  let adminPassword: string | null = null
   createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l))
   const started = new Promise<{ mqtt: { tcp: number }; http: number }>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (text) => {
       let line: { level?: number; msg?: string; mqtt?: { tcp: number }; http?: number }
       try { line = JSON.parse(text) } catch { line = { msg: text } }
+      // the first admin's password: a plain stdout line on the first start (broker/app.ts)
+      adminPassword ??= /first admin: \S+ +口令 password: (\S+)/.exec(text)?.[1] ?? null
       if (line.msg === 'broker started') resolve(line as { mqtt: { tcp: number }; http: number })
       else if ((line.level ?? 0) >= 40 && problems.length < 10) problems.push(text.slice(0, 300))
     })
@@ -324,7 +333,7 @@ async function startBroker(configFile: string, nodeArgs: string[] = []): Promise
   process.once('exit', orphan)
   proc.once('exit', () => process.off('exit', orphan))
   const s = await started
-  return { proc, pid: proc.pid!, mqttPort: s.mqtt.tcp, httpPort: s.http, problems, stop: () => stopProcess(proc) }
+  return { proc, pid: proc.pid!, mqttPort: s.mqtt.tcp, httpPort: s.http, adminPassword, problems, stop: () => stopProcess(proc) }
 }
 
 interface Alarm { arrival: number; json: { id?: string; type?: string; state?: string; elevatorId?: string; raisedAt?: number; evidence?: { detectedAt?: number } } }
@@ -379,8 +388,20 @@ async function runPipeline(load: Load, configFile: string, o: PipelineOptions) {
   return result
 }
 
+/** Logged in as the first admin; the session cookie. */
+async function adminCookie(broker: BrokerProcess): Promise<string> {
+  if (!broker.adminPassword) throw new Error('the broker printed no first admin password (an accounts store from an earlier run?)')
+  const res = await fetch(`http://127.0.0.1:${broker.httpPort}/api/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: broker.adminPassword }),
+  })
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('lw_session='))
+  if (res.status !== 200 || !cookie) throw new Error(`login as admin: HTTP ${res.status}`)
+  return cookie
+}
+
 async function measurePipeline(broker: BrokerProcess, load: Load, o: PipelineOptions) {
   const metricsUrl = `http://127.0.0.1:${broker.httpPort}/metrics`
+  const metricsCookie = await adminCookie(broker)
   const monitor = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.mqttPort}`, { username: 'monitor', password: 'monitor-pw', clientId: 'monitor:bench', reconnectPeriod: 0 })
   const alarms: Alarm[] = []
   monitor.on('message', (_topic, payload) => {
@@ -388,7 +409,7 @@ async function measurePipeline(broker: BrokerProcess, load: Load, o: PipelineOpt
     alarms.push({ arrival, json: JSON.parse(payload.toString()) as Alarm['json'] })
   })
   await monitor.subscribeAsync('lift/v1/+/+/alarm', { qos: 1 })
-  const w = await drive(broker.mqttPort, { serverPid: broker.pid, metricsUrl, peers: o.peers }, load, {
+  const w = await drive(broker.mqttPort, { serverPid: broker.pid, metricsUrl, metricsCookie, peers: o.peers }, load, {
     inject: o.inject,
     // the last entrapments come due after the window: wait for them with the load still on
     beforeStop: async (injected) => {

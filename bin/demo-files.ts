@@ -16,6 +16,14 @@ export const GATEWAYS = 4
 export const SEED = 1
 export const TRAFFIC = 0.3
 const STREETS = ['沙河路', '海滨路', '东海路', '金平路']
+// scope (broker/accounts/scope.ts): the first half of the fleet in one township, the rest in
+// another, so a township officer of one sees none of the other's; two maintenance units
+export const TOWNSHIPS = [
+  { code: '330922100', name: '菜园镇', villages: ['330922100001', '330922100002'] },
+  { code: '330922101', name: '嵊山镇', villages: ['330922101001', '330922101002'] },
+] as const
+export const MAINTENANCE_ORGS = ['zs-lift-service', 'sx-elevator-maint'] as const
+const townshipOf = (i: number) => TOWNSHIPS[i < CARS / 2 ? 0 : 1]
 
 export interface DemoPorts { http: number; mqtt: number; modbus: number }
 
@@ -37,10 +45,14 @@ export function demoRegistry(fleet: FleetOptions): { elevators: Record<string, u
   return {
     elevators: Array.from({ length: fleet.elevators }, (_, i) => {
       const id = registrationCode('3110', fleet.region, '202401', i + 1)
+      const t = townshipOf(i)
       return {
         id, registrationCode: id, rescueCode: String(33001 + i), region: fleet.region,
-        address: `嵊泗县菜园镇${STREETS[i % STREETS.length]} ${10 + Math.floor(i / 2)} 号`, building: `${Math.floor(i / 2) + 1}号楼 ${(i % 2) + 1}单元`,
+        address: `嵊泗县${t.name}${STREETS[i % STREETS.length]} ${10 + Math.floor(i / 2)} 号`, building: `${Math.floor(i / 2) + 1}号楼 ${(i % 2) + 1}单元`,
         ...registryFigures(fleetCarSpec(fleet, i)), gatewayId: gatewayOf(i),
+        // a region other than the demo's has no such townships: region only
+        ...(fleet.region === REGION ? { township: t.code, village: t.villages[Math.floor(i / 2) % 2] } : {}),
+        maintenance: MAINTENANCE_ORGS[Math.floor(i / 4) % 2], property: `wy-${Math.floor(i / 4) + 1}`,
       }
     }),
   }

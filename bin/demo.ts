@@ -14,9 +14,11 @@ import { catalogueEntry, filters, validateAlarmEvent } from '../protocol/index.t
 import { hashPassword } from '../broker/mqtt/passwords.ts'
 import { loadScenario } from '../simulators/scenario.ts'
 import {
-  CARS, DEMO_SCENARIO, demoBrokerConfig, demoFleet, demoGatewayConfig, entrapmentTimesS, gatewayIds, simArgs, type DemoPorts,
+  CARS, DEMO_SCENARIO, demoBrokerConfig, demoFleet, demoRegistry, demoGatewayConfig, entrapmentTimesS, gatewayIds, simArgs, type DemoPorts,
 } from './demo-files.ts'
 import { DemoParts, PartFailed } from './demo-parts.ts'
+import { AUTO_LOGIN, loginLines, seedDemoUsers } from './demo-users.ts'
+import { parseRegistry } from '../broker/registry/registry.ts'
 
 const LIFTWATCH = fileURLToPath(new URL('./liftwatch.js', import.meta.url))
 
@@ -82,7 +84,19 @@ export async function main(argv: string[]): Promise<void> {
   const passwords = new Map(gatewayIds().map((gw) => [gw, randomBytes(12).toString('base64url')]))
   const users: Record<string, { role: string; hash: string }> = { monitor: { role: 'monitor', hash: await hashPassword('monitor-demo') } }
   for (const [gw, pw] of passwords) users[gw] = { role: 'gateway', hash: await hashPassword(pw) }
-  writeFileSync(join(dir, 'broker.yaml'), stringify(demoBrokerConfig(fleet, ports, dir, users)))
+  const brokerConfig = demoBrokerConfig(fleet, ports, dir, users)
+  // the page opens logged in as the desk user, for a browser on this machine only
+  brokerConfig.http = { ...brokerConfig.http as object, autoLogin: { username: AUTO_LOGIN } }
+  writeFileSync(join(dir, 'broker.yaml'), stringify(brokerConfig))
+  // the broker's accounts store (beside alarms.db, broker/config.ts), before the broker opens it
+  let logins
+  try {
+    logins = await seedDemoUsers(join(dir, 'accounts.db'))
+  } catch (err) {
+    process.stderr.write(`liftwatch demo: 演示用户未能建立 / demo users not made: ${(err as Error).message}\n`)
+    process.exitCode = 1
+    return
+  }
   for (const [gw, pw] of passwords) writeFileSync(join(dir, `${gw}.yaml`), stringify(demoGatewayConfig(fleet, gw, pw, ports, dir)))
 
   // the monitor client comes once the parts are up; a stop may come before
@@ -126,8 +140,8 @@ export async function main(argv: string[]): Promise<void> {
   const trap = first === undefined ? '' : `  1 号梯${second ? `每 ${Math.round((second - first) / 60)} 分钟` : ''}困人一次，首次约在启动后 ${roughly(first)} 秒 / car 1 traps a passenger${second ? ` every ${Math.round((second - first) / 60)} min` : ''}, the first about ${roughly(first)} s after start\n`
   process.stdout.write(`
 LiftWatch 演示已启动 / demo running
-  实时页面 live page:   http://127.0.0.1:${ports.http}/
-  MQTT:                 mqtt://127.0.0.1:${ports.mqtt}  (只读用户 read-only user: monitor / monitor-demo)
+  实时页面 live page:   http://127.0.0.1:${ports.http}/  (本机以 ${AUTO_LOGIN} 自动登录 / logged in as ${AUTO_LOGIN} on this machine)
+${loginLines(logins, ports.http, parseRegistry(demoRegistry(fleet)).elevators)}  MQTT:                 mqtt://127.0.0.1:${ports.mqtt}  (只读用户 read-only user: monitor / monitor-demo)
   模拟控制器 simulator:  Modbus TCP 127.0.0.1:${ports.modbus}, unit 1–${CARS}
 ${trap}  数据 data:            ${dir}
 按 Ctrl-C 停止 / Ctrl-C stops it all

@@ -1,5 +1,6 @@
 // The broker host's composition root: MQTT host → ingest → detectors → alarm store, sinks and the
 // HTTP API. Opens nothing until start().
+import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import type { SchedulerLike, Subscription } from 'rxjs'
 import type { FastifyInstance } from 'fastify'
@@ -11,15 +12,23 @@ import { DetectorRuntime } from './detect/runtime.ts'
 import { AlarmStore, unackedView, type StoredAlarm } from './alarms/store.ts'
 import { createTelemetrySink, type TelemetrySink } from './sinks/index.ts'
 import { build } from './http/app.ts'
+import { plainHttpRefusal } from './http/hosts.ts'
 import { LiveView } from './live-view.ts'
+import { AccountStore } from './accounts/store.ts'
+import { auditConfigChange } from './accounts/config-audit.ts'
 import { BrokerMetrics } from './metrics.ts'
 
-export interface BrokerOptions { scheduler?: SchedulerLike }
+export interface BrokerOptions {
+  scheduler?: SchedulerLike
+  /** where the first admin's password goes, once: stdout by default, never the log */
+  announce?: (line: string) => void
+}
 export interface BrokerPorts { mqtt: BoundPorts; http: number }
 
 export class Broker {
   readonly metrics = new BrokerMetrics()
   private store: AlarmStore | undefined
+  private accountStore: AccountStore | undefined
   private sink: TelemetrySink | undefined
   private ingest: Ingest | undefined
   private host: MqttHost | undefined
@@ -36,8 +45,16 @@ export class Broker {
   async start(): Promise<BrokerPorts> {
     const { cfg, log } = this
     const registry = cfg.registry
+    // before anything opens: no logins in clear text across a network (docs/deploy.md)
+    const refusal = plainHttpRefusal(cfg.http)
+    if (refusal) throw new Error(refusal)
+    const tls = cfg.http.tls && { cert: readFileSync(cfg.http.tls.cert), key: readFileSync(cfg.http.tls.key) }
     this.store = new AlarmStore(cfg.alarms.path)
     this.store.start()
+    const accounts = this.accountStore = new AccountStore({ path: cfg.accounts.path, sessionIdleMinutes: cfg.accounts.sessionIdleMinutes, sessionMaxHours: cfg.accounts.sessionMaxHours })
+    accounts.start()
+    await this.firstAdmin(accounts)
+    auditConfigChange(accounts, cfg)
     this.sink = createTelemetrySink(cfg.telemetry, log.child({ component: 'sink' }))
     await this.sink.start()
     // one clock for receipt times and detector time: the scheduler's (virtual in tests)
@@ -64,11 +81,29 @@ export class Broker {
     this.runtime.start()
     this.registerMetrics()
     const mqtt = await this.host.start()
-    this.http = build({ view, log: log.child({ component: 'http' }), registry: this.metrics.registry })
+    this.http = build({
+      view, log: log.child({ component: 'http' }), registry: this.metrics.registry, accounts, sse: { ...cfg.http.sse },
+      http: { tls, publicOrigin: cfg.http.publicOrigin, listenHost: cfg.http.host, autoLogin: cfg.http.autoLogin },
+    })
     await this.http.listen({ host: cfg.http.host, port: cfg.http.port })
     const http = (this.http.server.address() as { port: number }).port
     log.info({ mqtt, http, elevators: registry.elevators.length, sink: this.sink.kind }, 'broker started')
     return { mqtt, http }
+  }
+
+  /** The accounts store while started (the demo adds its users through it). */
+  get accounts(): AccountStore | undefined {
+    return this.accountStore
+  }
+
+  private async firstAdmin(accounts: AccountStore): Promise<void> {
+    const made = await accounts.ensureFirstAdmin(this.cfg.accounts.admin)
+    if (!made) return
+    this.log.info({ username: made.username, fromConfig: made.password === null }, 'first admin created')
+    if (made.password === null) return
+    const announce = this.opts.announce ?? ((line: string) => process.stdout.write(line))
+    // a plain line, not a log record: logs are shipped and kept, this password must not be
+    announce(`首个管理员 first admin: ${made.username}  口令 password: ${made.password}  (仅显示一次 shown once; liftwatch user passwd ${made.username} to change)\n`)
   }
 
   private onAlarm(a: AlarmEvent): void {
@@ -124,6 +159,7 @@ export class Broker {
       this.view?.stop()
       await this.sink?.stop()
       this.store?.stop()
+      this.accountStore?.stop()
     })()
     return this.stopping
   }

@@ -1,6 +1,6 @@
 // The broker host's configuration file: one section per part, each validated by the schema its
 // part exports; every problem is reported as `<path>: <message>` naming the file.
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import type { Problem, Severity } from '../protocol/index.ts'
 import { ConfigError, parseSection, problemsOf, readYamlFile } from '../core/config.ts'
@@ -9,14 +9,38 @@ import { IngestConfigSchema, parseIngestConfig } from './ingest/config.ts'
 import { DetectorsConfigSchema } from './detect/config.ts'
 import { TelemetryStorageConfigSchema, parseTelemetryStorageConfig } from './sinks/index.ts'
 import { loadRegistry, parseRegistry, type Registry } from './registry/registry.ts'
+import { PASSWORD_HASH_PATTERN } from './mqtt/passwords.ts'
 
 export { ConfigError }
+
+export const AccountsConfigSchema = Type.Object({
+  path: Type.Optional(Type.String({ minLength: 1, description: "SQLite accounts store (users, sessions, tokens, audit); default accounts.db beside alarms.path; ':memory:' for tests" })),
+  sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 30, description: 'a login session ends after this long without a request' }),
+  sessionMaxHours: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 12, description: 'a login session ends this long after login, however busy' }),
+  admin: Type.Optional(Type.Object({
+    username: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{1,31}$' }),
+    passwordHash: Type.String({ pattern: PASSWORD_HASH_PATTERN, description: 'scrypt hash, as `liftwatch passwd` prints' }),
+  }, { additionalProperties: false, description: 'the first admin, made on the first start when there are no users; without it one named admin is made with a random password printed once' })),
+}, { additionalProperties: false, default: {} })
 
 export const BrokerConfigSchema = Type.Object({
   mqtt: MqttHostConfigSchema,
   http: Type.Object({
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    publicOrigin: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+$', description: 'the origin browsers use, e.g. https://lifts.example.gov.cn: the only Host header answered (docs/deploy.md)' })),
+    tls: Type.Optional(Type.Object({
+      cert: Type.String({ minLength: 1, description: 'PEM certificate (chain), relative to this file' }),
+      key: Type.String({ minLength: 1, description: 'PEM private key, relative to this file' }),
+    }, { additionalProperties: false, description: 'serve HTTPS; the session cookie gets Secure' })),
+    insecureHttp: Type.Boolean({ default: false, description: 'serve logins over plain HTTP on a non-loopback address (a TLS proxy in front); also --insecure-http' }),
+    autoLogin: Type.Optional(Type.Object({
+      username: Type.String({ minLength: 1 }),
+    }, { additionalProperties: false, description: 'the demo: the page opened from this machine (loopback) is logged in as this user' })),
+    sse: Type.Optional(Type.Object({
+      maxClients: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'event streams of all users together (default 500)' })),
+      maxPerUser: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'event streams one user may hold at once (default 4)' })),
+    }, { additionalProperties: false, description: '/api/events limits (docs/api.md)' })),
   }, { additionalProperties: false, default: {} }),
   registry: Type.Union([
     Type.String({ minLength: 1, description: 'registry YAML file, relative to this file' }),
@@ -29,6 +53,7 @@ export const BrokerConfigSchema = Type.Object({
       description: 'severities whose cleared alarms stay on the live list until someone acknowledges them',
     }),
   }, { additionalProperties: false, default: {} }),
+  accounts: AccountsConfigSchema,
   ingest: Type.Optional(IngestConfigSchema),
   detectors: Type.Optional(DetectorsConfigSchema),
   telemetry: Type.Optional(TelemetryStorageConfigSchema),
@@ -40,6 +65,8 @@ export interface BrokerConfig {
   http: RawBrokerConfig['http']
   registry: Registry
   alarms: RawBrokerConfig['alarms']
+  /** path resolved: never undefined */
+  accounts: RawBrokerConfig['accounts'] & { path: string }
   ingest: ReturnType<typeof parseIngestConfig>
   detectors: RawBrokerConfig['detectors']
   telemetry: ReturnType<typeof parseTelemetryStorageConfig>
@@ -66,7 +93,9 @@ export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfi
     ? section(() => loadRegistry(resolve(dirname(file), raw.registry as string)), `registry (${raw.registry}): `)
     : section(() => parseRegistry(raw.registry, file, 'registry'))
   if (problems.length || !mqtt || !ingest || !telemetry || !registry) throw new ConfigError(file, problems)
-  return { mqtt, http: raw.http, registry, alarms: raw.alarms, ingest, detectors: raw.detectors, telemetry }
+  const accounts = { ...raw.accounts, path: raw.accounts.path ?? (raw.alarms.path === ':memory:' ? ':memory:' : join(dirname(raw.alarms.path), 'accounts.db')) }
+  const tls = raw.http.tls && { cert: resolve(dirname(file), raw.http.tls.cert), key: resolve(dirname(file), raw.http.tls.key) }
+  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry }
 }
 
 export function loadBrokerConfig(file: string): BrokerConfig {

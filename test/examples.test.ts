@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startCli, type Cli } from './helpers/cli.ts'
+import { login } from './helpers/http-login.ts'
 
 const example = (f: string) => new URL(`../deploy/examples/${f}`, import.meta.url).pathname
 const scenario = new URL('../simulators/scenarios/alarm_button.yaml', import.meta.url).pathname
@@ -57,8 +58,13 @@ describe('the example configurations, as shipped', () => {
     expect(a).toMatch(/^lift\/v1\/330922\/31103309222024010001\/alarm /)
     expect(JSON.parse(a!.slice(a!.indexOf(' ') + 1))).toMatchObject({ type: 'alarm_button', code: '90', state: 'raised', elevatorId: '31103309222024010001' })
 
-    // the live page's API and the gateway's metrics on their documented ports
-    const api = await (await fetch('http://127.0.0.1:8080/api/alarms?state=all')).json() as { alarms?: unknown[] } | unknown[]
+    // the live page's API and the gateway's metrics on their documented ports; the API as the first
+    // admin, whose password the broker printed once on its first start
+    expect((await fetch('http://127.0.0.1:8080/api/alarms')).status).toBe(401)
+    const first = await broker.waitFor(/first admin: admin /)
+    const password = /password: (\S+)/.exec(String(first.msg))![1]!
+    const admin = await login('http://127.0.0.1:8080', 'admin', password)
+    const api = await admin.json<{ alarms?: unknown[] }>('/api/alarms?state=all')
     expect(JSON.stringify(api)).toContain('alarm_button')
     expect(await (await fetch('http://127.0.0.1:9464/metrics')).text()).toContain('liftwatch_gateway_polls_total')
   }, 120_000)

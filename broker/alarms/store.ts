@@ -22,6 +22,10 @@ export type AckState = 'active-unacked' | 'active-acked' | 'cleared-unacked' | '
 export interface StoredAlarm extends AlarmEvent {
   ackedAt: number | null
   ackedBy: string | null
+  /** the username of who acknowledged (ackedBy is the display name); absent for older acks */
+  ackedByUser?: string
+  /** what the operator noted with the acknowledgement */
+  ackNote?: string
   /** derived from state and ackedAt, never stored */
   ackState: AckState
 }
@@ -38,12 +42,16 @@ export const DEFAULT_KEEP_UNTIL_ACKED: readonly Severity[] = Object.freeze(['cri
 export interface VisibleQuery {
   keepUntilAcked?: readonly Severity[]
   elevatorId?: string
+  /** only alarms whose elevatorId (a gateway id for gateway alarms) is one of these */
+  elevatorIds?: readonly string[]
   limit?: number
 }
 
 export interface AlarmQuery {
   state?: 'raised' | 'cleared'
   elevatorId?: string
+  /** only alarms whose elevatorId (a gateway id for gateway alarms) is one of these */
+  elevatorIds?: readonly string[]
   /** raised at or after, ms since epoch */
   since?: number
   limit: number
@@ -77,6 +85,10 @@ const MIGRATIONS = [
   // and the cleared-but-unacknowledged alarms the visible list reads.
   `ALTER TABLE alarms ADD COLUMN extra TEXT;
   CREATE INDEX alarms_cleared_unacked ON alarms (raised_at) WHERE state = 'cleared' AND acked_at IS NULL;`,
+  // user_version 3: acknowledgement by a logged-in user (issue 11): acked_by holds the display
+  // name, acked_by_user the username, ack_note what the operator noted
+  `ALTER TABLE alarms ADD COLUMN acked_by_user TEXT;
+  ALTER TABLE alarms ADD COLUMN ack_note TEXT;`,
 ]
 
 // the columns of an AlarmEvent; whatever else an event carries goes to `extra`
@@ -91,7 +103,7 @@ function extraOf(event: AlarmEvent): string | null {
 interface Row {
   id: string; key: string; type: string; code: string | null; severity: string; state: string; elevator_id: string; region: string
   raised_at: number; cleared_at: number | null; evidence: string; drill: number; acked_at: number | null; acked_by: string | null
-  extra: string | null
+  extra: string | null; acked_by_user: string | null; ack_note: string | null
 }
 
 const fromRow = (r: Row): StoredAlarm => ({
@@ -99,7 +111,9 @@ const fromRow = (r: Row): StoredAlarm => ({
   state: r.state as AlarmEvent['state'], elevatorId: r.elevator_id, region: r.region, raisedAt: r.raised_at, clearedAt: r.cleared_at,
   evidence: JSON.parse(r.evidence) as Record<string, unknown>, drill: r.drill === 1,
   ...(r.extra ? JSON.parse(r.extra) as Partial<AlarmEvent> : {}),
-  ackedAt: r.acked_at, ackedBy: r.acked_by, ackState: ackStateOf({ state: r.state as AlarmEvent['state'], ackedAt: r.acked_at }),
+  ackedAt: r.acked_at, ackedBy: r.acked_by,
+  ...(r.acked_by_user !== null ? { ackedByUser: r.acked_by_user } : {}), ...(r.ack_note !== null ? { ackNote: r.ack_note } : {}),
+  ackState: ackStateOf({ state: r.state as AlarmEvent['state'], ackedAt: r.acked_at }),
 })
 
 // critical first, then newest
@@ -167,6 +181,7 @@ export class AlarmStore {
     if (q.state) { where.push('state = @state'); params.state = q.state }
     if (q.elevatorId) { where.push('elevator_id = @elevatorId'); params.elevatorId = q.elevatorId }
     if (q.since !== undefined) { where.push('raised_at >= @since'); params.since = q.since }
+    if (q.elevatorIds) { where.push('elevator_id IN (SELECT value FROM json_each(@ids))'); params.ids = JSON.stringify(q.elevatorIds) }
     const sql = `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT @limit`
     return this.sql<[Record<string, unknown>], Row>(sql).all(params).map(fromRow)
   }
@@ -183,9 +198,10 @@ export class AlarmStore {
         SELECT * FROM alarms WHERE state = 'raised'
         UNION ALL
         SELECT * FROM alarms WHERE state = 'cleared' AND acked_at IS NULL AND severity IN (SELECT value FROM json_each(@keep))
-      ) WHERE @elevatorId IS NULL OR elevator_id = @elevatorId
+      ) WHERE (@elevatorId IS NULL OR elevator_id = @elevatorId)
+        AND (@ids IS NULL OR elevator_id IN (SELECT value FROM json_each(@ids)))
       ORDER BY ${SEVERITY_RANK}, raised_at DESC, id DESC LIMIT @limit`)
-      .all({ keep: JSON.stringify(q.keepUntilAcked ?? DEFAULT_KEEP_UNTIL_ACKED), elevatorId: q.elevatorId ?? null, limit })
+      .all({ keep: JSON.stringify(q.keepUntilAcked ?? DEFAULT_KEEP_UNTIL_ACKED), elevatorId: q.elevatorId ?? null, ids: q.elevatorIds ? JSON.stringify(q.elevatorIds) : null, limit })
       .map(fromRow)
   }
 
@@ -193,8 +209,9 @@ export class AlarmStore {
    * Acknowledges an active or a cleared alarm. The first acknowledgement wins and is kept.
    * Returns the alarm, or null when there is no such id.
    */
-  ack(id: string, by: string, at: number): StoredAlarm | null {
-    this.sql('UPDATE alarms SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(at, by, id)
+  ack(id: string, by: string, at: number, more: { user?: string; note?: string } = {}): StoredAlarm | null {
+    this.sql('UPDATE alarms SET acked_at = ?, acked_by = ?, acked_by_user = ?, ack_note = ? WHERE id = ? AND acked_at IS NULL')
+      .run(at, by, more.user ?? null, more.note ?? null, id)
     return this.get(id)
   }
 

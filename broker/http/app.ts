@@ -10,9 +10,15 @@ import { registerApi } from './routes.ts'
 import { defaultSseOptions, EventHub, type SseOptions } from './sse.ts'
 import { registerStatic } from './static.ts'
 import type { BrokerView } from './broker-view.ts'
+import type { AccountStore } from '../accounts/store.ts'
+import { registerAuth, STREAM_SWEEP_MS, sweepStreams } from './auth.ts'
+import { registerLogin } from './login.ts'
+import type { LockoutPolicy } from './lockout.ts'
 
 export interface BuildOptions {
   view: BrokerView
+  /** users, sessions, tokens and the audit log */
+  accounts: AccountStore
   log: Logger
   /** live page assets; default broker/ui; false serves no page */
   uiDir?: string | false
@@ -22,6 +28,22 @@ export interface BuildOptions {
    */
   registry?: Registry
   sse?: Partial<SseOptions>
+  http?: HttpSecurity
+}
+
+/** The HTTP side of logins (broker/config.ts `http`): TLS, the answered host, the demo's auto-login. */
+export interface HttpSecurity {
+  /** PEM certificate chain and key: serve HTTPS, and the session cookie gets Secure */
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined
+  /** https://lifts.example.gov.cn: the only Host answered; https also makes the cookie Secure (a TLS proxy) */
+  publicOrigin?: string | undefined
+  /** the listen address, for the Host check when there is no publicOrigin */
+  listenHost?: string | undefined
+  autoLogin?: { username: string } | undefined
+  lockout?: LockoutPolicy | undefined
+  loginsPerMinute?: number | undefined
+  /** the account store's clock, for the lockout and session touches (tests) */
+  now?: (() => number) | undefined
 }
 
 declare module 'fastify' {
@@ -34,21 +56,42 @@ declare module 'fastify' {
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url))
 
 export function build(opts: BuildOptions): FastifyInstance {
-  const { view } = opts
+  const { view, accounts } = opts
   const { log } = opts
+  const sec = opts.http ?? {}
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger, // pino's Logger is wider than fastify's view of it
     // unknown query parameters fail validation instead of being dropped; report every problem
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
-  })
+    ...(sec.tls ? { https: { cert: sec.tls.cert, key: sec.tls.key } } : {}),
+  }) as unknown as FastifyInstance // the https server type is the same to every route
+  // JSON bodies only: text/plain (fastify's other default) is 415, as docs/api.md says
+  app.removeContentTypeParser('text/plain')
   const metrics = new HttpMetrics(opts.registry ?? new Registry())
+  const secure = Boolean(sec.tls) || sec.publicOrigin?.startsWith('https:') === true
+  // first: its onRoute hook marks the public routes, its onRequest hook guards all of them
+  registerAuth(app, { accounts, secure, publicOrigin: sec.publicOrigin, listenHost: sec.listenHost, autoLogin: sec.autoLogin, ...(sec.now ? { now: sec.now } : {}) })
   const ownRegistry = opts.registry ? undefined : metrics.registry
   const hub = new EventHub(Object.freeze({ ...defaultSseOptions, ...opts.sse }), metrics, log.child({ route: '/api/events' }))
   app.decorate('liveEvents', hub)
 
-  app.addHook('onReady', async () => hub.start(view.live$))
+  app.addHook('onReady', async () => hub.start(view.live$, (e, p) => view.visibleTo(e, p)))
+  let sweep: NodeJS.Timeout | undefined
+  app.addHook('onReady', async () => {
+    sweep = setInterval(() => {
+      try {
+        sweepStreams(hub, accounts)
+      } catch (err) {
+        log.error({ err }, 'event stream session sweep failed')
+      }
+    }, STREAM_SWEEP_MS)
+    sweep.unref()
+  })
   // end streams before the server waits for open connections to finish
-  app.addHook('preClose', async () => hub.stop())
+  app.addHook('preClose', async () => {
+    clearInterval(sweep)
+    hub.stop()
+  })
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) })
   })
@@ -63,7 +106,9 @@ export function build(opts: BuildOptions): FastifyInstance {
     }
     // fastify's own refusals: a body that is not JSON, too large, of an unknown content type
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send(errorBody(err.statusCode, HttpErrorCode.BadRequest, err.message))
+      // 429: @fastify/rate-limit's refusal; it has set retry-after
+      const code = err.statusCode === 429 ? HttpErrorCode.TooManyRequests : HttpErrorCode.BadRequest
+      return reply.code(err.statusCode).send(errorBody(err.statusCode, code, err.message))
     }
     req.log.error({ err }, 'request failed')
     return reply.code(500).send(errorBody(500, HttpErrorCode.Internal, 'internal error; see the broker log'))
@@ -85,7 +130,8 @@ export function build(opts: BuildOptions): FastifyInstance {
     return reply.type(Registry.PROMETHEUS_CONTENT_TYPE).send(parts.map((p) => p.trimEnd()).join('\n') + '\n')
   })
 
-  registerApi(app, view, hub)
+  registerLogin(app, { accounts, metrics, secure, lockout: sec.lockout, loginsPerMinute: sec.loginsPerMinute, now: sec.now })
+  registerApi(app, view, hub, opts.accounts)
   if (opts.uiDir !== false) registerStatic(app, opts.uiDir ?? DEFAULT_UI_DIR)
   return app
 }

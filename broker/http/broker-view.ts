@@ -3,6 +3,7 @@
 import type { Observable } from 'rxjs'
 import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
 import type { AckState, Severity, StoredAlarm } from '../alarms/store.ts'
+import type { Principal } from '../accounts/scope.ts'
 
 export type { AckState, Severity }
 /** An alarm as the API serves it: the AlarmEvent, who acknowledged it and when, and `ackState`. */
@@ -23,6 +24,11 @@ export interface ElevatorView {
   building?: string
   address?: string
   gatewayId?: string
+  /** scope fields of the registry (broker/registry/registry.ts) */
+  township?: string
+  village?: string
+  maintenance?: string
+  property?: string
   availability: AvailabilityState
   last?: Telemetry
   /** raised and not yet cleared */
@@ -47,17 +53,28 @@ export interface AlarmQuery {
   limit?: number
 }
 
+/** who acknowledged: the logged-in principal's display name and username */
+export interface Operator { name: string; username: string }
+
+/**
+ * Every read takes the principal and answers only what its scope covers (broker/accounts/scope.ts);
+ * a gateway alarm is covered when one of the gateway's elevators is, its `elevators` cut to those.
+ */
 export interface BrokerView {
-  elevators(): ElevatorView[]
+  elevators(principal: Principal): ElevatorView[]
   /** newest raised first (visible: critical first, then newest), at most `limit` */
-  alarms(q: AlarmQuery): AlarmView[]
+  alarms(q: AlarmQuery, principal: Principal): AlarmView[]
+  /** null: no such alarm, or not in the principal's scope */
+  alarm(id: string, principal: Principal): AlarmView | null
+  /** the event as the principal may see it; undefined: not for this principal */
+  visibleTo(e: LiveEvent, principal: Principal): LiveEvent | undefined
   /** severities whose cleared alarms stay visible until acknowledged */
   readonly keepUntilAcked: readonly Severity[]
   /**
    * Acknowledges an active or cleared alarm now; the first acknowledgement is kept. Emits an
    * `ack` live event when this call acknowledged it. null: no such alarm.
    */
-  ack(id: string, by: string): AlarmView | null
+  ack(id: string, by: Operator, note?: string): AlarmView | null
   /** hot stream; emits after the snapshot methods above already reflect the event */
   live$: Observable<LiveEvent>
   /** Prometheus text of the whole broker */

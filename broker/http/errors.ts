@@ -10,6 +10,14 @@ export const HttpErrorCode = {
   TooManyStreams: 'LW_ERR_HTTP_TOO_MANY_STREAMS', // /api/events already serves sse.maxClients clients
   Unhealthy: 'LW_ERR_HTTP_UNHEALTHY',         // /healthz: a check failed (body still lists the checks)
   Internal: 'LW_ERR_HTTP_INTERNAL',           // a bug or a failing view; details only in the log
+  Unauthenticated: 'LW_ERR_HTTP_UNAUTHENTICATED', // no valid session cookie or API token (log in at /login)
+  LoginFailed: 'LW_ERR_HTTP_LOGIN_FAILED',    // wrong username or password (which one is not said)
+  LoginLocked: 'LW_ERR_HTTP_LOGIN_LOCKED',    // too many failures for the username: retry after `retryAfter` s
+  TooManyRequests: 'LW_ERR_HTTP_TOO_MANY_REQUESTS', // per-address rate limit (POST /api/login)
+  Csrf: 'LW_ERR_HTTP_CSRF',                   // a cookie-authenticated write without the session's x-csrf-token
+  Forbidden: 'LW_ERR_HTTP_FORBIDDEN',         // the role may not do this, or the Origin is another site's
+  BadHost: 'LW_ERR_HTTP_BAD_HOST',            // the Host header names another origin than http.publicOrigin
+  TooManyUserStreams: 'LW_ERR_HTTP_TOO_MANY_USER_STREAMS', // the user already holds sse.maxPerUser event streams
 } as const
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode]
 
@@ -22,12 +30,12 @@ export interface ErrorBody {
 }
 
 const REASON: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 421: 'Misdirected Request', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 }
 
 // a pattern failure in words, for fields whose pattern would mean nothing to the reader
 const PATTERN_MEANS: Record<string, string> = {
-  by: 'must contain a visible character and no control characters',
+  note: 'must contain a visible character and no control characters',
 }
 
 export function errorBody(statusCode: number, code: HttpErrorCode, message: string, problems?: string[]): ErrorBody {

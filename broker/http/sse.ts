@@ -3,11 +3,14 @@
 // state and availability are coalesced per elevator (latest wins), alarms queue up to
 // maxBacklog, then the client is dropped and counted; so a slow reader costs bounded memory.
 // A short replay ring lets a reconnecting client resume from its Last-Event-ID.
+// Every stream belongs to a principal: each event goes only where its scope covers it (cut, for a
+// gateway alarm, to the elevators in scope), and one user holds at most maxPerUser streams.
 import type { ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Observable, Subscription } from 'rxjs'
 import type { HttpMetrics } from './metrics.ts'
 import type { LiveEvent } from './broker-view.ts'
+import type { Principal } from '../accounts/scope.ts'
 
 export interface SseOptions {
   /** comment line sent to idle clients so proxies and NATs keep the connection */
@@ -19,18 +22,27 @@ export interface SseOptions {
   /** events kept for Last-Event-ID resume */
   replay: number
   maxClients: number
+  /** streams one user (all its sessions and tokens) may hold at once */
+  maxPerUser: number
   /** reconnection delay advised to EventSource */
   retryMs: number
 }
 
 export const defaultSseOptions: Readonly<SseOptions> = Object.freeze({
-  heartbeatMs: 15_000, maxBacklog: 1000, maxStallMs: 60_000, replay: 4096, maxClients: 500, retryMs: 2000,
+  heartbeatMs: 15_000, maxBacklog: 1000, maxStallMs: 60_000, replay: 4096, maxClients: 500, maxPerUser: 4, retryMs: 2000,
 })
 
-interface Entry { seq: number; key: string; strict: boolean; chunk: string }
+interface Entry { seq: number; id: string; key: string; strict: boolean; event: LiveEvent; chunk: string }
+
+/** the event as a principal may see it (BrokerView.visibleTo); undefined: not for it */
+export type EventFilter = (e: LiveEvent, p: Principal) => LiveEvent | undefined
+
+/** why a stream is refused before it opens */
+export type Refusal = 'unauthenticated' | 'full' | 'user-full'
 
 interface Client {
   raw: ServerResponse
+  principal: Principal
   /** insertion order = id order: a coalesced entry is deleted and re-added at the end */
   pending: Map<string, Entry>
   strict: number
@@ -38,7 +50,7 @@ interface Client {
   closed: boolean
 }
 
-export type CloseReason = 'client' | 'shutdown' | 'slow' | 'stalled'
+export type CloseReason = 'client' | 'shutdown' | 'slow' | 'stalled' | 'logout'
 
 // Latest-wins key for events a slow client may skip; alarms are never skipped.
 function coalesceKey(e: LiveEvent): string | undefined {
@@ -56,6 +68,8 @@ export class EventHub {
   private sub: Subscription | undefined
   private timer: NodeJS.Timeout | undefined
   private failed = false
+  private filter: EventFilter = () => undefined
+  private readonly perUser = new Map<number, number>()
 
   constructor(private readonly opts: SseOptions, private readonly metrics: HttpMetrics, private readonly log: Logger) {
     this.ring = new Array<Entry | undefined>(Math.max(1, opts.replay))
@@ -64,8 +78,10 @@ export class EventHub {
   get lastId(): string { return `${this.stream}:${this.seq}` }
   get healthy(): boolean { return this.sub !== undefined && !this.failed }
 
-  start(live$: Observable<LiveEvent>): void {
+  /** `filter` decides per stream what its principal sees; nothing passes without one */
+  start(live$: Observable<LiveEvent>, filter: EventFilter): void {
     if (this.sub) return
+    this.filter = filter
     this.sub = live$.subscribe({
       next: (e) => this.publish(e),
       error: (err: unknown) => { this.failed = true; this.log.error({ err }, 'live event stream failed') },
@@ -89,10 +105,41 @@ export class EventHub {
     for (const c of [...this.clients]) this.close(c, reason)
   }
 
+  /** Ends the streams of one session, token or user (logout, a disabled user): they see nothing more. */
+  closeFor(who: { sessionId?: string; tokenId?: number; userId?: number }): number {
+    const ended = [...this.clients].filter(({ principal: p }) =>
+      (who.sessionId !== undefined && p.sessionId === who.sessionId) || (who.tokenId !== undefined && p.tokenId === who.tokenId) ||
+      (who.userId !== undefined && p.userId === who.userId))
+    for (const c of ended) this.close(c, 'logout')
+    return ended.length
+  }
+
+  /** The principals of the open streams (one per stream), for broker/http/auth.ts's session sweep. */
+  principals(): Principal[] {
+    return [...this.clients].map((c) => c.principal)
+  }
+
   get full(): boolean { return this.clients.size >= this.opts.maxClients }
 
-  /** Takes over a response whose headers are not yet written. `lastEventId` may be undefined. */
-  attach(raw: ServerResponse, lastEventId: string | undefined): void {
+  /** Whether a stream for `principal` would be refused, and why; undefined: it may open. */
+  refusal(principal: Principal | null | undefined): Refusal | undefined {
+    if (!principal) return 'unauthenticated'
+    if ((this.perUser.get(principal.userId) ?? 0) >= this.opts.maxPerUser) return 'user-full'
+    return this.full ? 'full' : undefined
+  }
+
+  /**
+   * Takes over a response whose headers are not yet written. `lastEventId` may be undefined.
+   * Callers check refusal() first to answer properly; a stream without a principal is still
+   * refused here with a bare 401, so an anonymous client never holds a slot.
+   */
+  attach(raw: ServerResponse, lastEventId: string | undefined, principal: Principal | null | undefined): void {
+    const refused = this.refusal(principal)
+    if (refused || !principal) {
+      raw.writeHead(refused === 'unauthenticated' ? 401 : refused === 'user-full' ? 429 : 503, { 'content-type': 'text/plain; charset=utf-8' })
+      raw.end(refused ?? 'unauthenticated')
+      return
+    }
     raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -100,8 +147,9 @@ export class EventHub {
       'x-accel-buffering': 'no', // nginx: do not buffer the stream
     })
     raw.socket?.setNoDelay(true)
-    const c: Client = { raw, pending: new Map(), strict: 0, behindSince: 0, closed: false }
+    const c: Client = { raw, principal, pending: new Map(), strict: 0, behindSince: 0, closed: false }
     this.clients.add(c)
+    this.perUser.set(principal.userId, (this.perUser.get(principal.userId) ?? 0) + 1)
     this.metrics.sseClients.set(this.clients.size)
     raw.on('close', () => this.close(c, 'client'))
     const hello = { stream: this.stream, lastId: this.lastId, now: Date.now(), heartbeatMs: this.opts.heartbeatMs }
@@ -129,15 +177,18 @@ export class EventHub {
     const seq = ++this.seq
     const id = `${this.stream}:${seq}`
     const key = coalesceKey(e)
-    // JSON.stringify escapes newlines, so one data: line always suffices
-    const entry: Entry = { seq, key: key ?? `#${seq}`, strict: key === undefined, chunk: `id: ${id}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n` }
+    const entry: Entry = { seq, id, key: key ?? `#${seq}`, strict: key === undefined, event: e, chunk: chunkOf(id, e) }
     this.ring[seq % this.ring.length] = entry
     this.metrics.sseEvents.inc({ kind: e.kind })
     for (const c of this.clients) this.deliver(c, entry)
   }
 
-  private deliver(c: Client, e: Entry): void {
+  private deliver(c: Client, whole: Entry): void {
     if (c.closed) return
+    const seen = this.filter(whole.event, c.principal)
+    if (!seen) return
+    // most events pass whole and share one serialisation; a cut gateway alarm gets its own
+    const e = seen === whole.event ? whole : { ...whole, event: seen, chunk: chunkOf(whole.id, seen) }
     if (c.behindSince === 0) { this.write(c, e.chunk); return }
     if (c.pending.delete(e.key)) this.metrics.sseCoalesced.inc()
     else if (e.strict) c.strict++
@@ -182,13 +233,21 @@ export class EventHub {
     c.closed = true
     c.pending.clear()
     this.clients.delete(c)
+    const held = (this.perUser.get(c.principal.userId) ?? 1) - 1
+    if (held > 0) this.perUser.set(c.principal.userId, held)
+    else this.perUser.delete(c.principal.userId)
     this.metrics.sseClients.set(this.clients.size)
     this.metrics.sseClosed.inc({ reason })
     if (reason === 'slow' || reason === 'stalled') {
       this.log.warn({ reason, remote: c.raw.socket?.remoteAddress }, 'event stream client dropped')
       c.raw.destroy()
-    } else if (reason === 'shutdown') {
+    } else if (reason === 'shutdown' || reason === 'logout') {
       c.raw.end()
     }
   }
+}
+
+// JSON.stringify escapes newlines, so one data: line always suffices
+function chunkOf(id: string, e: LiveEvent): string {
+  return `id: ${id}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n`
 }

@@ -1,4 +1,5 @@
-// The live page's static files: GET / is index.html, GET /ui/<file> the rest. No bundler, no
+// The live page's static files: GET / is index.html, GET /login login.html, GET /ui/<file> the
+// rest. No bundler, no
 // CDN; the Content-Security-Policy keeps the page from fetching anything off this host.
 import { readFile, stat } from 'node:fs/promises'
 import { extname, resolve, sep } from 'node:path'
@@ -14,7 +15,12 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
 }
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+// also what @fastify/helmet sends on every other answer (broker/http/auth.ts)
+export const CSP_DIRECTIVES: Readonly<Record<string, string[]>> = Object.freeze({
+  'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'],
+  'connect-src': ["'self'"], 'base-uri': ["'none'"], 'form-action': ["'none'"], 'frame-ancestors': ["'none'"],
+})
+const CSP = Object.entries(CSP_DIRECTIVES).map(([k, v]) => `${k} ${v.join(' ')}`).join('; ')
 
 export function registerStatic(app: FastifyInstance, uiDir: string): void {
   const root = resolve(uiDir)
@@ -39,5 +45,6 @@ export function registerStatic(app: FastifyInstance, uiDir: string): void {
   }
 
   app.get('/', (req, reply) => send(reply, 'index.html', req.headers['if-none-match']))
+  app.get('/login', (req, reply) => send(reply, 'login.html', req.headers['if-none-match']))
   app.get<{ Params: { '*': string } }>('/ui/*', (req, reply) => send(reply, req.params['*'], req.headers['if-none-match']))
 }

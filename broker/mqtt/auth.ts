@@ -59,7 +59,7 @@ export class Authenticator {
       const match = await this.passwords.verify(a.password ?? Buffer.alloc(0), user?.hash ?? DECOY_HASH, user ? a.username : UNKNOWN_USERS)
       if (match === 'busy') return { ok: false, reason: ConnectRefusal.Busy, returnCode: SERVER_UNAVAILABLE }
       if (!user || !match) return { ok: false, reason: ConnectRefusal.BadCredentials, returnCode: BAD_USERNAME_OR_PASSWORD }
-      principal = { role: user.role, username: a.username, ...(user.gateways ? { gateways: new Set(user.gateways) } : {}) }
+      principal = { role: user.role, username: a.username, ...(user.gateways ? { gateways: new Set(user.gateways) } : {}), ...(user.scope ? { scope: user.scope } : {}) }
     }
     // [MQTT-3.1.4-2] a connection with a taken client id ends the other session: ids that name a
     // user (`user` or `user:anything`) belong to that user, and any other id to the user who

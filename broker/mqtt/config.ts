@@ -14,9 +14,12 @@ export type Role = (typeof ROLES)[number]
 export const USERNAME_PATTERN = GATEWAY_ID_PATTERN
 
 export const MqttUserSchema = Type.Object({
-  role: Type.Union(ROLES.map((r) => Type.Literal(r)), { description: 'gateway: username = gatewayId, publishes its elevators; monitor: subscribes lift/v1/#, publishes nothing; bridge: another broker, publishes for the gateways it names' }),
+  role: Type.Union(ROLES.map((r) => Type.Literal(r)), { description: 'gateway: username = gatewayId, publishes its elevators; monitor: subscribes lift/v1/# (a scoped one: its region only), publishes nothing; bridge: another broker, publishes for the gateways it names' }),
   hash: Type.String({ pattern: PASSWORD_HASH_PATTERN, description: 'from `liftwatch passwd USER`' }),
   gateways: Type.Optional(Type.Array(Type.String({ pattern: GATEWAY_ID_PATTERN }), { minItems: 1, uniqueItems: true, description: 'bridge only: the gateways whose elevators and status it may publish' })),
+  scope: Type.Optional(Type.Object({
+    region: Type.String({ pattern: '^([0-9]{6}|[0-9]{9}|[0-9]{12})$', description: 'county (6 digits), township (9) or village (12) code prefix' }),
+  }, { additionalProperties: false, description: 'monitor only: it receives the messages of the elevators in this region (and of their gateways), nothing else' })),
 }, { additionalProperties: false })
 export type MqttUser = Static<typeof MqttUserSchema>
 
@@ -66,6 +69,7 @@ function crossCheck(cfg: MqttHostConfig): Problem[] {
   for (const [name, user] of Object.entries(cfg.users)) {
     if (user.role === 'bridge' && !user.gateways) problems.push({ path: `users.${name}.gateways`, message: 'is required for a bridge: the gateways it carries' })
     if (user.role !== 'bridge' && user.gateways) problems.push({ path: `users.${name}.gateways`, message: `is for bridges only (role is ${user.role})` })
+    if (user.role !== 'monitor' && user.scope) problems.push({ path: `users.${name}.scope`, message: `is for monitors only (role is ${user.role})` })
     try {
       parseHash(user.hash)
     } catch (err) {

@@ -1,12 +1,12 @@
 // MqttHost: aedes on the configured listeners, with users, the ACL, and a hook that sees every
 // allowed publish before it is retained or forwarded (ingest). The library never logs; we do,
 // from its hooks and events.
-import { Aedes, type AedesOptions, type AuthErrorCode, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes'
+import { Aedes, type AedesOptions, type AedesPublishPacket, type AuthErrorCode, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes'
 import type { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { LogThrottle } from '../../core/rate-limit.ts'
 import type { Registry } from '../registry/registry.ts'
-import { publishRefusal, subscribeRefusal, type Principal } from './acl.ts'
+import { forwardedPayload, publishRefusal, subscribeRefusal, type Principal } from './acl.ts'
 import { TOPIC_ROOT, parseTopic } from '../../protocol/index.ts'
 import { Authenticator, ConnectRefusal } from './auth.ts'
 import type { MqttHostConfig } from './config.ts'
@@ -60,6 +60,8 @@ export interface MqttHostStats {
   retainStripped: number
   /** messages a persistent session's full offline queue let go (oldest first) */
   offlineDropped: number
+  /** messages not forwarded to a region-scoped monitor: outside its scope (broker/mqtt/acl.ts) */
+  scopeFiltered: number
   passwords: PasswordStats
 }
 
@@ -102,7 +104,7 @@ export class MqttHost {
   private broker: DiscardingAedes | undefined
   private listeners: Listeners | undefined
   private stopping: Promise<void> | undefined
-  private readonly counters = { connectsAccepted: 0, dropped: 0, handlerErrors: 0, retainStripped: 0, offlineDropped: 0, staleStatuses: 0 }
+  private readonly counters = { connectsAccepted: 0, dropped: 0, handlerErrors: 0, retainStripped: 0, offlineDropped: 0, staleStatuses: 0, scopeFiltered: 0 }
   private onPublishPaused = false
 
   constructor(opts: MqttHostOptions) {
@@ -142,6 +144,7 @@ export class MqttHost {
         done(null)
       },
       authorizeSubscribe: (client, sub, done) => done(null, this.allowSubscribe(client, sub) ? sub : null),
+      authorizeForward: (client, packet) => this.forward(client, packet),
     })
     // persistence failures surface here; without a listener EventEmitter would throw them
     ;(broker as EventEmitter).on('error', (err: Error) => this.log.error({ err }, 'broker failed'))
@@ -238,6 +241,20 @@ export class MqttHost {
     // refused: SUBACK 0x80 for this filter [MQTT-3.9.3-1], the connection stays
     if (reason) this.refusals.refuse('subscribe', who?.username ?? client.id, reason, sub.topic)
     return reason === null
+  }
+
+  /** The packet as this client may see it: unchanged but for region-scoped monitors. */
+  private forward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    const scope = this.principals.get(client)?.scope
+    if (!scope) return packet
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
+    const seen = forwardedPayload(scope, packet.topic, payload, this.registry)
+    if (seen === null) {
+      this.counters.scopeFiltered++
+      return null
+    }
+    // a copy: the same packet object goes on to every other subscriber
+    return seen === payload ? packet : { ...packet, payload: seen }
   }
 
   /** onPublish's verdict; a handler that throws drops the message and is logged as the bug it is. */

@@ -64,14 +64,14 @@ function usageError(message: string): void {
 }
 
 /** The first line of stdin, without its line ending. */
-async function readPiped(): Promise<string> {
+export async function readPiped(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0]!
 }
 
 /** null when the two differ. */
-async function askTwice(): Promise<string | null> {
+export async function askTwice(): Promise<string | null> {
   const first = await askHidden('Password: ')
   const again = await askHidden('Reenter password: ')
   return first === again ? first : null

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ELEVATOR_ID_PATTERN, GATEWAY_ID_PATTERN, REGION_PATTERN, type Problem } from '../../protocol/index.ts'
 import { duplicates, parseSection, readYamlFile } from '../../core/config.ts'
 
+const ORG = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
 const Label = Type.String({ minLength: 1, maxLength: 8, description: 'floor label as shown in the car ("B1", "1", "12A")' })
 
 export const ElevatorRecordSchema = Type.Object({
@@ -21,6 +22,11 @@ export const ElevatorRecordSchema = Type.Object({
   ratedSpeed: Type.Number({ exclusiveMinimum: 0, maximum: 20, description: 'rated speed, m/s' }),
   travel: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'metres from the lowest to the top landing (runtime limit, overtravel at the top)' })),
   gatewayId: Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'gateway that reports this elevator' }),
+  // scope (broker/accounts/scope.ts): who sees the elevator besides the county
+  township: Type.Optional(Type.String({ pattern: '^[0-9]{9}$', description: '乡镇/街道 code, 9 digits, starting with region' })),
+  village: Type.Optional(Type.String({ pattern: '^[0-9]{12}$', description: '村/社区 code, 12 digits, starting with township' })),
+  maintenance: Type.Optional(Type.String({ pattern: ORG, description: 'maintenance unit (维保单位) organisation id' })),
+  property: Type.Optional(Type.String({ pattern: ORG, description: 'property manager (物业/使用单位) organisation id' })),
 }, { additionalProperties: false })
 export type ElevatorRecord = Static<typeof ElevatorRecordSchema>
 
@@ -73,6 +79,9 @@ function crossCheck(file: RegistryFile): Problem[] {
     ...duplicates(es, (e) => e.rescueCode, at('rescueCode'), 'rescue code'),
   ]
   es.forEach((e, i) => {
+    if (e.township !== undefined && !e.township.startsWith(e.region)) problems.push({ path: at('township')(i), message: `township ${e.township} is not in region ${e.region}` })
+    if (e.village !== undefined && e.township === undefined) problems.push({ path: at('village')(i), message: 'a village needs its township' })
+    else if (e.village !== undefined && !e.village.startsWith(e.township!)) problems.push({ path: at('village')(i), message: `village ${e.village} is not in township ${e.township}` })
     if (Array.isArray(e.landings)) problems.push(...duplicates(e.landings, (l) => l, (j) => `elevators.${i}.landings.${j}`, 'landing label'))
   })
   return problems

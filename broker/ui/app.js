@@ -1,7 +1,7 @@
 // The live page: loads the snapshot (/api/elevators, /api/alarms?state=visible), then applies
 // /api/events from the snapshot's event id on, so nothing between the two is lost or doubled.
 /* global document */  // browser module (eslint.config.js lints with node globals)
-import { Operator, postAck } from './ack.js'
+import { Operator, postAck, toLogin } from './ack.js'
 import { AlarmList } from './alarms.js'
 import { Fleet } from './fleet.js'
 import { getLang, onLang, other, setCatalogue, setLang, t } from './i18n.js'
@@ -27,10 +27,16 @@ const live = new LiveStream({
   onReset: () => load(),
   onStatus: status,
   onHello: (h) => { clockOffset = h.now - Date.now() },
+  // the session may have ended (logged out elsewhere, too old): operator.load() then goes to /login
+  onGiveUp: () => operator.load().catch((err) => {
+    // eslint-disable-next-line no-console -- the browser console is this page's log
+    console.warn('session check failed', err)
+  }),
 })
 
 async function getJson(url) {
   const res = await fetch(url, { cache: 'no-store', headers: { accept: 'application/json' } })
+  if (res.status === 401) toLogin()
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`)
   return res.json()
 }
@@ -41,7 +47,10 @@ let loadFailures = 0
 async function load() {
   live.close()
   try {
-    if (!loaded) setCatalogue((await getJson('/api/catalogue')).types)
+    if (!loaded) {
+      await operator.load()
+      setCatalogue((await getJson('/api/catalogue')).types)
+    }
     const [e, a] = await Promise.all([getJson('/api/elevators'), getJson('/api/alarms?state=visible&limit=5000')])
     // both snapshots must come from one broker process; resume from the older of the two
     if (e.eventId.split(':')[0] !== a.eventId.split(':')[0]) return load()
@@ -115,11 +124,9 @@ function apply(ev) {
 }
 
 async function ack(id) {
-  const by = operator.name || operator.ask()
-  if (!by) return
   list.pending(id, true)
   try {
-    list.acked(await postAck(id, by))
+    list.acked(await postAck(id, operator.csrf))
     list.pending(id, false)
   } catch (err) {
     list.pending(id, false, err.message)

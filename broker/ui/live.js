@@ -1,15 +1,17 @@
 // The /api/events connection. EventSource reconnects by itself after a network error (sending
 // Last-Event-ID); when it gives up (HTTP error, server gone) we reopen with ?since= and a
 // growing delay. A `reset` event means the server cannot replay the gap: reload the snapshot.
+// `onGiveUp` hears of each failed (re)connection: a 401 looks the same as a server gone.
 /* global EventSource */  // browser module (eslint.config.js lints with node globals)
 const KINDS = ['state', 'availability', 'alarm', 'ack']
 
 export class LiveStream {
-  constructor({ onEvent, onReset, onStatus, onHello }) {
+  constructor({ onEvent, onReset, onStatus, onHello, onGiveUp = () => {} }) {
     this.onEvent = onEvent
     this.onReset = onReset
     this.onStatus = onStatus
     this.onHello = onHello
+    this.onGiveUp = onGiveUp
     this.es = null
     this.lastId = ''
     this.failures = 0
@@ -45,6 +47,7 @@ export class LiveStream {
         return
       }
       this.close()
+      this.onGiveUp()
       this.retryLater()
     }
   }

@@ -1,7 +1,7 @@
 // End to end with every real peer: simulator → gateway → broker host (aedes, ingest, detectors;
 // both built in-process from their configuration, as their CLIs would) → the entrapment alarm on MQTT, in the SQLite alarm store, in VictoriaMetrics
 // (written by the InfluxDB client through /api/v2/write) and on the live page in Debian chromium,
-// where the operator acknowledges it.
+// where the desk operator logs in and acknowledges it under their own name.
 import { afterAll, describe, expect, it } from 'vitest'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,10 +15,13 @@ import { loadScenario, SCENARIO_DIR } from '../../simulators/scenario.ts'
 import { hashPassword } from '../../broker/mqtt/passwords.ts'
 import { startBrokerApp, type BrokerRun } from '../helpers/broker-app.ts'
 import { collector } from '../helpers/broker.ts'
+import type { TestUser } from '../helpers/accounts.ts'
+import { loginInPage } from '../helpers/http-login.ts'
 import { startGateway, writeGatewayConfig, type GatewayRun } from '../helpers/gateway.ts'
 import { startVm, type Vm } from './sinks/victoria-metrics.ts'
 
 const THRESHOLD_MS = 3000 // entrapment outside the door zone, shortened for the test
+const DESK: TestUser = { username: 'desk-wang', name: '值班员 王五', role: 'desk', scope: { region: '330922' }, password: 'desk-wang-pw-42' }
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
@@ -56,7 +59,7 @@ describe('simulator → gateway → broker → entrapment alarm everywhere', () 
       alarms: { path: join(dir, 'alarms.db') },
       telemetry: { influx: { url: vm.url, org: 'county', bucket: 'liftwatch', spillDir: join(dir, 'spill'), flushIntervalMs: 200 } },
       detectors: { detectors: { entrapment: { outsideDoorZoneMs: THRESHOLD_MS } } },
-    })
+    }, '(e2e broker config)', [DESK])
     const started = { mqtt: broker.ports.mqtt as { tcp: number }, http: broker.ports.http }
     const url = broker.url
     const sub = await collector(url, ['lift/v1/+/+/alarm', 'lift/v1/+/+/telemetry'], { username: 'monitor', password: 'monitor-pw' })
@@ -100,19 +103,19 @@ describe('simulator → gateway → broker → entrapment alarm everywhere', () 
       executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true, locale: 'zh-CN',
     })
     const page = browser.pages()[0] ?? await browser.newPage()
-    await page.goto(`http://127.0.0.1:${started.http}/`)
+    await loginInPage(page, broker.base, DESK.username, DESK.password)
     await page.getByText('困人').first().waitFor({ timeout: 10_000 })
     // the alarm's elevator, listed once the page has applied the alarm list
     const item = page.locator(`li[data-id="${alarm.json.id as string}"]`)
     await item.waitFor({ timeout: 10_000 })
     expect(await item.getAttribute('data-ack')).toBe('active-unacked')
 
-    // acknowledged on the page: into the SQLite store under the operator's name, still listed
-    page.on('dialog', (d) => void d.accept('值班员 王五'))
+    // acknowledged on the page: into the SQLite store under the logged-in user's name, still listed
+    page.on('dialog', (d) => void d.accept())
     await item.locator('.al-ack-btn').click()
     await page.waitForFunction((id) => document.querySelector<HTMLElement>(`li[data-id="${id}"]`)?.dataset.ack === 'active-acked', alarm.json.id as string)
     const acked = new Database(join(dir, 'alarms.db'), { readonly: true })
-    expect(acked.prepare('SELECT acked_by FROM alarms WHERE id = ?').get(alarm.json.id)).toEqual({ acked_by: '值班员 王五' })
+    expect(acked.prepare('SELECT acked_by, acked_by_user FROM alarms WHERE id = ?').get(alarm.json.id)).toEqual({ acked_by: DESK.name, acked_by_user: DESK.username })
     acked.close()
     await sub.close()
   }, 120_000)

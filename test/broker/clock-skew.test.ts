@@ -13,6 +13,8 @@ import { VirtualAction, VirtualTimeScheduler } from 'rxjs'
 import { availabilityTopic, filters, gatewayStatusTopic, telemetryTopic, type AlarmEvent, type Telemetry } from '../../protocol/index.ts'
 import { Broker } from '../../broker/app.ts'
 import { parseBrokerConfig } from '../../broker/config.ts'
+import { seedAccounts, TEST_ADMIN } from '../helpers/accounts.ts'
+import { login } from '../helpers/http-login.ts'
 import { A1, A2, PASSWORDS, brokerConfigData, tempDir } from './mqtt/fixtures.ts'
 import { sampleTelemetry } from '../protocol/fixtures.ts'
 import { collector } from '../helpers/broker.ts'
@@ -69,6 +71,7 @@ async function run(skew: Skew, byMosquitto: (t: number, id: string) => boolean =
   const dir = tempDir()
   const clock = new BrokerClock()
   const cfg = parseBrokerConfig(await brokerConfigData(dir))
+  await seedAccounts(cfg.accounts.path)
   const broker = new Broker(cfg, pino({ level: 'silent' }), { scheduler: clock })
   const ports = await broker.start()
   const port = ports.mqtt.tcp!
@@ -101,8 +104,9 @@ async function run(skew: Skew, byMosquitto: (t: number, id: string) => boolean =
   }
   clock.advanceTo(T0 + 125 * S)
   const http = `http://127.0.0.1:${ports.http}`
-  const alarms = ((await (await fetch(`${http}/api/alarms?state=all&limit=100`)).json()) as { alarms: AlarmEvent[] }).alarms
-  const metrics = await (await fetch(`${http}/metrics`)).text()
+  const admin = await login(http, TEST_ADMIN.username, TEST_ADMIN.password)
+  const alarms = (await admin.json<{ alarms: AlarmEvent[] }>('/api/alarms?state=all&limit=100')).alarms
+  const metrics = await (await admin.get('/metrics')).text()
   const ingest: Record<string, number> = {}
   for (const m of metrics.matchAll(/^liftwatch_broker_ingest\{gateway="gw-a",stat="(\w+)"\} (\S+)$/gm)) ingest[m[1]!] = Number(m[2])
   return { alarms, metrics, ingest, monitor }

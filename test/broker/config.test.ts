@@ -18,3 +18,13 @@ describe('broker config: alarms', () => {
     expect((err as ConfigError).problems).toEqual([{ path: 'alarms.keepUntilAcked.0', message: 'must be equal to one of the allowed values: ["critical","major","minor","warning"]' }])
   })
 })
+
+describe('broker config: event stream limits', () => {
+  it('takes http.sse.maxPerUser and maxClients, and refuses a zero', () => {
+    expect(parseBrokerConfig(minimal).http.sse).toBeUndefined()
+    expect(parseBrokerConfig({ ...minimal, http: { sse: { maxPerUser: 2, maxClients: 50 } } }).http.sse).toEqual({ maxPerUser: 2, maxClients: 50 })
+    let err: unknown
+    try { parseBrokerConfig({ ...minimal, http: { sse: { maxPerUser: 0 } } }, 'broker.yaml') } catch (e) { err = e }
+    expect((err as ConfigError).problems).toEqual([{ path: 'http.sse.maxPerUser', message: 'must be >= 1' }])
+  })
+})

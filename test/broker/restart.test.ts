@@ -12,19 +12,23 @@ import { Broker } from '../../broker/app.ts'
 import { parseBrokerConfig } from '../../broker/config.ts'
 import { A1, PASSWORDS, brokerConfigData, tempDir } from './mqtt/fixtures.ts'
 import { sampleTelemetry } from '../protocol/fixtures.ts'
+import { seedAccounts, TEST_ADMIN } from '../helpers/accounts.ts'
+import { login, type HttpSession } from '../helpers/http-login.ts'
 
 const TRAPPED: Partial<Telemetry> = { floor: '2', floorIndex: 2, position: 5.4, doorZone: false, door: 'closed', moving: false, occupied: true }
 const EMPTY_AT_LANDING: Partial<Telemetry> = { floor: '1', floorIndex: 1, position: 4, doorZone: true, door: 'closed', moving: false, occupied: false }
 
-interface Run { broker: Broker; http: number; gateway: MqttClient; monitor: MqttClient; seen: AlarmEvent[] }
+interface Run { broker: Broker; admin: HttpSession; gateway: MqttClient; monitor: MqttClient; seen: AlarmEvent[] }
 
 async function startRun(dir: string, boot: string): Promise<Run & { send(state: Partial<Telemetry>): void }> {
   const cfg = parseBrokerConfig(await brokerConfigData(dir, {
     // a trap is an alarm after 1 s instead of 15 s, so the test waits seconds
     detectors: { detectors: { entrapment: { outsideDoorZoneMs: 1000 } } },
   }))
+  await seedAccounts(cfg.accounts.path)
   const broker = new Broker(cfg, pino({ level: 'silent' }))
   const ports = await broker.start()
+  const admin = await login(`http://127.0.0.1:${ports.http}`, TEST_ADMIN.username, TEST_ADMIN.password)
   const url = `mqtt://127.0.0.1:${ports.mqtt.tcp}`
   const monitor = await mqtt.connectAsync(url, { username: 'ops', password: PASSWORDS.ops, reconnectPeriod: 0 })
   const seen: AlarmEvent[] = []
@@ -36,7 +40,7 @@ async function startRun(dir: string, boot: string): Promise<Run & { send(state: 
     const msg = sampleTelemetry({ ...state, ts: Date.now(), seq: seq++, boot, gateway: 'gw-a' })
     void gateway.publishAsync(telemetryTopic(A1.region, A1.id), JSON.stringify(msg), { qos: 1 })
   }
-  return { broker, http: ports.http, gateway, monitor, seen, send }
+  return { broker, admin, gateway, monitor, seen, send }
 }
 
 async function stopRun(r: Run): Promise<void> {
@@ -45,8 +49,8 @@ async function stopRun(r: Run): Promise<void> {
   await r.broker.stop()
 }
 
-const entrapments = async (http: number): Promise<AlarmEvent[]> =>
-  ((await (await fetch(`http://127.0.0.1:${http}/api/alarms?elevator=${A1.id}&limit=100`)).json()) as { alarms: AlarmEvent[] }).alarms
+const entrapments = async (admin: HttpSession): Promise<AlarmEvent[]> =>
+  (await admin.json<{ alarms: AlarmEvent[] }>(`/api/alarms?elevator=${A1.id}&limit=100`)).alarms
     .filter((a) => a.type === 'entrapment')
 
 /** Sends `state` every 200 ms until `done` holds (or 10 s). */
@@ -72,25 +76,25 @@ describe('a broker restarted on old data', () => {
     const dir = tempDir()
     const first = await startRun(dir, 'boot-1')
     runs.push(first)
-    await holdUntil(first, TRAPPED, async () => (await entrapments(first.http)).some((a) => a.state === 'raised'))
-    const [old] = await entrapments(first.http)
+    await holdUntil(first, TRAPPED, async () => (await entrapments(first.admin)).some((a) => a.state === 'raised'))
+    const [old] = await entrapments(first.admin)
     await stopRun(runs.pop()!)
 
     const second = await startRun(dir, 'boot-2')
     runs.push(second)
     // taken over: still the last word on this car until fresh data says otherwise
-    expect((await entrapments(second.http)).map((a) => [a.id, a.state])).toEqual([[old!.id, 'raised']])
+    expect((await entrapments(second.admin)).map((a) => [a.id, a.state])).toEqual([[old!.id, 'raised']])
     // fresh data: the car stands empty at a landing
-    await holdUntil(second, EMPTY_AT_LANDING, async () => (await entrapments(second.http)).every((a) => a.state === 'cleared'))
-    const cleared = (await entrapments(second.http))[0]!
+    await holdUntil(second, EMPTY_AT_LANDING, async () => (await entrapments(second.admin)).every((a) => a.state === 'cleared'))
+    const cleared = (await entrapments(second.admin))[0]!
     expect(cleared.id).toBe(old!.id)
     expect((cleared.evidence.cleared as Record<string, unknown>).afterRestart).toBe(true)
     await heard(second, old!.id)
     expect(second.seen.filter((e) => e.id === old!.id).map((e) => e.state)).toEqual(['cleared'])
 
     // a new passenger trapped right after: a new alarm, not the old one flapping
-    await holdUntil(second, TRAPPED, async () => (await entrapments(second.http)).some((a) => a.state === 'raised'))
-    const now = (await entrapments(second.http)).filter((a) => a.state === 'raised')
+    await holdUntil(second, TRAPPED, async () => (await entrapments(second.admin)).some((a) => a.state === 'raised'))
+    const now = (await entrapments(second.admin)).filter((a) => a.state === 'raised')
     expect(now).toHaveLength(1)
     expect(now[0]!.id).not.toBe(old!.id)
     expect(now[0]!.flapping).toBeUndefined()

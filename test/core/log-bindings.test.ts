@@ -107,9 +107,10 @@ describe('log lines of a real broker, gateway and simulator', () => {
     // gw-a's two elevators are cars 1 and 2 of the simulator
     const fleet = new Fleet({ elevators: 2, region: '330922', seed: 5, traffic: 0.5 })
     const ids = [A1.id, A2.id]
+    // copied where used: one object twice would be a YAML alias, and the sections' defaults differ
     const local = { host: '127.0.0.1', port: 0 }
     const storage = { alarms: { path: join(dir, 'alarms.db') }, telemetry: { sqlite: { path: join(dir, 'telemetry.db') } } }
-    writeFileSync(join(dir, 'broker.yaml'), stringify({ mqtt: { listeners: { tcp: local }, users: await users() }, http: local, registry: REGISTRY, ...storage }))
+    writeFileSync(join(dir, 'broker.yaml'), stringify({ mqtt: { listeners: { tcp: { ...local } }, users: await users() }, http: { ...local }, registry: REGISTRY, ...storage }))
     const broker = new Broker(loadBrokerConfig(join(dir, 'broker.yaml')), rootLogger('broker', 'debug', out.stream))
     stops.push(() => broker.stop())
     const ports = await broker.start()

@@ -43,7 +43,7 @@ describe('a signed-speed CDAB controller (python3-pymodbus) → gateway → brok
   let set: (values: Record<string, unknown>) => Promise<void>
   const telemetry = () => sub.messages.filter((m) => m.topic.endsWith(`/${ID}/telemetry`))
   const seen = (pred: (t: Received['json']) => boolean) => sub.waitFor(() => telemetry().some((m) => pred(m.json)), 15_000)
-  const brokerMetrics = async () => await (await fetch(`http://127.0.0.1:${broker!.ports.http}/metrics`)).text()
+  const brokerMetrics = async () => await (await (await broker!.login()).get('/metrics')).text()
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lw-signed-'))

@@ -125,6 +125,15 @@ describe('AlarmStore', () => {
     again.stop()
   })
 
+  it('keeps who acknowledged as name and username, and the note', () => {
+    const store = opened()
+    store.record(alarm())
+    expect(store.ack('01HX0000000000A0', '值班员 张三', T0 + 1_000, { user: 'desk-1', note: '已通知维保' }))
+      .toMatchObject({ ackedBy: '值班员 张三', ackedByUser: 'desk-1', ackNote: '已通知维保', ackedAt: T0 + 1_000 })
+    expect(store.ack('01HX0000000000A0', '李四', T0 + 2_000, { user: 'desk-2' })).toMatchObject({ ackedBy: '值班员 张三', ackedByUser: 'desk-1' })
+    store.stop()
+  })
+
   it('derives the four acknowledgement states; an ack is independent of the clear', () => {
     const store = opened()
     const state = (id: string) => store.get(id)!.ackState
@@ -162,6 +171,10 @@ describe('AlarmStore', () => {
     expect(ids(store.visible({ keepUntilAcked: [] }))).toEqual(['crit-new', 'crit-old', 'major', 'minor'])
     expect(ids(store.visible({ elevatorId: E2.elevatorId }))).toEqual(['crit-new'])
     expect(ids(store.visible({ limit: 2 }))).toEqual(['crit-new', 'crit-cleared'])
+    // a scope's elevators (broker/live-view.ts): the limit counts only theirs
+    expect(ids(store.visible({ elevatorIds: [E1.elevatorId], limit: 2 }))).toEqual(['crit-cleared', 'crit-old'])
+    expect(ids(store.list({ elevatorIds: [E2.elevatorId], limit: 1 }))).toEqual(['crit-new'])
+    expect(ids(store.list({ elevatorIds: [], limit: 10 }))).toEqual([])
 
     // acking an active alarm keeps it listed; acking a cleared one takes it off
     store.ack('crit-old', 'desk', T0 + 20_000)
@@ -196,8 +209,8 @@ describe('AlarmStore', () => {
     expect(store.get('NEW')).toMatchObject({ late: true })
     store.stop()
     const check = new Database(path, { readonly: true })
-    expect(check.pragma('user_version', { simple: true })).toBe(2)
-    expect((check.pragma('table_info(alarms)') as { name: string }[]).map((c) => c.name)).toContain('extra')
+    expect(check.pragma('user_version', { simple: true })).toBe(3)
+    expect((check.pragma('table_info(alarms)') as { name: string }[]).map((c) => c.name)).toEqual(expect.arrayContaining(['extra', 'acked_by_user', 'ack_note']))
     check.close()
     // a second opening runs no migration again
     opened(path).stop()

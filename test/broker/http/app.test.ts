@@ -1,12 +1,15 @@
-// Every route through fastify.inject: valid and bad queries, error bodies, static files.
+// Every route through fastify.inject, logged in as the desk user (login-fixture.ts; auth.test.ts
+// covers anonymous callers): valid and bad queries, error bodies, static files.
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest'
 import pino from 'pino'
 import { throwError } from 'rxjs'
 import { Registry } from 'prom-client'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, InjectOptions } from 'fastify'
 import { build } from '../../../broker/http/app.ts'
 import type { LiveView } from '../../../broker/live-view.ts'
+import type { AccountStore } from '../../../broker/accounts/store.ts'
 import { alarmEvent, liveFleet, withLive, type LiveFleet } from './fixtures.ts'
+import { as, login, testAccounts, type Login } from './login-fixture.ts'
 
 const log = pino({ level: 'silent' })
 let fleet: LiveFleet
@@ -14,35 +17,43 @@ let view: LiveView
 let app: FastifyInstance
 let ids: string[]
 let queries: MockInstance<LiveView['alarms']>
+let accounts: AccountStore
+let who: Login
+/** a request as the desk user */
+const req = (o: InjectOptions | string) => as(app, who, o)
+const desk = expect.objectContaining({ username: 'desk', role: 'desk' })
 
 beforeEach(async () => {
   fleet = liveFleet(3, { online: 2 })
   ;({ view, ids } = fleet)
   queries = vi.spyOn(view, 'alarms')
-  app = build({ view, log })
+  accounts = await testAccounts()
+  app = build({ view, log, accounts })
   await app.ready()
+  who = await login(app)
 })
 afterEach(async () => {
   await app.close()
+  accounts.stop()
   fleet.stop()
 })
 
 describe('GET /healthz', () => {
   it('is 200 with every check when all pass', async () => {
-    const res = await app.inject('/healthz')
+    const res = await req('/healthz')
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({ ok: true, checks: { mqtt: true, store: true, events: true } })
   })
 
   it('is 503 naming the failed check', async () => {
     fleet.checks.store = false
-    const res = await app.inject('/healthz')
+    const res = await req('/healthz')
     expect(res.statusCode).toBe(503)
     expect(res.json()).toEqual({ ok: false, checks: { mqtt: true, store: false, events: true } })
   })
 
   it('is 503 when the live event stream failed', async () => {
-    const failed = build({ view: withLive(view, throwError(() => new Error('detector runtime died'))), log })
+    const failed = build({ view: withLive(view, throwError(() => new Error('detector runtime died'))), log, accounts })
     const res = await failed.inject('/healthz')
     expect(res.statusCode).toBe(503)
     expect(res.json().checks.events).toBe(false)
@@ -52,8 +63,8 @@ describe('GET /healthz', () => {
 
 describe('GET /metrics', () => {
   it("serves the view's Prometheus text plus the HTTP metrics", async () => {
-    await app.inject('/api/elevators')
-    const res = await app.inject('/metrics')
+    await req('/api/elevators')
+    const res = await req('/metrics')
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/)
     expect(res.body).toContain('liftwatch_broker_up 1')
@@ -64,9 +75,9 @@ describe('GET /metrics', () => {
   it('registers on a given registry and does not append it twice', async () => {
     const registry = new Registry()
     const other = liveFleet(1, { metrics: () => registry.metrics() })
-    const a = build({ view: other.view, log, registry })
+    const a = build({ view: other.view, log, registry, accounts })
     await a.ready()
-    const body = (await a.inject('/metrics')).body
+    const body = (await as(a, await login(a), '/metrics')).body
     expect(body.match(/# TYPE liftwatch_http_sse_clients gauge/g)).toHaveLength(1)
     await a.close()
     other.stop()
@@ -77,7 +88,7 @@ describe('GET /api/elevators', () => {
   it('returns registry, last state, availability and active alarms with the event id', async () => {
     const a = alarmEvent(ids[0]!, 'entrapment')
     fleet.alarm(a)
-    const res = await app.inject('/api/elevators')
+    const res = await req('/api/elevators')
     expect(res.statusCode).toBe(200)
     const body = res.json()
     expect(body.eventId).toMatch(/^[0-9a-z]+:\d+$/)
@@ -92,7 +103,7 @@ describe('GET /api/elevators', () => {
   })
 
   it('rejects unknown parameters with a clear 400', async () => {
-    const res = await app.inject('/api/elevators?region=330922')
+    const res = await req('/api/elevators?region=330922')
     expect(res.statusCode).toBe(400)
     expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_BAD_QUERY', message: "bad query: unknown parameter 'region' (allowed: none)" })
   })
@@ -107,18 +118,18 @@ describe('GET /api/alarms', () => {
   })
 
   it('defaults to all alarms, newest first, limit 100', async () => {
-    const res = await app.inject('/api/alarms')
+    const res = await req('/api/alarms')
     expect(res.statusCode).toBe(200)
     expect(res.json().alarms.map((a: { id: string }) => a.id)).toEqual(['a3', 'a2', 'a1'])
-    expect(queries).toHaveBeenLastCalledWith({ state: 'all', limit: 100 })
+    expect(queries).toHaveBeenLastCalledWith({ state: 'all', limit: 100 }, desk)
   })
 
   it('filters by state, elevator and limit', async () => {
-    const active = (await app.inject('/api/alarms?state=active')).json()
+    const active = (await req('/api/alarms?state=active')).json()
     expect(active.alarms.map((a: { id: string }) => a.id)).toEqual(['a3', 'a2'])
-    const one = (await app.inject(`/api/alarms?state=all&elevator=${ids[0]}&limit=1`)).json()
+    const one = (await req(`/api/alarms?state=all&elevator=${ids[0]}&limit=1`)).json()
     expect(one).toMatchObject({ count: 1, alarms: [{ id: 'a3' }] })
-    expect(queries).toHaveBeenLastCalledWith({ state: 'all', elevatorId: ids[0], limit: 1 })
+    expect(queries).toHaveBeenLastCalledWith({ state: 'all', elevatorId: ids[0], limit: 1 }, desk)
   })
 
   it.each([
@@ -129,7 +140,7 @@ describe('GET /api/alarms', () => {
     ['stat=active', "bad query: unknown parameter 'stat' (allowed: state, elevator, limit)"],
     ['state=open', 'bad query: state: must be one of active, all, visible'],
   ])('%s → 400', async (q, message) => {
-    const res = await app.inject(`/api/alarms?${q}`)
+    const res = await req(`/api/alarms?${q}`)
     expect(res.statusCode).toBe(400)
     const body = res.json()
     expect(body.code).toBe('LW_ERR_HTTP_BAD_QUERY')
@@ -137,14 +148,14 @@ describe('GET /api/alarms', () => {
   })
 
   it('reports every problem at once', async () => {
-    const body = (await app.inject('/api/alarms?state=x&limit=0')).json()
+    const body = (await req('/api/alarms?state=x&limit=0')).json()
     expect(body.problems).toHaveLength(2)
   })
 })
 
 describe('alarm acknowledgement', () => {
-  const post = (id: string, payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: `/api/alarms/${id}/ack`, ...(typeof payload === 'string' ? { payload, headers } : { payload: payload as object }) })
+  const post = (id: string, payload: unknown, headers: Record<string, string> = {}, by = who) =>
+    as(app, by, { method: 'POST', url: `/api/alarms/${id}/ack`, ...(typeof payload === 'string' ? { payload, headers } : { payload: payload as object }) })
   beforeEach(() => {
     fleet.now = () => 7000
     fleet.alarm(alarmEvent(ids[0]!, 'entrapment', { id: 'trap', raisedAt: 1000 }))
@@ -154,50 +165,54 @@ describe('alarm acknowledgement', () => {
     fleet.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'door', raisedAt: 4000 }))
     fleet.alarm(alarmEvent(ids[0]!, 'door_open_too_long', { id: 'door', raisedAt: 4000, state: 'cleared', clearedAt: 5000 }))
   })
-  const visible = async () => (await app.inject('/api/alarms?state=visible')).json() as { keepUntilAcked: string[]; alarms: { id: string; ackState: string }[] }
+  const visible = async () => (await req('/api/alarms?state=visible')).json() as { keepUntilAcked: string[]; alarms: { id: string; ackState: string }[] }
 
   it('GET /api/alarms?state=visible: active, and cleared critical until acked; critical first, with ackState', async () => {
     const body = await visible()
     expect(body.keepUntilAcked).toEqual(['critical'])
     expect(body.alarms.map((a) => [a.id, a.ackState])).toEqual([['fast', 'cleared-unacked'], ['trap', 'active-unacked'], ['power', 'active-unacked']])
-    expect(queries).toHaveBeenLastCalledWith({ state: 'visible', limit: 100 })
+    expect(queries).toHaveBeenLastCalledWith({ state: 'visible', limit: 100 }, desk)
     // every listing carries the acknowledgement; only the visible one the rule
-    const all = (await app.inject('/api/alarms')).json()
+    const all = (await req('/api/alarms')).json()
     expect(all.keepUntilAcked).toBeUndefined()
     expect(all.alarms[0]).toMatchObject({ id: 'door', ackState: 'cleared-unacked', ackedAt: null, ackedBy: null })
   })
 
-  it('acks an active alarm, first ack wins; acking a cleared one takes it off the visible list', async () => {
-    const res = await post('trap', { by: ' 值班员 张三 ' })
+  it('acks an active alarm as the logged-in user, first ack wins; acking a cleared one takes it off the visible list', async () => {
+    const res = await post('trap', {})
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({ alarm: expect.objectContaining({ id: 'trap', state: 'raised', ackState: 'active-acked', ackedBy: '值班员 张三', ackedAt: 7000 }) })
     fleet.now = () => 9000
-    expect((await post('trap', { by: 'Li Si' })).json().alarm).toMatchObject({ ackedBy: '值班员 张三', ackedAt: 7000 })
-    expect((await post('fast', { by: 'Li Si' })).json().alarm).toMatchObject({ state: 'cleared', ackState: 'cleared-acked', ackedBy: 'Li Si' })
+    const admin = await login(app, 'admin')
+    expect((await post('trap', {}, {}, admin)).json().alarm).toMatchObject({ ackedBy: '值班员 张三', ackedAt: 7000 })
+    expect((await post('fast', { note: '已电话联系维保' }, {}, admin)).json().alarm).toMatchObject({ state: 'cleared', ackState: 'cleared-acked', ackedBy: 'Admin' })
     expect((await visible()).alarms.map((a) => [a.id, a.ackState])).toEqual([['trap', 'active-acked'], ['power', 'active-unacked']])
-    // a name of 64 characters, counted as characters, not bytes
-    expect((await post('power', { by: '张'.repeat(64) })).statusCode).toBe(200)
+    // a note of 200 characters, counted as characters, not bytes
+    expect((await post('power', { note: '张'.repeat(200) })).statusCode).toBe(200)
+    expect(accounts.auditLog().filter((a) => a.action === 'alarm.ack').map((a) => [a.actor, a.target])).toEqual([['desk', 'trap'], ['admin', 'trap'], ['admin', 'fast'], ['desk', 'power']])
   })
 
   it('answers an unknown alarm with 404', async () => {
-    const res = await post('nope', { by: 'desk' })
+    const res = await post('nope', {})
     expect(res.statusCode).toBe(404)
     expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_UNKNOWN_ALARM', message: 'no alarm with id nope' })
   })
 
   it.each([
-    [{ by: '' }, 'bad body: by: must NOT have fewer than 1 characters; by: must contain a visible character and no control characters'],
-    [{ by: 'x'.repeat(65) }, 'bad body: by: must NOT have more than 64 characters'],
-    [{ by: '   ' }, 'bad body: by: must contain a visible character and no control characters'],
-    [{ by: 'desk\u0007' }, 'bad body: by: must contain a visible character and no control characters'],
-    [{ by: ['desk', 'desk'] }, 'bad body: by: must be string'],
-    [{}, "bad body: body: must have required property 'by'"],
-    [{ by: 'desk', note: 'x' }, "bad body: unknown field 'note' (allowed: by)"],
+    [{ note: '' }, 'bad body: note: must NOT have fewer than 1 characters; note: must contain a visible character and no control characters'],
+    [{ note: 'x'.repeat(201) }, 'bad body: note: must NOT have more than 200 characters'],
+    [{ note: '   ' }, 'bad body: note: must contain a visible character and no control characters'],
+    [{ note: 'ok\u0007' }, 'bad body: note: must contain a visible character and no control characters'],
+    [{ note: ['a', 'b'] }, 'bad body: note: must be string'],
+    [{ note: 123 }, 'bad body: note: must be string'],
+    // the operator comes from the session: a name in the body is refused, whatever its type
+    [{ by: 'desk' }, "bad body: unknown field 'by' (allowed: note)"],
+    [{ by: 123 }, "bad body: unknown field 'by' (allowed: note)"],
   ])('%j → 400', async (payload, message) => {
     const res = await post('trap', payload)
     expect(res.statusCode).toBe(400)
     expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_BAD_REQUEST', message })
-    expect(view.alarms({ state: 'all' }).find((a) => a.id === 'trap')!.ackedAt).toBeNull()
+    expect(fleet.store.get('trap')!.ackedAt).toBeNull()
   })
 
   it('refuses a body that is not JSON, and an over-long id, with a 4xx', async () => {
@@ -206,7 +221,10 @@ describe('alarm acknowledgement', () => {
     expect(broken.json().code).toBe('LW_ERR_HTTP_BAD_REQUEST')
     const form = await post('trap', 'by=desk', { 'content-type': 'application/x-www-form-urlencoded' })
     expect(form.statusCode).toBe(415)
-    const long = await post('x'.repeat(65), { by: 'desk' })
+    const text = await post('trap', '{}', { 'content-type': 'text/plain' })
+    expect(text.statusCode).toBe(415)
+    expect(text.json().code).toBe('LW_ERR_HTTP_BAD_REQUEST')
+    const long = await post('x'.repeat(65), {})
     expect(long.statusCode).toBe(400)
     expect(long.json().message).toBe('bad params: id: must NOT have more than 64 characters')
   })
@@ -214,19 +232,19 @@ describe('alarm acknowledgement', () => {
 
 describe('GET /api/events', () => {
   it('rejects a bad query before opening a stream', async () => {
-    const res = await app.inject(`/api/events?since=${'9'.repeat(100)}`)
+    const res = await req(`/api/events?since=${'9'.repeat(100)}`)
     expect(res.statusCode).toBe(400)
     expect(res.json().message).toMatch(/since: must NOT have more than 64 characters/)
     expect(res.headers['content-type']).toMatch(/json/)
   })
 
   it('has no HEAD route that would open a bodiless stream', async () => {
-    expect((await app.inject({ method: 'HEAD', url: '/api/events' })).statusCode).toBe(404)
+    expect((await req({ method: 'HEAD', url: '/api/events' })).statusCode).toBe(404)
   })
 
   it('refuses more than maxClients streams with 503', async () => {
-    const a = build({ view, log, sse: { maxClients: 0 } })
-    const res = await a.inject('/api/events')
+    const a = build({ view, log, accounts, sse: { maxClients: 0 } })
+    const res = await as(a, await login(a), '/api/events')
     expect(res.statusCode).toBe(503)
     expect(res.json().code).toBe('LW_ERR_HTTP_TOO_MANY_STREAMS')
     await a.close()
@@ -235,49 +253,49 @@ describe('GET /api/events', () => {
 
 describe('GET /api/catalogue', () => {
   it('serves the fault catalogue in Chinese and English', async () => {
-    const body = (await app.inject('/api/catalogue')).json()
+    const body = (await req('/api/catalogue')).json()
     expect(body.types.find((t: { type: string }) => t.type === 'entrapment')).toEqual({ type: 'entrapment', code: '11', zh: '困人', en: 'Passenger trapped', severity: 'critical' })
   })
 })
 
 describe('static page', () => {
   it('serves index.html at / with a same-origin CSP and ETag revalidation', async () => {
-    const res = await app.inject('/')
+    const res = await req('/')
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
     expect(res.headers['content-security-policy']).toContain("default-src 'self'")
     expect(res.body).toContain('<html lang="zh-CN">')
-    const again = await app.inject({ url: '/', headers: { 'if-none-match': String(res.headers.etag) } })
+    const again = await req({ url: '/', headers: { 'if-none-match': String(res.headers.etag) } })
     expect(again.statusCode).toBe(304)
   })
 
   it('serves scripts and styles with their types', async () => {
-    expect((await app.inject('/ui/app.js')).headers['content-type']).toBe('text/javascript; charset=utf-8')
-    expect((await app.inject('/ui/style.css')).headers['content-type']).toBe('text/css; charset=utf-8')
+    expect((await req('/ui/app.js')).headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect((await req('/ui/style.css')).headers['content-type']).toBe('text/css; charset=utf-8')
   })
 
   it.each(['/ui/../http/app.ts', '/ui/%2e%2e/http/app.ts', '/ui/nope.js', '/ui/app.ts', '/ui/'])('%s → 404', async (url) => {
-    const res = await app.inject(url)
+    const res = await req(url)
     expect(res.statusCode).toBe(404)
     expect(res.json().code).toBe('LW_ERR_HTTP_NOT_FOUND')
   })
 
   it('serves no page when uiDir is false', async () => {
-    const a = build({ view, log, uiDir: false })
-    expect((await a.inject('/')).statusCode).toBe(404)
+    const a = build({ view, log, accounts, uiDir: false })
+    expect((await as(a, await login(a), '/')).statusCode).toBe(404)
     await a.close()
   })
 })
 
 it('answers unknown routes with a JSON 404', async () => {
-  const res = await app.inject('/api/nope?x=1')
+  const res = await req('/api/nope?x=1')
   expect(res.statusCode).toBe(404)
   expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_NOT_FOUND', message: 'no route GET /api/nope' })
 })
 
 it('turns a failing view into a 500 without details', async () => {
   view.elevators = () => { throw new Error('registry closed') }
-  const res = await app.inject('/api/elevators')
+  const res = await req('/api/elevators')
   expect(res.statusCode).toBe(500)
   expect(res.json()).toMatchObject({ code: 'LW_ERR_HTTP_INTERNAL' })
   expect(res.body).not.toContain('registry closed')

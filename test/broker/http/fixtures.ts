@@ -6,10 +6,16 @@ import { AlarmStore, type Severity, type StoredAlarm } from '../../../broker/ala
 import type { BrokerView, LiveEvent } from '../../../broker/http/broker-view.ts'
 import { LiveView } from '../../../broker/live-view.ts'
 import { parseRegistry, type ElevatorRecord } from '../../../broker/registry/registry.ts'
+import type { Principal } from '../../../broker/accounts/scope.ts'
 
 const REGION = '330922'
 const ESTATES = ['阳光花园', '东港小区', '西屏新村', '望松公寓', '南城嘉园', '古市商厦', '县人民医院', '松阳中学']
 export const METRICS_TEXT = '# HELP liftwatch_broker_up test view\n# TYPE liftwatch_broker_up gauge\nliftwatch_broker_up 1\n'
+
+/** A principal as broker/http/auth.ts makes one, for the view's own tests: admin of everything unless told. */
+export const principal = (over: Partial<Principal> = {}): Principal => ({
+  userId: 1, username: 'test-admin', name: '测试管理员', role: 'admin', scope: { all: true }, via: 'session', ...over,
+})
 
 export const regCode = (n: number): string => registrationCode('3110', REGION, '201806', n)
 
@@ -36,6 +42,8 @@ export interface FleetOptions {
   online?: number
   keepUntilAcked?: Severity[]
   metrics?: () => Promise<string>
+  /** scope fields (township, village, maintenance, property) of the k-th elevator (0-based) */
+  place?: (k: number) => Partial<ElevatorRecord>
 }
 
 export interface LiveFleet {
@@ -63,6 +71,7 @@ export function liveFleet(n: number, opts: FleetOptions = {}): LiveFleet {
       id, registrationCode: id, rescueCode: String(50000 + i), region: REGION,
       building: `${estate}${1 + (Math.floor(i / 8) % 12)}幢${1 + (Math.floor(i / 96) % 3)}号梯`, address: `浙江省丽水市松阳县西屏街道${estate}`,
       landings: 30, ratedSpeed: 1.75, gatewayId: `gw-${String(1 + Math.floor(i / 8)).padStart(3, '0')}`,
+      ...opts.place?.(k),
     }
   })
   const registry = parseRegistry({ elevators: records })
@@ -106,6 +115,7 @@ export function liveFleet(n: number, opts: FleetOptions = {}): LiveFleet {
 /** The same view with another live stream: for a BrokerView whose stream failed. */
 export const withLive = (view: BrokerView, live$: Observable<LiveEvent>): BrokerView => ({
   live$, keepUntilAcked: view.keepUntilAcked,
-  elevators: () => view.elevators(), alarms: (q) => view.alarms(q), ack: (id, by) => view.ack(id, by),
+  elevators: (p) => view.elevators(p), alarms: (q, p) => view.alarms(q, p), ack: (id, by, note) => view.ack(id, by, note),
+  alarm: (id, p) => view.alarm(id, p), visibleTo: (e, p) => view.visibleTo(e, p),
   metrics: () => view.metrics(), health: () => view.health(),
 })

@@ -1,6 +1,7 @@
 // The live page in Debian's chromium (driven by playwright-core, never a downloaded browser):
-// fleet, a pushed entrapment within 2 s in Chinese, English switch, sound button, reconnect,
-// per-cell updates, and acknowledgement (a cleared critical alarm stays until acknowledged).
+// login through the zh-CN login page, fleet, a pushed entrapment within 2 s in Chinese, English
+// switch, sound button, reconnect, per-cell updates, acknowledgement as the logged-in user (a
+// cleared critical alarm stays until acknowledged), and logout.
 // Screenshots go to a temp dir (or $LIFTWATCH_SCREENSHOTS) for a human.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync } from 'node:fs'
@@ -8,11 +9,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { chromium, type BrowserContext, type Dialog, type Page } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../../broker/http/app.ts'
+import { sweepStreams } from '../../../broker/http/auth.ts'
 import type { LiveView } from '../../../broker/live-view.ts'
+import type { AccountStore } from '../../../broker/accounts/store.ts'
 import { alarmEvent, liveFleet, telemetry, type LiveFleet } from './fixtures.ts'
+import { PASSWORD, testAccounts } from './login-fixture.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -28,6 +32,7 @@ let profile: string
 let shots: string
 let context: BrowserContext
 let page: Page
+let accounts: AccountStore
 const pageErrors: string[] = []
 
 beforeAll(async () => {
@@ -36,7 +41,8 @@ beforeAll(async () => {
   ;({ view, ids } = fleet)
   fleet.alarm(alarmEvent(ids[5]!, 'door_open_too_long', { raisedAt: Date.now() - 3 * 60_000 }))
   fleet.alarm(alarmEvent(ids[9]!, 'power_failure', { raisedAt: Date.now() - 75 * 60_000, drill: true }))
-  app = build({ view, log: pino({ level: 'silent' }), sse: { retryMs: 300 } })
+  accounts = await testAccounts()
+  app = build({ view, accounts, log: pino({ level: 'silent' }), sse: { retryMs: 300 } })
   base = await app.listen({ port: 0, host: '127.0.0.1' })
   profile = await mkdtemp(join(tmpdir(), 'liftwatch-chromium-'))
   shots = process.env.LIFTWATCH_SCREENSHOTS ?? await mkdtemp(join(tmpdir(), 'liftwatch-shots-'))
@@ -47,12 +53,12 @@ beforeAll(async () => {
   page = context.pages()[0] ?? await context.newPage()
   page.on('pageerror', (err) => pageErrors.push(err.message))
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()) })
-  await page.goto(base)
 })
 
 afterAll(async () => {
   await context?.close()
   await app?.close()
+  accounts?.stop()
   fleet?.stop()
   if (profile) await rm(profile, { recursive: true, force: true })
 })
@@ -61,6 +67,34 @@ const card = (id: string) => page.locator(`.card[data-id="${id}"]`)
 const connState = () => page.locator('#conn').getAttribute('data-state')
 
 describe('live page', () => {
+  it('sends an anonymous visitor to the login page, which refuses a wrong password and logs the right one in', async () => {
+    await page.setViewportSize({ width: 360, height: 740 })
+    await page.goto(base)
+    expect(new URL(page.url()).pathname).toBe('/login')
+    expect(await page.locator('h2').textContent()).toBe('登录')
+    await page.locator('#username').fill('desk')
+    await page.locator('#password').fill('not the password')
+    await page.locator('#submit').click()
+    await page.locator('#error:visible').waitFor()
+    expect(await page.locator('#error').textContent()).toBe('用户名或密码错误')
+    // 360 px wide: the form fits without a horizontal scroll bar
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360)
+    await page.screenshot({ path: join(shots, 'login-360.png') })
+    await page.locator('#password').fill(PASSWORD)
+    await page.locator('#submit').click()
+    await page.waitForURL(`${base}/`)
+    await page.setViewportSize({ width: 1600, height: 1000 })
+    await page.waitForFunction(() => document.querySelector('#operator')?.textContent === '值班员：值班员 张三')
+    const cookies = await context.cookies(base)
+    expect(cookies.find((c) => c.name === 'lw_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: false })
+    // the page script cannot read the session cookie
+    expect(await page.evaluate(() => document.cookie)).toBe('')
+    expect(accounts.auditLog().map((a) => [a.action, a.target ?? a.actor])).toEqual([['login.failed', 'desk'], ['login', 'desk']])
+    // the browser logs the refused login; nothing else may be logged
+    expect(pageErrors).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)'])
+    pageErrors.length = 0
+  })
+
   it('loads the whole fleet in Chinese with a live connection', async () => {
     await page.waitForFunction((n) => document.querySelectorAll('#fleet .card').length === n, FLEET)
     await page.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'live')
@@ -193,13 +227,14 @@ describe('live page', () => {
 
   it('shows a gateway offline as one alarm naming the gateway and how many elevators it cuts off, flapping flagged', async () => {
     const gw = {
-      ...alarmEvent(ids[0]!, 'communication_lost', { id: 'gw-off' }), key: 'gateway:gw-7:communication_lost', elevatorId: 'gw-7',
-      scope: 'gateway' as const, gatewayId: 'gw-7', elevators: ids.slice(0, 20), flapping: true,
+      // a registered gateway (fixtures.ts): its alarm reaches only principals whose scope covers one of its elevators
+      ...alarmEvent(ids[0]!, 'communication_lost', { id: 'gw-off' }), key: 'gateway:gw-001:communication_lost', elevatorId: 'gw-001',
+      scope: 'gateway' as const, gatewayId: 'gw-001', elevators: ids.slice(0, 20), flapping: true,
     }
     fleet.alarm(gw)
     const item = page.locator('#alarms li[data-id="gw-off"]')
     await item.waitFor()
-    expect(await item.textContent()).toContain('网关 gw-7')
+    expect(await item.textContent()).toContain('网关 gw-001')
     expect(await item.textContent()).toContain('影响 20 部电梯')
     expect(await item.textContent()).toContain('反复触发')
     fleet.alarm({ ...gw, state: 'cleared', clearedAt: Date.now() })
@@ -229,14 +264,14 @@ describe('live page', () => {
     expect(order.find((o) => o.id === 'crit-ack')?.sev).toBe('critical')
     await page.screenshot({ path: join(shots, 'live-zh-cleared-unacked.png') })
 
-    // the first acknowledgement asks for the operator's name, once
+    // acknowledged as the logged-in user: no name is asked, the session names the operator
     const asked: string[] = []
-    const answer = (d: Dialog) => { asked.push(d.message()); void d.accept('值班员 张三') }
-    page.on('dialog', answer)
+    page.on('dialog', (d) => { asked.push(d.message()); void d.dismiss() })
     await item.locator('.al-ack-btn').click()
     await item.waitFor({ state: 'detached' })
-    expect(asked).toEqual(['值班员姓名（记入每条报警确认）'])
-    expect(view.alarms({ state: 'all' }).find((a) => a.id === 'crit-ack')).toMatchObject({ ackedBy: '值班员 张三', ackState: 'cleared-acked' })
+    expect(asked).toEqual([])
+    expect(fleet.store.get('crit-ack')).toMatchObject({ ackedBy: '值班员 张三', ackState: 'cleared-acked' })
+    expect(accounts.auditLog().filter((a) => a.action === 'alarm.ack').map((a) => [a.actor, a.target])).toEqual([['desk', 'crit-ack']])
     expect(await page.locator('#operator').textContent()).toBe('值班员：值班员 张三')
 
     // an active alarm acknowledged stays listed, marked, without asking the name again
@@ -244,7 +279,7 @@ describe('live page', () => {
     const second = page.locator('#alarms li[data-id="crit-2"]')
     await second.locator('.al-ack-btn').click()
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#alarms li[data-id="crit-2"]')?.dataset.ack === 'active-acked')
-    expect(asked).toHaveLength(1)
+    expect(asked).toHaveLength(0)
     expect(await second.locator('.al-ack').textContent()).toBe('已确认')
     expect(await second.locator('.al-who').textContent()).toMatch(/^值班员 张三 \d\d:\d\d:\d\d 确认$/)
     expect(await second.locator('.al-ack-btn').isVisible()).toBe(false)
@@ -252,14 +287,13 @@ describe('live page', () => {
     expect(await second.locator('.al-ack').textContent()).toBe('Acknowledged')
     expect(await page.locator('#operator').textContent()).toBe('Operator: 值班员 张三')
     await page.locator('#lang').click()
-    page.off('dialog', answer)
 
     // acknowledged at another desk: the ack event reaches every open page
     const third = alarmEvent(ids[302]!, 'overtravel_top', { id: 'crit-3' })
     fleet.alarm(third)
     fleet.alarm({ ...third, state: 'cleared', clearedAt: Date.now() })
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#alarms li[data-id="crit-3"]')?.dataset.ack === 'cleared-unacked')
-    view.ack('crit-3', '李四')
+    view.ack('crit-3', { name: '李四', username: 'lisi' })
     await page.locator('#alarms li[data-id="crit-3"]').waitFor({ state: 'detached' })
   })
 
@@ -291,6 +325,29 @@ describe('live page', () => {
     expect(await connState()).toBe('live')
     expect(await page.locator('#sound').getAttribute('data-alerts')).toBe('1')
     expect(pageErrors).toEqual([])
+  })
+
+  it('goes to the login page when its session ends elsewhere while it streams, and logs in again', async () => {
+    const session = (await context.cookies(base)).find((c) => c.name === 'lw_session')!.value
+    accounts.endSession(session) // as `liftwatch user disable` or a logout in another tab would
+    sweepStreams(app.liveEvents, accounts)
+    await page.waitForURL(`${base}/login`)
+    expect(pageErrors.every((e) => e.includes('401'))).toBe(true)
+    pageErrors.length = 0
+    await page.locator('#username').fill('desk')
+    await page.locator('#password').fill(PASSWORD)
+    await page.locator('#submit').click()
+    await page.waitForURL(`${base}/`)
+    await page.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'live')
+  })
+
+  it('logs out with the operator button: back to the login page, the session gone', async () => {
+    await page.locator('#operator').click()
+    await page.waitForURL(`${base}/login`)
+    expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401)
+    await page.goto(base)
+    expect(new URL(page.url()).pathname).toBe('/login')
+    expect(accounts.auditLog().at(-1)).toMatchObject({ action: 'logout', actor: 'desk' })
     console.log(`screenshots: ${shots}`)
   })
 })

@@ -1,5 +1,6 @@
 // /api/events over a real listening socket: a streaming fetch client receives pushed events,
 // heartbeats and replays; a client that stops reading is coalesced, then dropped and counted.
+// Clients are logged in as the desk user (login-fixture.ts); an anonymous one gets 401 and no slot.
 import { afterEach, describe, expect, it } from 'vitest'
 import { get, type IncomingMessage } from 'node:http'
 import { setImmediate as tick } from 'node:timers/promises'
@@ -7,23 +8,30 @@ import pino from 'pino'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../../broker/http/app.ts'
 import type { SseOptions } from '../../../broker/http/sse.ts'
+import type { AccountStore } from '../../../broker/accounts/store.ts'
+import { as, login, testAccounts, type Login } from './login-fixture.ts'
 import { alarmEvent, liveFleet, telemetry, type LiveFleet } from './fixtures.ts'
 import { SseClient } from './sse-client.ts'
 
 const log = pino({ level: 'silent' })
 let app: FastifyInstance | undefined
 let live: LiveFleet | undefined
+let accounts: AccountStore | undefined
+let who: Login
 const clients: SseClient[] = []
 
 async function start(sse: Partial<SseOptions> = {}) {
   const fleet = live = liveFleet(5)
-  app = build({ view: fleet.view, log, sse, uiDir: false })
+  accounts = await testAccounts()
+  // the resume tests hold more streams at once than one user's default share
+  app = build({ view: fleet.view, log, accounts, sse: { maxPerUser: 100, ...sse }, uiDir: false })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
+  who = await login(app)
   return { fleet, ids: fleet.ids, base, hub: app.liveEvents }
 }
 
 async function connect(url: string, headers?: Record<string, string>) {
-  const c = await SseClient.connect(url, headers)
+  const c = await SseClient.connect(url, { ...who.headers(), ...headers })
   clients.push(c)
   await c.next((m) => m.event === 'hello')
   return c
@@ -38,7 +46,7 @@ async function until(cond: () => boolean, what: string, timeoutMs = 5000) {
 }
 
 const metric = async (name: string) => {
-  const text = (await app!.inject('/metrics')).body
+  const text = (await as(app!, who, '/metrics')).body
   const line = text.split('\n').find((l) => l.startsWith(name + ' '))
   return line ? Number(line.split(' ')[1]) : 0
 }
@@ -49,6 +57,8 @@ afterEach(async () => {
   app = undefined
   live?.stop()
   live = undefined
+  accounts?.stop()
+  accounts = undefined
 })
 
 describe('GET /api/events', () => {
@@ -79,18 +89,31 @@ describe('GET /api/events', () => {
     const { fleet, ids, base } = await start()
     fleet.alarm(alarmEvent(ids[0]!, 'entrapment', { id: 'trap-ack' }))
     const [a, b] = [await connect(`${base}/api/events`), await connect(`${base}/api/events`)]
-    const ack = (by: string) => fetch(`${base}/api/alarms/trap-ack/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by }) })
-    expect((await ack('张三')).status).toBe(200)
+    const ack = (by: Login) => fetch(`${base}/api/alarms/trap-ack/ack`, { method: 'POST', headers: { 'content-type': 'application/json', ...by.headers(true) }, body: '{}' })
+    expect((await ack(who)).status).toBe(200)
     for (const c of [a, b]) {
       const got = await c.next((m) => m.event === 'ack')
       expect(got.id).toMatch(/^[0-9a-z]+:\d+$/)
-      expect(JSON.parse(got.data)).toMatchObject({ kind: 'ack', alarm: { id: 'trap-ack', state: 'raised', ackedBy: '张三', ackState: 'active-acked' } })
+      expect(JSON.parse(got.data)).toMatchObject({ kind: 'ack', alarm: { id: 'trap-ack', state: 'raised', ackedBy: '值班员 张三', ackState: 'active-acked' } })
     }
     // a second acknowledgement changes nothing, so it tells nobody
-    expect((await ack('李四')).status).toBe(200)
+    expect((await ack(await login(app!, 'admin'))).status).toBe(200)
     fleet.alarm(alarmEvent(ids[1]!, 'power_failure', { id: 'marker' }))
     await a.next((m) => m.event === 'alarm' && m.data.includes('marker'))
     expect(a.events('ack')).toHaveLength(1)
+  })
+
+  it('answers an anonymous client 401 before it takes a slot', async () => {
+    const { base, hub } = await start({ maxClients: 1 })
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${base}/api/events`, { headers: { accept: 'text/event-stream' } })
+      expect(res.status).toBe(401)
+      expect((await res.json()).code).toBe('LW_ERR_HTTP_UNAUTHENTICATED')
+    }
+    expect(hub.stats().clients).toBe(0)
+    // the one slot is still free for the desk
+    const c = await connect(`${base}/api/events`)
+    expect(c.status).toBe(200)
   })
 
   it('sends heartbeat comments', async () => {
@@ -137,7 +160,7 @@ describe('GET /api/events', () => {
     c.close()
     await until(() => hub.stats().clients === 0, 'the server to see the disconnect')
     fleet.state(ids[0]!, telemetry()) // publishing after the close must not throw
-    expect((await app!.inject('/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="client"} 1')
+    expect((await as(app!, who, '/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="client"} 1')
   })
 
   it('ends open streams when the app closes', async () => {
@@ -155,7 +178,7 @@ describe('GET /api/events', () => {
 // the server's socket buffer fills and the hub has to queue.
 function slowClient(url: string): Promise<{ res: IncomingMessage }> {
   return new Promise((resolve, reject) => {
-    const req = get(url, (res) => {
+    const req = get(url, { headers: who.headers() }, (res) => {
       res.pause()
       res.on('error', () => {}) // destroyed by the test itself
       resolve({ res })
@@ -214,7 +237,7 @@ describe('a slow client', () => {
     for (let i = 0; i < 25; i++) fleet.alarm(alarmEvent(ids[1]!, 'door_open_too_long', { id: `small-${i}` }))
     // the server lets go at once; the paused client cannot even see the close yet
     expect(hub.stats()).toMatchObject({ clients: 1, pending: [0] })
-    expect((await app!.inject('/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="slow"} 1')
+    expect((await as(app!, who, '/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="slow"} 1')
     // the reader that keeps up is not affected
     await fast.next((m) => m.event === 'alarm' && m.data.includes('small-24'))
     expect(fast.events('alarm')).toHaveLength(25)
@@ -227,7 +250,7 @@ describe('a slow client', () => {
     await until(() => hub.stats().clients === 1, 'the client')
     await fillUntilBehind(fleet, ids[0]!, hub)
     await until(() => hub.stats().clients === 0, 'the stalled client to be dropped')
-    expect((await app!.inject('/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="stalled"} 1')
+    expect((await as(app!, who, '/metrics')).body).toContain('liftwatch_http_sse_closed_total{reason="stalled"} 1')
     slow.res.destroy()
   })
 })

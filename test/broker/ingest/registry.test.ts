@@ -69,4 +69,28 @@ describe('elevator registry', () => {
     ])
     expect(problemsOf(() => loadRegistry('/nonexistent/registry.yaml'))).toEqual([expect.stringMatching(/^\(file\): ENOENT/)])
   })
+
+  it('takes scope fields: a township inside the region, a village inside the township, organisation ids', () => {
+    const [a, b] = REGISTRY.elevators
+    const scoped = { township: '330922100', village: '330922100001', maintenance: 'zs-lift-service', property: 'wy.shahe_18' }
+    expect(parseRegistry({ elevators: [{ ...a, ...scoped }, b] }).elevator(a!.id)).toMatchObject(scoped)
+    expect(problemsOf(() => parseRegistry({
+      elevators: [
+        { ...a, township: '330921100', village: '330922100001' },
+        { ...b, village: '330922100001', maintenance: '-bad', property: 'has space', township: '33092210' },
+      ],
+    }, 'r.yaml', 'registry'))).toEqual([
+      expect.stringMatching(/^registry\.elevators\.1\.township: /),
+      expect.stringMatching(/^registry\.elevators\.1\.maintenance: /),
+      expect.stringMatching(/^registry\.elevators\.1\.property: /),
+    ])
+    expect(problemsOf(() => parseRegistry({
+      elevators: [{ ...a, township: '330921100', village: '330922100001' }, { ...b, village: '330922100001' }, { ...b, id: 'c', registrationCode: '31103309222019010003', rescueCode: '10003', township: '330922100', village: '330922200001' }],
+    }, 'r.yaml', 'registry'))).toEqual([
+      'registry.elevators.0.township: township 330921100 is not in region 330922',
+      'registry.elevators.0.village: village 330922100001 is not in township 330921100',
+      'registry.elevators.1.village: a village needs its township',
+      'registry.elevators.2.village: village 330922200001 is not in township 330922100',
+    ])
+  })
 })

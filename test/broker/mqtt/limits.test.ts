@@ -227,7 +227,7 @@ describe('/metrics', () => {
     const gwA = keep(await gateway(app.url, 'gw-a'))
     await gwA.publishAsync(telemetry(B1).topic, telemetry(B1).payload, { qos: 1 })
     expect(await refusalCode(connect(app.url, { clientId: 'gw-b', username: 'gw-b', password: 'wrong' }))).toBe(4)
-    const text = await (await fetch(`http://127.0.0.1:${app.ports.http}/metrics`)).text()
+    const text = await (await (await app.login()).get('/metrics')).text()
     expect(text).toMatch(/^liftwatch_broker_mqtt_refused_publish\{client="gw-a",reason="other-gateway-elevator"\} 1$/m)
     expect(text).toMatch(/^liftwatch_broker_mqtt_refused_connect\{reason="bad-credentials"\} 1$/m)
   })

@@ -1,0 +1,21 @@
+// Who may do what. The roles are the (docs/api.md): the county bureau and the monitoring
+// desk see a county, township and grid officers their township or village, stewards their
+// buildings, maintenance units and property managers the elevators of their organisation.
+export const ROLES = ['admin', 'bureau', 'township', 'grid', 'steward', 'desk', 'maintenance', 'property'] as const
+export type Role = (typeof ROLES)[number]
+
+export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage'] as const
+export type Action = (typeof ACTIONS)[number]
+
+const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
+  'alarm.ack': ['admin', 'bureau', 'township', 'grid', 'desk', 'maintenance'],
+  'audit.read': ['admin', 'bureau'],
+  'user.manage': ['admin'],
+  'token.manage': ['admin'],
+})
+
+export const isRole = (s: unknown): s is Role => typeof s === 'string' && (ROLES as readonly string[]).includes(s)
+
+export function can(role: Role, action: Action): boolean {
+  return ALLOWED[action].includes(role)
+}
