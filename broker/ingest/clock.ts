@@ -8,6 +8,9 @@
 // A live message whose ts disagrees with the estimate by more than the tolerance is re-timed to
 // its receipt, so one bad ts can never move an elevator's time; when `stepConfirmations` of them in
 // a row agree with each other, the gateway's clock was stepped and their offset is adopted.
+//
+// An offset within `skewMs` is measured but not applied: a gateway kept by NTP is closer to true
+// time than an estimate that carries the network and queueing delay, so its ts stands as sampled.
 
 /** How a message's ts became broker time. */
 export interface Timing {
@@ -52,13 +55,14 @@ export class GatewayClocks {
     const c = this.clocks.get(gatewayId)
     if (!c) {
       if (this.clocks.size < this.maxGateways) this.clocks.set(gatewayId, { offset: d, step: null })
-      return { at: receivedAt, retimed: false, stepped: false, skewed }
+      // nothing measured yet: a ts within the skew bound stands, any other is taken at its receipt
+      return { at: skewed ? receivedAt : Math.min(ts, receivedAt), retimed: false, stepped: false, skewed }
     }
     const dev = d - c.offset
     if (Math.abs(dev) <= this.opts.toleranceMs) {
       c.step = null
       // timed by the estimate so far; a message less delayed than any before corrects it at once
-      const at = Math.min(ts - c.offset, receivedAt)
+      const at = Math.min(ts - this.applied(c), receivedAt)
       c.offset = dev > 0 ? d : Math.round(c.offset + dev * CREEP)
       return { at, retimed: false, stepped: false, skewed }
     }
@@ -72,7 +76,7 @@ export class GatewayClocks {
     if (c.step!.n >= this.opts.stepConfirmations) {
       c.offset = c.step!.offset
       c.step = null
-      return { at: Math.min(ts - c.offset, receivedAt), retimed: false, stepped: true, skewed }
+      return { at: Math.min(ts - this.applied(c), receivedAt), retimed: false, stepped: true, skewed }
     }
     return { at: receivedAt, retimed: true, stepped: false, skewed }
   }
@@ -83,7 +87,12 @@ export class GatewayClocks {
    */
   corrected(gatewayId: string, ts: number, receivedAt: number): number {
     const c = this.clocks.get(gatewayId)
-    return Math.min(c ? ts - c.offset : ts, receivedAt)
+    return Math.min(c ? ts - this.applied(c) : ts, receivedAt)
+  }
+
+  /** The offset a gateway's ts is corrected by: none while its clock is within `skewMs` of ours. */
+  private applied(c: GatewayClock): number {
+    return Math.abs(c.offset) > this.opts.skewMs ? c.offset : 0
   }
 
   /** ms each gateway's clock is ahead of ours (negative: behind). */

@@ -21,6 +21,15 @@ describe('a gateway clock measured against the broker', () => {
     expect(c.offset('gw')).toBe(299_990 - Math.round(500 / 64))
   })
 
+  it('trusts a clock within the skew bound: the measured delay is not taken for an offset', () => {
+    const c = make()
+    // in step with ours; the messages spend 40–300 ms in queues on the way (a loaded broker)
+    expect(c.live('gw', T, T + 40)).toMatchObject({ at: T, skewed: false })
+    expect(c.live('gw', T + 1000, T + 1300)).toMatchObject({ at: T + 1000, retimed: false })
+    expect(c.offset('gw')).toBe(-40 - Math.round(260 / 64)) // measured (creeping towards the slower one), not applied
+    expect(c.corrected('gw', T - 60_000, T + 2000)).toBe(T - 60_000)
+  })
+
   it('re-times one absurd ts to its receipt and keeps the offset', () => {
     const c = make()
     c.live('gw', T, T)
