@@ -59,3 +59,16 @@ export async function run(cmd: string, args: string[], timeoutMs = 20_000): Prom
     p.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
   })
 }
+
+/** Runs `liftwatch <args>` to completion with `stdin` written to it (passwords are read from stdin). */
+export function liftwatchWithStdin(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [LIFTWATCH, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = '', stderr = ''
+    p.stdout.on('data', (d) => { stdout += d })
+    p.stderr.on('data', (d) => { stderr += d })
+    p.once('error', reject)
+    p.once('exit', (code) => resolve({ code, stdout, stderr }))
+    p.stdin.end(stdin)
+  })
+}

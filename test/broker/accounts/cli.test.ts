@@ -1,11 +1,10 @@
 // `liftwatch user` as a real child process on a real accounts file: what it makes, the store then
 // verifies; what it prints once is not kept anywhere.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { LIFTWATCH, run } from '../../helpers/cli.ts'
+import { LIFTWATCH, liftwatchWithStdin, run } from '../../helpers/cli.ts'
 import { AccountStore } from '../../../broker/accounts/store.ts'
 import { parseBrokerConfig } from '../../../broker/config.ts'
 
@@ -29,17 +28,7 @@ function setup() {
   return { user, open, config }
 }
 
-function withStdin(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [LIFTWATCH, 'user', ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = '', stderr = ''
-    p.stdout.on('data', (d) => { stdout += d })
-    p.stderr.on('data', (d) => { stderr += d })
-    p.once('error', reject)
-    p.once('exit', (code) => resolve({ code, stdout, stderr }))
-    p.stdin.end(stdin)
-  })
-}
+const withStdin = (args: string[], stdin: string) => liftwatchWithStdin(['user', ...args], stdin)
 
 describe('liftwatch user', () => {
   it('adds a user with a generated password printed once, which then verifies; list, passwd and disable follow', async () => {

@@ -1,24 +1,13 @@
 // `liftwatch passwd` as a real child process: its line pastes into the config, verifies with the
 // auth code, and lets that user connect to a real host.
-import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
-import { LIFTWATCH } from '../../helpers/cli.ts'
+import { liftwatchWithStdin } from '../../helpers/cli.ts'
 import { parseMqttHostConfig } from '../../../broker/mqtt/config.ts'
 import { verifyPassword } from '../../../broker/mqtt/passwords.ts'
 import { connect, startHost } from './fixtures.ts'
 
-function passwd(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [LIFTWATCH, 'passwd', ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = '', stderr = ''
-    p.stdout.on('data', (d) => { stdout += d })
-    p.stderr.on('data', (d) => { stderr += d })
-    p.once('error', reject)
-    p.once('exit', (code) => resolve({ code, stdout, stderr }))
-    p.stdin.end(stdin)
-  })
-}
+const passwd = (args: string[], stdin: string) => liftwatchWithStdin(['passwd', ...args], stdin)
 
 describe('liftwatch passwd', () => {
   it('prints a users line whose hash verifies the password read from stdin, and that user connects', async () => {
