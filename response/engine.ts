@@ -14,11 +14,17 @@ export function opensIncident(alarm: AlarmFacts): boolean {
 
 /**
  * One open incident per elevator: a raised alarm of an elevator with an open incident joins it
- * (any alarm type, so the desk sees everything the car reports), otherwise it may open one.
+ * (any alarm type, so the desk sees everything the car reports), otherwise it may open one. A drill
+ * and a real incident never join: a real entrapment during a drill gets its own incident.
  */
 export function route(open: Incident | undefined, alarm: AlarmFacts): 'join' | 'open' | 'ignore' {
   if (open && !isClosed(open.state) && open.drill === alarm.drill) return 'join'
   return opensIncident(alarm) ? 'open' : 'ignore'
+}
+
+/** A desk call joins the elevator's open incident of the same kind (drill or not), otherwise opens one. */
+export function routeCall(open: Incident | undefined, call: DeskCall): 'join' | 'open' {
+  return open && !isClosed(open.state) && open.drill === call.drill ? 'join' : 'open'
 }
 
 export interface Opening {
@@ -53,9 +59,14 @@ export function openForAlarm(o: Opening, alarm: AlarmFacts): StepResult {
 /** The desk opens an incident for a phone call; the caller has found the elevator by its code. */
 export function openForDeskCall(o: Opening, call: DeskCall, actor: Actor): StepResult {
   const inc = blank(o, 'desk', call.drill, o.now, o.now, actor)
-  const note = `${call.foundBy === 'rescueCode' ? '救援识别码' : '注册代码'} ${call.code}${call.caller ? ` · ${call.caller}` : ''}${call.note ? ` · ${call.note}` : ''}`
-  return advance({ ...inc, notes: [note] }, o.now, [])
+  return advance({ ...inc, notes: [callNote(call)], timeline: [...inc.timeline, callEntry(call, actor, o.now)] }, o.now, [])
 }
+
+const callNote = (c: DeskCall): string =>
+  `${c.foundBy === 'rescueCode' ? '救援识别码' : '注册代码'} ${c.code}${c.caller ? ` · ${c.caller}` : ''}${c.note ? ` · ${c.note}` : ''}`
+const callEntry = (c: DeskCall, actor: Actor, at: number): TimelineEntry => ({
+  at, actor, kind: 'desk_call', foundBy: c.foundBy, code: c.code, ...(c.caller ? { caller: c.caller } : {}), ...(c.note ? { note: c.note } : {}),
+})
 
 export function step(inc: Incident, ev: ResponseEvent, now: number): StepResult {
   switch (ev.kind) {
@@ -66,6 +77,8 @@ export function step(inc: Incident, ev: ResponseEvent, now: number): StepResult 
     }
     case 'alarm_cleared':
       return advance(log(inc, { at: now, actor: SYSTEM, kind: 'alarm', alarmId: ev.alarm.id, type: ev.alarm.type, state: 'cleared', joined: inc.alarmIds.includes(ev.alarm.id) }), now, [])
+    case 'desk_call':
+      return advance({ ...log(inc, callEntry(ev.call, ev.actor, now)), notes: [...inc.notes, callNote(ev.call)] }, now, [])
     case 'delivery':
       return advance(log(inc, { at: now, actor: SYSTEM, kind: 'delivery', notificationId: ev.notificationId, ok: ev.ok, attempt: ev.attempt, detail: ev.detail }), now, [])
     case 'action':
@@ -132,12 +145,14 @@ function advance(start: Incident, now: number, commands: Command[]): StepResult 
       if (!inc.acted.includes(role) && now >= last + inc.reminderEveryMs) notify('reminder', role, true)
     }
   }
+  const toldNow = new Set<PartyRole>()
   const plan = inc.plan.map((s) => {
     if (s.fired || s.dueAt > now) return s
     if (s.unless && reached(inc, s.unless)) {
       inc = log(inc, { at: now, actor: SYSTEM, kind: 'step_skipped', step: s.id, because: s.unless })
     } else {
-      for (const role of s.roles) if (inc.told[role] === undefined) notify(s.id, role, false)
+      // a later step tells a role again (the desk at level 3 has to call 110); two steps due at once tell it once
+      for (const role of s.roles) if (!toldNow.has(role)) { toldNow.add(role); notify(s.id, role, false) }
       if (s.dispatch) {
         commands.push({ kind: 'suggest_dispatch', incidentId: inc.id, step: s.id, drill: inc.drill })
         inc = log(inc, { at: now, actor: SYSTEM, kind: 'dispatch_suggested', step: s.id })

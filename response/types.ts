@@ -68,6 +68,8 @@ export type ResponseEvent =
   | { readonly kind: 'alarm_raised'; readonly alarm: AlarmFacts }
   | { readonly kind: 'alarm_cleared'; readonly alarm: AlarmFacts }
   | { readonly kind: 'action'; readonly action: Action; readonly actor: Actor }
+  /** a phone call to the desk about an elevator whose incident is already open */
+  | { readonly kind: 'desk_call'; readonly call: DeskCall; readonly actor: Actor }
   | { readonly kind: 'delivery'; readonly notificationId: string; readonly ok: boolean; readonly attempt: number; readonly detail: string }
   | { readonly kind: 'wake' }
 
@@ -81,6 +83,7 @@ export type TimelineEntry = { readonly at: number; readonly actor: Actor } & (
   | { readonly kind: 'opened'; readonly source: 'alarm' | 'desk'; readonly policy: string; readonly arrivalLimitMs: number }
   | { readonly kind: 'alarm'; readonly alarmId: string; readonly type: AlarmType; readonly state: 'raised' | 'cleared'; readonly joined: boolean }
   | { readonly kind: 'notify'; readonly notificationId: string; readonly step: string; readonly role: PartyRole; readonly reminder: boolean }
+  | { readonly kind: 'desk_call'; readonly foundBy: DeskCall['foundBy']; readonly code: string; readonly caller?: string; readonly note?: string }
   | { readonly kind: 'step_skipped'; readonly step: string; readonly because: 'responded' | 'arrived' }
   | { readonly kind: 'dispatch_suggested'; readonly step: string }
   | { readonly kind: 'delivery'; readonly notificationId: string; readonly ok: boolean; readonly attempt: number; readonly detail: string }

@@ -1,6 +1,6 @@
 // The policy engine for one incident: states, timeline, joining alarms, closing (response/engine.ts).
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_POLICY, defaultPolicy, openForAlarm, openForDeskCall, route, step, type Incident } from '../../response/index.ts'
+import { DEFAULT_POLICY, defaultPolicy, openForAlarm, openForDeskCall, route, routeCall, step, type Incident } from '../../response/index.ts'
 import { MIN, T0 } from './harness.ts'
 import { DESK, MAIN_TOWN, STEWARD, TECH, alarm, lift } from './fixtures.ts'
 
@@ -41,7 +41,10 @@ describe('opening an incident', () => {
   it('the desk opens one for a phone call, found by rescue code, and is recorded as the actor', () => {
     const r = openForDeskCall({ id: 'inc-2', elevator: lift(), policy: DEFAULT_POLICY, now: T0 }, { foundBy: 'rescueCode', code: '12345', caller: '住户 138****', drill: false }, DESK)
     expect(r.state.source).toBe('desk')
-    expect(r.state.timeline[0]).toMatchObject({ kind: 'opened', actor: DESK, source: 'desk' })
+    expect(r.state.timeline.slice(0, 2)).toMatchObject([
+      { kind: 'opened', actor: DESK, source: 'desk' },
+      { kind: 'desk_call', actor: DESK, foundBy: 'rescueCode', code: '12345', caller: '住户 138****' },
+    ])
     expect(r.state.notes).toEqual(['救援识别码 12345 · 住户 138****'])
     expect(r.commands.filter((c) => c.kind === 'notify')).toHaveLength(4)
   })
@@ -54,8 +57,22 @@ describe('one open incident per elevator', () => {
     expect(route(undefined, alarm(0, { type: 'communication_lost', severity: 'major', scope: 'gateway' }))).toBe('ignore')
     const inc = open().state
     expect(route(inc, alarm(0, { type: 'alarm_button', severity: 'major' }))).toBe('join')
+    // a real entrapment during a drill is never swallowed by the drill
+    expect(route(inc, alarm(0, { drill: true }))).toBe('open')
     const closed = step(inc, { kind: 'action', action: { kind: 'false_alarm' }, actor: DESK }, T0).state
     expect(route(closed, alarm(0))).toBe('open')
+  })
+
+  it('a phone call about an elevator with an open incident joins it, notifying nobody again', () => {
+    const inc = open().state
+    const call = { foundBy: 'registrationCode' as const, code: '33092231102023080001', caller: '物业', drill: false }
+    expect(routeCall(inc, call)).toBe('join')
+    expect(routeCall(undefined, call)).toBe('open')
+    expect(routeCall(inc, { ...call, drill: true })).toBe('open')
+    const r = step(inc, { kind: 'desk_call', call, actor: DESK }, T0 + 40_000)
+    expect(r.commands).toEqual([])
+    expect(r.state.timeline.at(-1)).toMatchObject({ kind: 'desk_call', actor: DESK, foundBy: 'registrationCode' })
+    expect(r.state.notes).toEqual(['注册代码 33092231102023080001 · 物业'])
   })
 
   it('a second alarm joins the timeline once and notifies nobody again', () => {

@@ -60,6 +60,22 @@ describe('escalation of the default policy', () => {
   })
 })
 
+describe('steps naming a role already told', () => {
+  it('a later step tells it again, two steps due at once tell it once', () => {
+    const p: Policy = {
+      ...POLICY,
+      steps: [...POLICY.steps.slice(0, 2), { id: 'level3', after: 'arrival_limit', unless: 'arrived', roles: ['desk', 'police', 'bureau'] }],
+      townships: { [MAIN_TOWN]: { atOnce: ['steward', 'rescuer'] } },
+    }
+    const { s, d } = start(p)
+    s.maxFrames = 40 * MIN
+    s.flush()
+    const first = d.notified().filter((n) => !n.reminder)
+    expect(first.filter((n) => n.at === 0).map((n) => n.role)).toEqual(['steward', 'rescuer', 'maintenance', 'property', 'desk'])
+    expect(first.filter((n) => n.step === 'level3').map((n) => n.role)).toEqual(['desk', 'police', 'bureau'])
+  })
+})
+
 describe('island township policy', () => {
   const island: Policy = { ...POLICY, townships: { [FERRY_ISLAND]: { arrivalLimitMin: 90, atOnce: ['rescuer'] } } }
 
