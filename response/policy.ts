@@ -3,7 +3,7 @@
 // One TypeBox schema gives the type and the structural check; validatePolicies adds the checks a
 // schema cannot make (a policy that can never reach anyone is a config error).
 import { Type, type Static } from '@sinclair/typebox'
-import { ALARM_TYPES, compile, type AlarmType, type Problem, type Severity } from '../protocol/index.ts'
+import { ALARM_TYPES, compile, type AlarmType, type Problem, type Severity, type Validated } from '../protocol/index.ts'
 import { PARTY_ROLES, type PartyRole } from './types.ts'
 
 const Role = Type.Union(PARTY_ROLES.map((r) => Type.Literal(r)), { description: 'party role' })
@@ -99,6 +99,17 @@ export function validatePolicies(data: unknown, available: readonly PartyRole[])
     }
   })
   return problems
+}
+
+/** The policy set checked and frozen, or every problem (the caller names the file: formatProblems). */
+export function checkPolicies(data: unknown, available: readonly PartyRole[]): Validated<PolicySet> {
+  const problems = validatePolicies(data, available)
+  return problems.length ? { ok: false, problems } : { ok: true, value: deepFreeze(structuredClone(data as PolicySet)) }
+}
+
+function deepFreeze<T>(x: T): T {
+  if (x && typeof x === 'object') for (const v of Object.values(x)) deepFreeze(v)
+  return Object.freeze(x)
 }
 
 export function selectPolicy(set: PolicySet, type: AlarmType | undefined, severity: Severity): Policy | undefined {

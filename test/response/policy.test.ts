@@ -1,6 +1,6 @@
 // Policies as data: validation by path, selection, township resolution (response/policy.ts).
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_POLICY, PARTY_ROLES, defaultPolicy, resolvePolicy, selectPolicy, validatePolicies, type PartyRole } from '../../response/index.ts'
+import { DEFAULT_POLICY, PARTY_ROLES, checkPolicies, defaultPolicy, resolvePolicy, selectPolicy, validatePolicies, type PartyRole } from '../../response/index.ts'
 
 const ALL: PartyRole[] = [...PARTY_ROLES]
 const clone = <T>(x: T): T => structuredClone(x)
@@ -47,6 +47,20 @@ describe('validatePolicies', () => {
     const problems = validatePolicies({ policies: [{ ...DEFAULT_POLICY, townships: { '3309': { arrivalLimitMin: 90 } } }] }, ALL)
     expect(problems.length).toBeGreaterThan(0)
     expect(problems[0]!.path).toMatch(/^policies\.0\.townships/)
+  })
+})
+
+describe('checkPolicies', () => {
+  it('gives a frozen copy when valid, the problems otherwise', () => {
+    const input = { policies: [defaultPolicy(['330922100'])] }
+    const ok = checkPolicies(input, ALL)
+    if (!ok.ok) throw new Error('expected valid')
+    expect(ok.value).toEqual(input)
+    expect(Object.isFrozen(ok.value.policies[0]!.steps[0]!.roles)).toBe(true)
+    expect(Object.isFrozen(input.policies[0])).toBe(false)
+    const bad = checkPolicies({ policies: [] }, ALL)
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.problems[0]!.path).toBe('policies')
   })
 })
 
