@@ -1,5 +1,5 @@
 // The parties directory: organisations, people and endpoints, and per elevator who answers for it
-// (docs/domain.md#parties-and-the-three-level-network). Loaded like any config file (every problem
+// (docs/import.md#parties-and-the-three-level-network). Loaded like any config file (every problem
 // by path, naming the file) and frozen; the response chain asks it `partiesFor(elevator, role)`.
 import type { Problem } from '../../protocol/index.ts'
 import { duplicates, parseSection, readYamlFile } from '../../core/config.ts'

@@ -1,5 +1,5 @@
 // The parties directory file (parties.yaml, beside the registry): who answers for each elevator and
-// how to reach them (docs/domain.md#parties-and-the-three-level-network). One TypeBox schema gives
+// how to reach them (docs/import.md#parties-and-the-three-level-network). One TypeBox schema gives
 // both the type and the validator (docs/architecture.md#conventions, rule 8).
 import { Type, type Static } from '@sinclair/typebox'
 import { ELEVATOR_ID_PATTERN } from '../../protocol/index.ts'
