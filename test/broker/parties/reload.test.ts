@@ -1,9 +1,11 @@
 // A real broker in this process: reloading its registry and parties keeps MQTT clients connected,
 // puts the new files in effect, and a broken file leaves the old ones.
 import { afterEach, describe, expect, it } from 'vitest'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
 import { startBrokerApp, type BrokerRun } from '../../helpers/broker-app.ts'
+import { startCli } from '../../helpers/cli.ts'
 import { sampleTelemetry } from '../../protocol/fixtures.ts'
 import { telemetryTopic } from '../../../protocol/index.ts'
 import { brokerConfigData, PASSWORDS, REGISTRY, tempDir, writeYaml } from '../mqtt/fixtures.ts'
@@ -75,5 +77,27 @@ describe('broker reload', () => {
     run = await startBrokerApp({ ...await brokerConfigData(dir), registry: 'registry.yaml', parties: { path: 'parties.yaml' } }, join(dir, 'broker.yaml'))
     const w = await run.waitFor('parties directory warning')
     expect(w).toMatchObject({ path: 'elevators', problem: `registry elevator ${E2!.id} has no parties` })
+  })
+})
+
+describe('liftwatch broker and SIGHUP', () => {
+  it('a real broker process reloads on SIGHUP and keeps running', async () => {
+    const dir = tempDir()
+    writeYaml(dir, 'registry.yaml', { elevators: [E1, E2] })
+    writeYaml(dir, 'parties.yaml', parties([E1!]))
+    const config = writeYaml(dir, 'broker.yaml', { ...await brokerConfigData(dir), registry: 'registry.yaml', parties: { path: 'parties.yaml' } })
+    const cli = startCli(['broker', '--config', config])
+    try {
+      await cli.waitFor('broker started')
+      writeYaml(dir, 'parties.yaml', parties([E1!, E2!]))
+      cli.proc.kill('SIGHUP')
+      expect(await cli.waitFor('registry and parties reloaded')).toMatchObject({ elevators: 2, parties: 2 })
+      writeFileSync(join(dir, 'parties.yaml'), 'elevators: [unclosed')
+      cli.proc.kill('SIGHUP')
+      expect(await cli.waitFor(/reload refused/)).toMatchObject({ file: join(dir, 'parties.yaml'), path: '(yaml)' })
+      expect(cli.proc.exitCode).toBeNull()
+    } finally {
+      expect(await cli.stop()).toBe(0)
+    }
   })
 })
