@@ -134,6 +134,8 @@ export function convert(tables: Tables, errors: string[] = [], warnings: string[
   const report = (sheet: Sheet, row: Row, problems: readonly Problem[]) => {
     for (const p of problems) {
       const field = p.path.split('.')[0]!
+      // a required column missing from the sheet is one error at row 1, not one per row
+      if (row.cols[field] === undefined && sheet.columns.some((c) => c.field === field && c.required)) continue
       errors.push(`${cellRef(sheet, row.cols[field], row.row)}: ${hint(field, row.texts[field], p)}`)
     }
   }
