@@ -13,6 +13,7 @@ import mqtt from 'mqtt'
 import { catalogueEntry, filters, validateAlarmEvent } from '../protocol/index.ts'
 import { hashPassword } from '../broker/mqtt/passwords.ts'
 import { loadScenario } from '../simulators/scenario.ts'
+import { demoParties } from './demo-parties.ts'
 import {
   CARS, DEMO_SCENARIO, demoBrokerConfig, demoFleet, demoRegistry, demoGatewayConfig, entrapmentTimesS, gatewayIds, simArgs, type DemoPorts,
 } from './demo-files.ts'
@@ -87,6 +88,12 @@ export async function main(argv: string[]): Promise<void> {
   const brokerConfig = demoBrokerConfig(fleet, ports, dir, users)
   // the page opens logged in as the desk user, for a browser on this machine only
   brokerConfig.http = { ...brokerConfig.http as object, autoLogin: { username: AUTO_LOGIN } }
+  // who answers for each car (docs/import.md), beside broker.yaml; the broker loads it
+  const parties = demoParties(fleet)
+  if (parties) {
+    writeFileSync(join(dir, 'parties.yaml'), stringify(parties))
+    brokerConfig.parties = { path: 'parties.yaml' }
+  }
   writeFileSync(join(dir, 'broker.yaml'), stringify(brokerConfig))
   // the broker's accounts store (beside alarms.db, broker/config.ts), before the broker opens it
   let logins

@@ -17,6 +17,8 @@ import { LiveView } from './live-view.ts'
 import { AccountStore } from './accounts/store.ts'
 import { auditConfigChange } from './accounts/config-audit.ts'
 import { BrokerMetrics } from './metrics.ts'
+import type { PartiesDirectory } from './parties/directory.ts'
+import { logReload, readBoth, warnings, type Reloaded } from './parties/reload.ts'
 
 export interface BrokerOptions {
   scheduler?: SchedulerLike
@@ -39,8 +41,41 @@ export class Broker {
   private alarmPublishErrors = 0
   private alarmStoreErrors = 0
   private stopping: Promise<void> | undefined
+  private directory: PartiesDirectory
 
-  constructor(readonly cfg: BrokerConfig, private readonly log: Logger, private readonly opts: BrokerOptions = {}) {}
+  constructor(readonly cfg: BrokerConfig, private readonly log: Logger, private readonly opts: BrokerOptions = {}) {
+    this.directory = cfg.parties
+  }
+
+  /** The parties directory in effect (a reload may replace it). */
+  get parties(): PartiesDirectory {
+    return this.directory
+  }
+
+  /**
+   * Re-reads the registry and parties files; swaps both only when both are valid, else keeps the
+   * old ones and logs every problem. MQTT and HTTP connections are not touched.
+   */
+  reload(): Reloaded {
+    const read = readBoth(this.cfg.sources, { registry: this.cfg.registry, parties: this.directory })
+    const log = this.log.child({ component: 'reload' })
+    if (!read.ok) {
+      const r = { ok: false, problems: read.problems }
+      logReload(log, r)
+      return r
+    }
+    if (read.registry !== this.cfg.registry) this.cfg.registry.replaceWith(read.registry)
+    this.directory = read.parties
+    const r = { ok: true, problems: this.partiesWarnings() }
+    logReload(log, r, { elevators: this.cfg.registry.elevators.length, parties: read.parties.file.elevators.length })
+    return r
+  }
+
+  private partiesWarnings(): Reloaded['problems'] {
+    if (!this.cfg.sources.parties) return []
+    const file = this.cfg.sources.parties
+    return warnings(this.directory, this.cfg.registry).map((p) => ({ file, ...p }))
+  }
 
   async start(): Promise<BrokerPorts> {
     const { cfg, log } = this
@@ -87,6 +122,7 @@ export class Broker {
     })
     await this.http.listen({ host: cfg.http.host, port: cfg.http.port })
     const http = (this.http.server.address() as { port: number }).port
+    for (const p of this.partiesWarnings()) log.warn({ file: p.file, path: p.path, problem: p.message }, 'parties directory warning')
     log.info({ mqtt, http, elevators: registry.elevators.length, sink: this.sink.kind }, 'broker started')
     return { mqtt, http }
   }

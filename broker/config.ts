@@ -9,6 +9,7 @@ import { IngestConfigSchema, parseIngestConfig } from './ingest/config.ts'
 import { DetectorsConfigSchema } from './detect/config.ts'
 import { TelemetryStorageConfigSchema, parseTelemetryStorageConfig } from './sinks/index.ts'
 import { loadRegistry, parseRegistry, type Registry } from './registry/registry.ts'
+import { loadParties, PartiesDirectory } from './parties/directory.ts'
 import { PASSWORD_HASH_PATTERN } from './mqtt/passwords.ts'
 
 export { ConfigError }
@@ -46,6 +47,9 @@ export const BrokerConfigSchema = Type.Object({
     Type.String({ minLength: 1, description: 'registry YAML file, relative to this file' }),
     Type.Object({ elevators: Type.Array(Type.Unknown()) }),
   ], { description: 'the elevators: a file name or inline' }),
+  parties: Type.Optional(Type.Object({
+    path: Type.String({ minLength: 1, description: 'parties directory YAML (broker/parties/schema.ts), relative to this file; reloaded with the registry on SIGHUP' }),
+  }, { additionalProperties: false, description: 'who answers for each elevator (docs/import.md); without it an empty directory' })),
   alarms: Type.Object({
     path: Type.String({ minLength: 1, default: './data/alarms.db', description: 'SQLite alarm store, relative to the working directory' }),
     keepUntilAcked: Type.Array(Type.Unsafe<Severity>({ type: 'string', enum: ['critical', 'major', 'minor', 'warning'] }), {
@@ -64,6 +68,9 @@ export interface BrokerConfig {
   mqtt: ReturnType<typeof parseMqttHostConfig>
   http: RawBrokerConfig['http']
   registry: Registry
+  parties: PartiesDirectory
+  /** the files a reload re-reads (absolute); absent: inline or not configured, kept as loaded */
+  sources: { registry?: string; parties?: string }
   alarms: RawBrokerConfig['alarms']
   /** path resolved: never undefined */
   accounts: RawBrokerConfig['accounts'] & { path: string }
@@ -89,13 +96,18 @@ export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfi
   const mqtt = section(() => parseMqttHostConfig(raw.mqtt, file, 'mqtt'))
   const ingest = section(() => parseIngestConfig(raw.ingest ?? {}, file, 'ingest'))
   const telemetry = section(() => parseTelemetryStorageConfig(raw.telemetry ?? {}, 'telemetry'))
-  const registry = typeof raw.registry === 'string'
-    ? section(() => loadRegistry(resolve(dirname(file), raw.registry as string)), `registry (${raw.registry}): `)
+  const sources: BrokerConfig['sources'] = {
+    ...(typeof raw.registry === 'string' ? { registry: resolve(dirname(file), raw.registry) } : {}),
+    ...(raw.parties ? { parties: resolve(dirname(file), raw.parties.path) } : {}),
+  }
+  const registry = sources.registry
+    ? section(() => loadRegistry(sources.registry!), `registry (${raw.registry as string}): `)
     : section(() => parseRegistry(raw.registry, file, 'registry'))
-  if (problems.length || !mqtt || !ingest || !telemetry || !registry) throw new ConfigError(file, problems)
+  const parties = sources.parties ? section(() => loadParties(sources.parties!), `parties (${raw.parties!.path}): `) : PartiesDirectory.empty()
+  if (problems.length || !mqtt || !ingest || !telemetry || !registry || !parties) throw new ConfigError(file, problems)
   const accounts = { ...raw.accounts, path: raw.accounts.path ?? (raw.alarms.path === ':memory:' ? ':memory:' : join(dirname(raw.alarms.path), 'accounts.db')) }
   const tls = raw.http.tls && { cert: resolve(dirname(file), raw.http.tls.cert), key: resolve(dirname(file), raw.http.tls.key) }
-  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry }
+  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, parties, sources, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry }
 }
 
 export function loadBrokerConfig(file: string): BrokerConfig {

@@ -25,5 +25,7 @@ export async function main(argv: string[]): Promise<void> {
       return { ...cfg, http }
     },
     build: (cfg, log) => new Broker(cfg, log),
+    // `kill -HUP`: registry and parties re-read; connections stay (docs/import.md#reload)
+    reload: (broker) => { broker.reload() },
   }, argv)
 }

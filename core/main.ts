@@ -41,6 +41,8 @@ export interface MainSpec<C, A extends Runnable> {
   build(cfg: C, log: Logger): A
   /** Starts it; the default awaits `app.start()`. */
   start?(app: A, cfg: C, log: Logger): Promise<void>
+  /** On SIGHUP: re-read what can change without a restart (the broker's registry and parties). */
+  reload?(app: A, log: Logger): void
 }
 
 /** Everything the runner touches outside itself, so tests can run it in-process. */
@@ -147,6 +149,7 @@ export async function runMain<C, A extends Runnable>(spec: MainSpec<C, A>, argv:
         await app.stop()
       } finally {
         for (const s of SIGNALS) io.signals.off(s, onSignal)
+        if (spec.reload) io.signals.off('SIGHUP', onHangup)
       }
     })()
     return stopped
@@ -159,6 +162,9 @@ export async function runMain<C, A extends Runnable>(spec: MainSpec<C, A>, argv:
     })
   }
   for (const s of SIGNALS) io.signals.on(s, onSignal)
+  // a reload failure is the app's to log; the process keeps serving with what it had
+  const onHangup = () => { if (!stopped) spec.reload!(app, log) }
+  if (spec.reload) io.signals.on('SIGHUP', onHangup)
   try {
     await (spec.start ? spec.start(app, cfg, log) : app.start())
   } catch (err) {

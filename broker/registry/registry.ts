@@ -41,31 +41,41 @@ export interface Elevator extends Omit<ElevatorRecord, 'landings'> {
 }
 
 export class Registry {
-  private readonly byId: ReadonlyMap<string, Elevator>
-  private readonly byGw: ReadonlyMap<string, readonly Elevator[]>
+  private state: { elevators: readonly Elevator[]; byId: ReadonlyMap<string, Elevator>; byGw: ReadonlyMap<string, readonly Elevator[]> }
 
-  constructor(readonly elevators: readonly Elevator[]) {
-    this.byId = new Map(elevators.map((e) => [e.id, e]))
+  constructor(elevators: readonly Elevator[]) {
     const byGw = new Map<string, Elevator[]>()
     for (const e of elevators) {
       const list = byGw.get(e.gatewayId)
       if (list) list.push(e)
       else byGw.set(e.gatewayId, [e])
     }
-    this.byGw = byGw
+    this.state = { elevators, byId: new Map(elevators.map((e) => [e.id, e])), byGw }
+  }
+
+  get elevators(): readonly Elevator[] {
+    return this.state.elevators
+  }
+
+  /**
+   * Takes `next`'s elevators in one assignment: everyone holding this registry (ingest, the ACL, the
+   * live view) sees the old list or the new one, never a mix (a reload, broker/app.ts).
+   */
+  replaceWith(next: Registry): void {
+    this.state = next.state
   }
 
   elevator(id: string): Elevator | undefined {
-    return this.byId.get(id)
+    return this.state.byId.get(id)
   }
 
   /** The elevators a gateway serves; empty for a gateway the registry does not know. */
   byGateway(gatewayId: string): readonly Elevator[] {
-    return this.byGw.get(gatewayId) ?? []
+    return this.state.byGw.get(gatewayId) ?? []
   }
 
   gatewayIds(): string[] {
-    return [...this.byGw.keys()]
+    return [...this.state.byGw.keys()]
   }
 }
 

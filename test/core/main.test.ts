@@ -124,3 +124,26 @@ describe('runMain', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /)
   })
 })
+
+describe('runMain reload hook', () => {
+  it('SIGHUP reloads while running, never after the stop, and its listener goes with the stop', async () => {
+    const app = new FakeApp()
+    const t = io()
+    const reloads: FakeApp[] = []
+    const running = await runMain(spec({ reload: (a) => { reloads.push(a) } }, app), ['--config', 'x'], t.hooks)
+    t.signals.emit('SIGHUP', 'SIGHUP')
+    expect(reloads).toEqual([app])
+    expect(t.out.exits).toEqual([])
+    await running!.stop('test')
+    expect(t.signals.listenerCount('SIGHUP')).toBe(0)
+    t.signals.emit('SIGHUP', 'SIGHUP')
+    expect(reloads).toHaveLength(1)
+  })
+
+  it('without a reload hook SIGHUP is not listened to', async () => {
+    const t = io()
+    const running = await runMain(spec(), ['--config', 'x'], t.hooks)
+    expect(t.signals.listenerCount('SIGHUP')).toBe(0)
+    await running!.stop('test')
+  })
+})
