@@ -5,7 +5,7 @@ import { stringify } from 'yaml'
 import { PAYLOAD_SCHEMAS } from './schemas.ts'
 import { CATALOGUE } from './catalogue.ts'
 import { ELEVATOR_ID_PATTERN, REGION_PATTERN } from './ids.ts'
-import { alarmTopic, availabilityTopic, gatewayAlarmTopic, gatewayStatusTopic, telemetryTopic } from './topics.ts'
+import { alarmTopic, availabilityTopic, gatewayAlarmTopic, gatewayStatusTopic, incidentTopic, telemetryTopic } from './topics.ts'
 import type { Point, Profile } from './profile.ts'
 import { registersOf } from './profile.ts'
 
@@ -58,6 +58,7 @@ schema version \`v\`.
 | \`${gatewayStatusTopic(g)}\` | gateway → broker | 1 | yes; last will \`{"v":1,"state":"offline"}\` | GatewayStatus |
 | \`${alarmTopic(r, e)}\` | broker → subscribers | 1 | no | AlarmEvent |
 | \`${gatewayAlarmTopic(g)}\` | broker → subscribers | 1 | no | AlarmEvent, scope \`gateway\` (one gateway offline, grouping its elevators' communication_lost) |
+| \`${incidentTopic(r, e)}\` | broker → subscribers | 1 | no | IncidentEvent (the response chain's incident, on every change) |
 
 ## Semantics
 

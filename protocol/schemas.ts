@@ -139,10 +139,36 @@ export const AlarmEventSchema = Type.Object({
 })
 export type AlarmEvent = Static<typeof AlarmEventSchema>
 
+export const IncidentEventSchema = Type.Object({
+  v: Version,
+  id: Type.String({ minLength: 1, maxLength: 64, description: 'incident id' }),
+  elevatorId: Type.String({ pattern: ELEVATOR_ID_PATTERN, description: 'elevator' }),
+  region: Type.String({ pattern: REGION_PATTERN, description: 'administrative region code' }),
+  state: lit(['01', '02', '04', '00', '05'] as const, 'provincial platform code: 01 occurred, 02 responded, 04 arrived, 00 completed, 05 false alarm'),
+  source: lit(['alarm', 'desk'] as const, 'opened by an alarm, or by the desk for a phone call'),
+  alarmType: Type.Optional(lit(ALARM_TYPES, 'the alarm that opened it')),
+  drill: Type.Boolean({ description: 'an emergency drill (演练)' }),
+  trappedAt: Timestamp,
+  alarmAt: Timestamp,
+  respondedAt: Type.Optional(Timestamp),
+  arrivedAt: Type.Optional(Timestamp),
+  releasedAt: Type.Optional(Timestamp),
+  closedAt: Type.Optional(Timestamp),
+  personsReleased: Type.Optional(Type.Integer({ minimum: 0, description: 'persons released, once completed' })),
+  updatedAt: Timestamp,
+}, {
+  additionalProperties: false,
+  $id: 'liftwatch/v1/incident',
+  title: 'IncidentEvent',
+  description: 'broker → subscribers, QoS 1, the state of an incident on every change; names no person',
+})
+export type IncidentEvent = Static<typeof IncidentEventSchema>
+
 export const PAYLOAD_SCHEMAS = {
   telemetry: TelemetrySchema,
   availability: AvailabilitySchema,
   status: GatewayStatusSchema,
   alarm: AlarmEventSchema,
+  incident: IncidentEventSchema,
 } as const
 export type PayloadKind = keyof typeof PAYLOAD_SCHEMAS

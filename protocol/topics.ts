@@ -2,11 +2,13 @@
 import { isElevatorId, isGatewayId, isRegion } from './ids.ts'
 
 export const TOPIC_ROOT = 'lift/v1'
-export type ElevatorTopicKind = 'telemetry' | 'availability' | 'alarm'
+export type ElevatorTopicKind = 'telemetry' | 'availability' | 'alarm' | 'incident'
 
 export const telemetryTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/telemetry`
 export const availabilityTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/availability`
 export const alarmTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/alarm`
+/** broker → subscribers: the response chain's incident of an elevator, on every change (docs/protocol.md#topics) */
+export const incidentTopic = (region: string, elevatorId: string): string => `${TOPIC_ROOT}/${region}/${elevatorId}/incident`
 export const gatewayStatusTopic = (gatewayId: string): string => `${TOPIC_ROOT}/gateways/${gatewayId}/status`
 /** broker → subscribers: a gateway's own alarm (offline, grouping its elevators' communication_lost) */
 export const gatewayAlarmTopic = (gatewayId: string): string => `${TOPIC_ROOT}/gateways/${gatewayId}/alarm`
@@ -23,6 +25,7 @@ export const filters = {
   /** elevator alarms and gateway alarms (lift/v1/gateways/{gatewayId}/alarm) alike */
   alarms: `${TOPIC_ROOT}/+/+/alarm`,
   gatewayStatus: `${TOPIC_ROOT}/gateways/+/status`,
+  incidents: `${TOPIC_ROOT}/+/+/incident`,
 } as const
 
 export type ParsedTopic =
@@ -40,6 +43,6 @@ export function parseTopic(topic: string): ParsedTopic | null {
     return leaf === 'status' ? { kind: 'status', gatewayId: b } : leaf === 'alarm' ? { kind: 'gateway-alarm', gatewayId: b } : null
   }
   if (!isRegion(a) || !isElevatorId(b)) return null
-  if (leaf === 'telemetry' || leaf === 'availability' || leaf === 'alarm') return { kind: leaf, region: a, elevatorId: b }
+  if (leaf === 'telemetry' || leaf === 'availability' || leaf === 'alarm' || leaf === 'incident') return { kind: leaf, region: a, elevatorId: b }
   return null
 }

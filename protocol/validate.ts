@@ -61,6 +61,7 @@ export const validators = {
   availability: compile(PAYLOAD_SCHEMAS.availability),
   status: compile(PAYLOAD_SCHEMAS.status),
   alarm: compile(PAYLOAD_SCHEMAS.alarm),
+  incident: compile(PAYLOAD_SCHEMAS.incident),
 } satisfies Record<PayloadKind, unknown>
 
 export const validateTelemetry = validators.telemetry

@@ -109,7 +109,7 @@ export class Ingest {
     if (this.stopped) return 'ignored'
     const topic = parseTopic(m.topic)
     // alarms go broker → subscribers; a feed subscribed to lift/v1/# sees them too
-    if (topic?.kind === 'alarm' || topic?.kind === 'gateway-alarm') return 'ignored'
+    if (topic?.kind === 'alarm' || topic?.kind === 'gateway-alarm' || topic?.kind === 'incident') return 'ignored'
     if (!topic) return this.invalid(this.keyOf(m, null), m, { path: '(topic)', message: 'not a v1 telemetry, availability or status topic' })
     const max = this.config.maxPayloadBytes
     if (m.payload.length > max) return this.invalid(this.keyOf(m, topic), m, { path: '(payload)', message: `${m.payload.length} bytes, over the ${max}-byte limit` })

@@ -14,7 +14,7 @@ const speaksFor = (who: Principal, gatewayId: string) => (who.role === 'bridge' 
 export const PublishRefusal = {
   ReadOnly: 'read-only',                         // monitors publish nothing
   NotV1: 'not-v1-topic',                         // not a topic parseTopic knows
-  AlarmTopic: 'alarm-topic',                     // alarms are published by the broker only
+  AlarmTopic: 'alarm-topic',                     // alarms and incidents are published by the broker only
   OtherGatewayStatus: 'other-gateway-status',    // a gateway publishes only its own status (a bridge: its gateways')
   UnregisteredElevator: 'unregistered-elevator', // not in the registry
   OtherGatewayElevator: 'other-gateway-elevator',// the registry assigns it to another gateway (not one the bridge carries)
@@ -33,7 +33,7 @@ export function publishRefusal(who: Principal, topic: string, registry: Registry
   if (who.role === 'monitor') return PublishRefusal.ReadOnly
   const t = parseTopic(topic)
   if (!t) return PublishRefusal.NotV1
-  if (t.kind === 'alarm' || t.kind === 'gateway-alarm') return PublishRefusal.AlarmTopic
+  if (t.kind === 'alarm' || t.kind === 'gateway-alarm' || t.kind === 'incident') return PublishRefusal.AlarmTopic
   // without an identity there is nothing to check against; ingest still checks payload vs registry
   if (who.role === 'anonymous') return null
   if (t.kind === 'status') return speaksFor(who, t.gatewayId) ? null : PublishRefusal.OtherGatewayStatus

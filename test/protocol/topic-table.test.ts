@@ -1,7 +1,7 @@
 // docs/protocol.md#topics is generated from protocol/: every topic the system publishes has a row.
 import { describe, expect, it } from 'vitest'
 import { renderProtocolDoc } from '../../protocol/docs.ts'
-import { alarmTopic, availabilityTopic, gatewayAlarmTopic, gatewayStatusTopic, parseTopic, telemetryTopic } from '../../protocol/topics.ts'
+import { alarmTopic, availabilityTopic, gatewayAlarmTopic, gatewayStatusTopic, incidentTopic, parseTopic, telemetryTopic } from '../../protocol/topics.ts'
 
 /** The rows of the Topics table: topic → the rest of its cells. */
 function topicRows(doc: string): Map<string, string[]> {
@@ -27,10 +27,10 @@ describe('the topic table of docs/protocol.md', () => {
   })
 
   it('has a row for every kind of topic parseTopic knows, and no other', () => {
-    const built = [telemetryTopic(r, e), availabilityTopic(r, e), alarmTopic(r, e), gatewayStatusTopic(g), gatewayAlarmTopic(g)]
+    const built = [telemetryTopic(r, e), availabilityTopic(r, e), alarmTopic(r, e), gatewayStatusTopic(g), gatewayAlarmTopic(g), incidentTopic(r, e)]
     expect([...rows.keys()].sort()).toEqual([...built].sort())
     // each row's topic parses as the kind it is built for (placeholders filled in)
     const fill = (t: string) => t.replace(r, '330922').replace(e, '33092231102023080001').replace(g, 'gw-1')
-    expect(new Set([...rows.keys()].map((t) => parseTopic(fill(t))?.kind))).toEqual(new Set(['telemetry', 'availability', 'alarm', 'status', 'gateway-alarm']))
+    expect(new Set([...rows.keys()].map((t) => parseTopic(fill(t))?.kind))).toEqual(new Set(['telemetry', 'availability', 'alarm', 'status', 'gateway-alarm', 'incident']))
   })
 })
