@@ -1,13 +1,14 @@
 // BrokerView (broker/http/broker-view.ts) over the live parts: the registry, what ingest
 // accepted, the alarm store, and the detector runtime's alarms. It keeps only the last state per
 // elevator in memory. Every read is cut to the asking principal's scope.
-import { Subject, type Observable } from 'rxjs'
+import { Subject, type Observable, type Subscription } from 'rxjs'
 import type { AlarmEvent, Telemetry } from '../protocol/index.ts'
 import type { DetectorInput } from '../detectors/runtime/types.ts'
 import type { Registry } from './registry/registry.ts'
 import { DEFAULT_KEEP_UNTIL_ACKED, type AlarmStore, type Severity, type StoredAlarm } from './alarms/store.ts'
 import type { AlarmQuery, AlarmView, BrokerView, ElevatorView, LiveEvent, Operator } from './http/broker-view.ts'
 import { inScope, type Principal } from './accounts/scope.ts'
+import type { IncidentEvent } from './incidents/types.ts'
 
 type Availability = ElevatorView['availability']
 
@@ -19,6 +20,7 @@ export class LiveView implements BrokerView {
   private readonly availability = new Map<string, Availability>()
   private readonly live = new Subject<LiveEvent>()
   readonly live$: Observable<LiveEvent> = this.live.asObservable()
+  private incidents: Subscription | undefined
 
   constructor(
     private readonly registry: Registry,
@@ -47,6 +49,12 @@ export class LiveView implements BrokerView {
   /** after the store recorded it: the alarm as stored */
   onAlarm(a: AlarmView): void {
     this.live.next({ kind: 'alarm', alarm: a })
+  }
+
+  /** the incident service's changes (IncidentService.live$) join the live events; once */
+  attachIncidents(live$: Observable<IncidentEvent>): void {
+    if (this.incidents) return
+    this.incidents = live$.subscribe((e) => this.live.next({ kind: 'incident', incident: e.incident }))
   }
 
   private setAvailability(elevatorId: string, state: 'online' | 'offline'): void {
@@ -82,6 +90,8 @@ export class LiveView implements BrokerView {
 
   visibleTo(e: LiveEvent, p: Principal): LiveEvent | undefined {
     if (e.kind === 'state' || e.kind === 'availability') return this.covers(p, e.elevatorId) ? e : undefined
+    // the summary carries the elevator's scope fields as the incident recorded them
+    if (e.kind === 'incident') return inScope(p.scope, e.incident) ? e : undefined
     const alarm = this.cut(e.alarm, p)
     return alarm === e.alarm ? e : alarm && { kind: e.kind, alarm }
   }
@@ -133,6 +143,7 @@ export class LiveView implements BrokerView {
   }
 
   stop(): void {
+    this.incidents?.unsubscribe()
     this.live.complete()
   }
 }

@@ -4,6 +4,7 @@ import type { Observable } from 'rxjs'
 import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
 import type { AckState, Severity, StoredAlarm } from '../alarms/store.ts'
 import type { Principal } from '../accounts/scope.ts'
+import type { IncidentSummary } from '../incidents/types.ts'
 
 export type { AckState, Severity }
 /** An alarm as the API serves it: the AlarmEvent, who acknowledged it and when, and `ackState`. */
@@ -42,6 +43,8 @@ export type LiveEvent =
   | { kind: 'alarm'; alarm: AlarmView }
   /** someone acknowledged the alarm */
   | { kind: 'ack'; alarm: AlarmView }
+  /** an incident changed (broker/incidents/types.ts IncidentEvent): its summary as the store now has it */
+  | { kind: 'incident'; incident: IncidentSummary }
 
 export interface AlarmQuery {
   /**

@@ -1,6 +1,6 @@
 // Server-sent events for /api/events. One subscription to view.live$ fans out to every client.
 // Each event is serialised once. A client whose socket stops draining gets a bounded backlog:
-// state and availability are coalesced per elevator (latest wins), alarms queue up to
+// state and availability are coalesced per elevator, incidents per incident (latest wins), alarms queue up to
 // maxBacklog, then the client is dropped and counted; so a slow reader costs bounded memory.
 // A short replay ring lets a reconnecting client resume from its Last-Event-ID.
 // Every stream belongs to a principal: each event goes only where its scope covers it (cut, for a
@@ -52,10 +52,12 @@ interface Client {
 
 export type CloseReason = 'client' | 'shutdown' | 'slow' | 'stalled' | 'logout'
 
-// Latest-wins key for events a slow client may skip; alarms are never skipped.
+// Latest-wins key for events a slow client may skip; alarms are never skipped. An incident event
+// carries the whole summary, so a newer one of the same incident replaces an older one.
 function coalesceKey(e: LiveEvent): string | undefined {
   if (e.kind === 'state') return `s:${e.elevatorId}`
   if (e.kind === 'availability') return `a:${e.elevatorId}`
+  if (e.kind === 'incident') return `i:${e.incident.id}`
   return undefined
 }
 
