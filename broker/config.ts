@@ -11,6 +11,7 @@ import { TelemetryStorageConfigSchema, parseTelemetryStorageConfig } from './sin
 import { loadRegistry, parseRegistry, type Registry } from './registry/registry.ts'
 import { loadParties, PartiesDirectory } from './parties/directory.ts'
 import { PASSWORD_HASH_PATTERN } from './mqtt/passwords.ts'
+import { parseResponseConfig, ResponseConfigSchema, type ResponseConfig } from './incidents/config.ts'
 
 export { ConfigError }
 
@@ -61,6 +62,7 @@ export const BrokerConfigSchema = Type.Object({
   ingest: Type.Optional(IngestConfigSchema),
   detectors: Type.Optional(DetectorsConfigSchema),
   telemetry: Type.Optional(TelemetryStorageConfigSchema),
+  response: Type.Optional(ResponseConfigSchema),
 }, { additionalProperties: false })
 type RawBrokerConfig = Static<typeof BrokerConfigSchema>
 
@@ -77,6 +79,8 @@ export interface BrokerConfig {
   ingest: ReturnType<typeof parseIngestConfig>
   detectors: RawBrokerConfig['detectors']
   telemetry: ReturnType<typeof parseTelemetryStorageConfig>
+  /** incidents, escalation policies, the outbox, responder links (docs/domain.md#response-chain) */
+  response: ResponseConfig
 }
 
 /** Every section parsed; problems of all sections gathered before failing. */
@@ -104,10 +108,11 @@ export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfi
     ? section(() => loadRegistry(sources.registry!), `registry (${raw.registry as string}): `)
     : section(() => parseRegistry(raw.registry, file, 'registry'))
   const parties = sources.parties ? section(() => loadParties(sources.parties!), `parties (${raw.parties!.path}): `) : PartiesDirectory.empty()
-  if (problems.length || !mqtt || !ingest || !telemetry || !registry || !parties) throw new ConfigError(file, problems)
+  const response = parties && section(() => parseResponseConfig(raw.response, file, raw.alarms.path, parties, sources.parties !== undefined))
+  if (problems.length || !mqtt || !ingest || !telemetry || !registry || !parties || !response) throw new ConfigError(file, problems)
   const accounts = { ...raw.accounts, path: raw.accounts.path ?? (raw.alarms.path === ':memory:' ? ':memory:' : join(dirname(raw.alarms.path), 'accounts.db')) }
   const tls = raw.http.tls && { cert: resolve(dirname(file), raw.http.tls.cert), key: resolve(dirname(file), raw.http.tls.key) }
-  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, parties, sources, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry }
+  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, parties, sources, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry, response }
 }
 
 export function loadBrokerConfig(file: string): BrokerConfig {
