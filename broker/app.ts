@@ -2,9 +2,10 @@
 // HTTP API. Opens nothing until start().
 import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
-import type { SchedulerLike, Subscription } from 'rxjs'
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs'
 import type { FastifyInstance } from 'fastify'
 import { alarmEventTopic, type AlarmEvent } from '../protocol/index.ts'
+import type { Db } from '../core/sqlite.ts'
 import type { BrokerConfig } from './config.ts'
 import { MqttHost, type BoundPorts } from './mqtt/host.ts'
 import { Ingest, isForwarded } from './ingest/ingest.ts'
@@ -19,6 +20,12 @@ import { auditConfigChange } from './accounts/config-audit.ts'
 import { BrokerMetrics } from './metrics.ts'
 import type { PartiesDirectory } from './parties/directory.ts'
 import { logReload, readBoth, warnings, type Reloaded } from './parties/reload.ts'
+import { openResponseDb } from './incidents/db.ts'
+import { IncidentService } from './incidents/service.ts'
+import { incidentMessage, whereCarStopped } from './incidents/wire.ts'
+import { Outbox } from './notify/outbox.ts'
+import { Dispatcher } from './notify/dispatcher.ts'
+import { createSend, resolveEndpoint } from './notify/channels/index.ts'
 
 export interface BrokerOptions {
   scheduler?: SchedulerLike
@@ -42,6 +49,11 @@ export class Broker {
   private alarmStoreErrors = 0
   private stopping: Promise<void> | undefined
   private directory: PartiesDirectory
+  private responseDb: Db | undefined
+  private incidentService: IncidentService | undefined
+  private dispatcher: Dispatcher | undefined
+  private incidentPublishErrors = 0
+  private endpointProblems = new Set<string>()
 
   constructor(readonly cfg: BrokerConfig, private readonly log: Logger, private readonly opts: BrokerOptions = {}) {
     this.directory = cfg.parties
@@ -108,6 +120,8 @@ export class Broker {
       ...(this.opts.scheduler ? { scheduler: this.opts.scheduler } : {}),
     })
     const view = this.view = new LiveView(registry, this.store, () => this.metrics.text(), () => this.health(), cfg.alarms.keepUntilAcked)
+    const incidents = this.startResponse(scheduler ?? asyncScheduler, (id) => whereCarStopped(view.telemetry(id), registry.elevator(id)))
+    view.attachIncidents(incidents.live$)
     this.subs.push(
       ingest.events$.subscribe((e) => view.onInput(e)),
       ingest.telemetry$.subscribe((t) => this.sink!.writeTelemetry({ ...t.msg, elevatorId: t.elevatorId, region: t.region })),
@@ -119,12 +133,68 @@ export class Broker {
     this.http = build({
       view, log: log.child({ component: 'http' }), registry: this.metrics.registry, accounts, sse: { ...cfg.http.sse },
       http: { tls, publicOrigin: cfg.http.publicOrigin, listenHost: cfg.http.host, autoLogin: cfg.http.autoLogin },
+      incidents,
     })
     await this.http.listen({ host: cfg.http.host, port: cfg.http.port })
     const http = (this.http.server.address() as { port: number }).port
+    this.httpOrigin = `${tls ? 'https' : 'http'}://${/:/.test(cfg.http.host) ? `[${cfg.http.host}]` : cfg.http.host === '0.0.0.0' ? '127.0.0.1' : cfg.http.host}:${http}`
     for (const p of this.partiesWarnings()) log.warn({ file: p.file, path: p.path, problem: p.message }, 'parties directory warning')
     log.info({ mqtt, http, elevators: registry.elevators.length, sink: this.sink.kind }, 'broker started')
     return { mqtt, http }
+  }
+
+  private httpOrigin = ''
+
+  /** The response chain: its store, the outbox and dispatcher, the incident service (docs/domain.md#response-chain). */
+  private startResponse(scheduler: SchedulerLike, carAt: (elevatorId: string) => string | undefined): IncidentService {
+    const { cfg, log } = this
+    const rc = cfg.response
+    const db = this.responseDb = openResponseDb(rc.path)
+    const outbox = new Outbox(db)
+    const dlog = log.child({ component: 'notify' })
+    const endpoint = (id: string) => {
+      const ep = this.directory.endpoint(id)
+      if (!ep) return undefined
+      const r = resolveEndpoint(ep, process.env)
+      if (!('problem' in r)) return r
+      // sent unsigned, the service refuses it: the timeline says so; the log says why, once
+      if (!this.endpointProblems.has(id)) { this.endpointProblems.add(id); dlog.error({ endpoint: id, problem: r.problem }, 'endpoint secret missing') }
+      return ep
+    }
+    const linkKey = rc.linkKeyEnv ? process.env[rc.linkKeyEnv] : undefined
+    if (rc.linkKeyEnv && !linkKey) throw new Error(`response.linkKeyEnv: environment variable ${rc.linkKeyEnv} is not set`)
+    const self = this
+    const incidents = this.incidentService = new IncidentService({
+      db, registry: cfg.registry, parties: () => this.directory, policies: rc.policySet, scheduler, log: log.child({ component: 'incidents' }),
+      outbox, kick: () => this.dispatcher?.kick(),
+      // the HTTP port is known once it listens (0 in tests); links are made later than that
+      get linkBase() { return rc.linkBase ?? cfg.http.publicOrigin ?? self.httpOrigin },
+      ...(linkKey ? { linkKey } : {}), linkTtlMs: rc.linkTtlHours * 3_600_000, carAt,
+      ...(rc.mqtt ? { publish: (s) => this.publishIncident(s) } : {}),
+    })
+    this.dispatcher = new Dispatcher({
+      outbox, send: createSend({ now: () => scheduler.now() }), endpoint, scheduler, log: dlog,
+      ...(rc.limits ? { limits: rc.limits } : {}),
+      retry: { minMs: rc.retry.minSeconds * 1000, maxMs: rc.retry.maxSeconds * 1000, giveUpAfterMs: rc.retry.giveUpHours * 3_600_000 },
+      onAttempt: (r) => incidents.onAttempt(r),
+    })
+    incidents.start()
+    this.dispatcher.start()
+    return incidents
+  }
+
+  private publishIncident(s: Parameters<typeof incidentMessage>[0]): void {
+    if (this.stopping || !this.host) return
+    const m = incidentMessage(s, this.opts.scheduler?.now() ?? Date.now())
+    this.host.publish(m.topic, m.payload, { qos: 1 }).catch((err: unknown) => {
+      this.incidentPublishErrors++
+      this.log.error({ err, incident: s.id }, 'incident publish failed')
+    })
+  }
+
+  /** The incident service while started (the demo and tests read it). */
+  get incidents(): IncidentService | undefined {
+    return this.incidentService
   }
 
   /** The accounts store while started (the demo adds its users through it). */
@@ -154,6 +224,8 @@ export class Broker {
     }
     this.sink!.writeAlarm(a)
     this.view!.onAlarm(stored)
+    // the response chain: an entrapment opens an incident, which tells its parties (docs/domain.md#response-chain)
+    this.incidentService?.onAlarm(a)
     // stopping: the MQTT host may already be closed; the alarm is in the store for the next start
     if (this.stopping) return
     this.host!.publish(alarmEventTopic(a), JSON.stringify(a), { qos: 1 }).catch((err: unknown) => {
@@ -163,7 +235,7 @@ export class Broker {
   }
 
   private health(): { ok: boolean; checks: Record<string, boolean> } {
-    const checks = { store: this.store !== undefined, mqtt: this.host !== undefined, detectors: this.runtime !== undefined }
+    const checks = { store: this.store !== undefined, mqtt: this.host !== undefined, detectors: this.runtime !== undefined, incidents: this.incidentService !== undefined }
     return { ok: Object.values(checks).every(Boolean) && !this.stopping, checks }
   }
 
@@ -172,6 +244,8 @@ export class Broker {
     m.part('mqtt', () => this.host?.stats())
     m.part('detectors', () => this.runtime?.stats())
     m.part('sink', () => this.sink?.stats())
+    m.part('incidents', () => this.incidentService && { ...this.incidentService.stats(), publishErrors: this.incidentPublishErrors })
+    m.part('notify', () => this.dispatcher?.stats())
     m.part('alarms', () => ({ publishErrors: this.alarmPublishErrors, storeErrors: this.alarmStoreErrors, active: this.store?.active().length ?? 0 }))
     const refused = () => this.host?.stats().refused
     m.samples('liftwatch_broker_mqtt_refused_connect', 'connects refused, per reason', ['reason'], () =>
@@ -191,6 +265,10 @@ export class Broker {
       for (const s of this.subs) s.unsubscribe()
       this.ingest?.stop()
       await this.http?.close()
+      // the dispatcher's in-flight sends finish (or time out) before the store closes
+      await this.dispatcher?.stop()
+      this.incidentService?.stop()
+      this.responseDb?.close()
       await this.host?.stop()
       this.view?.stop()
       await this.sink?.stop()

@@ -46,6 +46,11 @@ export class LiveView implements BrokerView {
     }
   }
 
+  /** the elevator's current telemetry (what the page shows), if any */
+  telemetry(elevatorId: string): Telemetry | undefined {
+    return this.last.get(elevatorId)
+  }
+
   /** after the store recorded it: the alarm as stored */
   onAlarm(a: AlarmView): void {
     this.live.next({ kind: 'alarm', alarm: a })
