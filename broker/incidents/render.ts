@@ -20,6 +20,7 @@ export interface RenderContext {
 }
 
 export const TEXT_LIMIT = 2048
+export const MARKDOWN_LIMIT = 4096
 const SMS_ADDRESS_CHARS = 20
 
 export const ROLE_ZH: Readonly<Record<PartyRole, string>> = {
@@ -28,7 +29,7 @@ export const ROLE_ZH: Readonly<Record<PartyRole, string>> = {
 }
 
 const ASK: Readonly<Record<PartyRole, string>> = {
-  maintenance: '请立即响应并赶赴现场实施救援，到场后在处置链接中确认。',
+  maintenance: '请立即响应并赶赴现场实施救援，到场后确认到达。',
   property: '请安抚被困人员，保持通话，并配合维保人员救援。',
   steward: '请到场安抚被困人员，引导维保人员到达电梯位置。',
   grid: '请协调维保、物业及时处置，并跟进救援进展。',
@@ -101,15 +102,9 @@ export function renderMessage(c: RenderContext): Message {
   const tail = [...(c.link ? [`处置链接：${c.link}`] : []), '应急救援电话：96333']
   const body = [title, ...shown.map(([k, v]) => `${k}：${v}`), ASK[c.role]].join('\n')
   const text = `${clipBytes(body, TEXT_LIMIT - bytes(tail.join('\n')) - 1)}\n${tail.join('\n')}`
-  const markdown = [
-    `### ${title}`,
-    ...shown.map(([k, v]) => `> **${k}**：${v}`),
-    '',
-    `**${ASK[c.role]}**`,
-    ...(c.link ? ['', `[打开处置页面 / Open](${c.link})`] : []),
-    '',
-    '应急救援电话：96333',
-  ].join('\n')
+  const mdTail = [...(c.link ? [`[打开处置页面 / Open](${c.link})`] : []), '应急救援电话：96333'].join('\n\n')
+  const mdBody = [`### ${title}`, ...shown.map(([k, v]) => `> **${k}**：${v}`), '', `**${ASK[c.role]}**`].join('\n')
+  const markdown = `${clipBytes(mdBody, MARKDOWN_LIMIT - bytes(mdTail) - 2)}\n\n${mdTail}`
   const sms: Record<string, string> = {
     address: [...address].slice(0, SMS_ADDRESS_CHARS).join(''),
     code: e?.rescueCode ?? '',
