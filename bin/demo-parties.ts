@@ -33,7 +33,7 @@ export function demoParties(fleet: FleetOptions): Record<string, unknown[]> | un
     ],
     endpoints: [
       ...MAINTENANCE_ORGS.map((id) => ({ id: `wecom-${id}`, kind: 'wecom', url: `http://127.0.0.1:9/demo-wecom/${id}` })),
-      { id: 'demo-sms', kind: 'sms', template: 'SMS_DEMO', signName: '嵊泗电梯演示' },
+      { id: 'demo-sms', kind: 'sms', template: 'SMS_DEMO', signName: '嵊泗电梯演示', keyId: 'demo-key-id', secret: 'demo-sms-secret' },
     ],
     elevators: cars.map((c, i) => ({
       elevatorId: c.id, maintenance: c.maintenance, property: c.property,

@@ -121,6 +121,8 @@ export function crossCheck(f: PartiesFile): Problem[] {
     if (ep.secret !== undefined && ep.secretEnv !== undefined) problems.push({ path: `endpoints.${i}`, message: 'give secret or secretEnv, not both' })
     if (ep.kind !== 'sms' && ep.url === undefined) problems.push({ path: `endpoints.${i}.url`, message: `a ${ep.kind} endpoint needs its url` })
     if (ep.kind === 'sms' && ep.template === undefined) problems.push({ path: `endpoints.${i}.template`, message: 'an SMS endpoint needs its template code' })
+    if (ep.kind === 'sms' && ep.keyId === undefined) problems.push({ path: `endpoints.${i}.keyId`, message: 'an SMS endpoint needs its AccessKey id' })
+    if (ep.kind === 'sms' && ep.secret === undefined && ep.secretEnv === undefined) problems.push({ path: `endpoints.${i}`, message: 'an SMS endpoint needs its AccessKey secret: secret or secretEnv' })
   })
   f.organisations.forEach((o, i) => {
     channels(o.channels, `organisations.${i}.channels`)

@@ -106,6 +106,7 @@ export const ENDPOINTS: Sheet = {
     { field: 'id', zh: '编号', en: ['id'], required: true },
     { field: 'kind', zh: '类型', en: ['kind'], required: true },
     { field: 'url', zh: '地址', en: ['url'] },
+    { field: 'keyId', zh: '密钥ID', en: ['keyId', 'AccessKey id'] },
     { field: 'secretEnv', zh: '密钥变量', en: ['secretEnv'] },
     { field: 'template', zh: '短信模板', en: ['template'] },
     { field: 'signName', zh: '短信签名', en: ['signName'] },

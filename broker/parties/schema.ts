@@ -36,6 +36,7 @@ export const EndpointSchema = Type.Object({
   secretEnv: Type.Optional(Type.String({ pattern: ENV_PATTERN, description: 'the environment variable holding the secret, instead of `secret`' })),
   template: Type.Optional(Type.String({ minLength: 1, description: 'SMS: the pre-approved template code' })),
   signName: Type.Optional(Type.String({ minLength: 1, description: 'SMS: the registered signature' })),
+  keyId: Type.Optional(Type.String({ minLength: 1, description: 'SMS: the AccessKey id; the key secret is secret/secretEnv' })),
 }, { additionalProperties: false })
 export type Endpoint = Static<typeof EndpointSchema>
 

@@ -38,7 +38,7 @@ const PEOPLE: Rows = [
   ['p-zhou', '周网格员', '13800000004', '网格员', '', '330922100001', 'sms:sms-main'],
   ['p-xu', '徐干部', '13800000005', '乡镇', 'caiyuan', '330922100', 'sms:sms-main'],
 ]
-const ENDPOINTS: Rows = [['编号', '类型', '短信模板', '密钥变量'], ['sms-main', 'sms', 'SMS_000000', 'LW_SMS_SECRET']]
+const ENDPOINTS: Rows = [['编号', '类型', '短信模板', '密钥ID', '密钥变量'], ['sms-main', 'sms', 'SMS_000000', 'EXAMPLE-KEY-ID', 'LW_SMS_SECRET']]
 
 async function workbook(file: string, sheets: Record<string, Rows>): Promise<string> {
   const wb = new ExcelJS.Workbook()

@@ -19,7 +19,7 @@ const parties = (elevators: { id: string }[], extra: Record<string, unknown> = {
     { id: 'caiyuan', kind: 'township', name: '菜园镇', township: '330922100' },
   ],
   people: [{ id: 'p1', name: '陈楼道长', phone: '13800000003', role: 'steward', channels: [{ kind: 'sms', ref: 'sms' }] }],
-  endpoints: [{ id: 'sms', kind: 'sms', template: 'SMS_1', secret: 'inline-sms-secret' }],
+  endpoints: [{ id: 'sms', kind: 'sms', template: 'SMS_1', keyId: 'key-1', secret: 'inline-sms-secret' }],
   elevators: elevators.map((e) => ({ elevatorId: e.id, maintenance: 'lift-co', property: 'prop-co', steward: 'p1', village: '330922100001', township: '330922100' })),
   ...extra,
 })
