@@ -8,7 +8,7 @@ import type { AlarmEvent } from '../../protocol/index.ts'
 import type { Db } from '../../core/sqlite.ts'
 import {
   aggregate, DEFAULT_POLICY, incidentKpi, isClosed, openForAlarm, openForDeskCall, route, routeCall, selectPolicy, step,
-  type Action, type Actor, type Aggregate, type AlarmFacts, type DeskCall, type ElevatorFacts, type GroupBy, type Incident,
+  type Action, type Actor, type Aggregate, type AlarmFacts, type DeskCall, type GroupBy, type Incident,
   type PartyRole, type PolicySet, type ResponseEvent, type StepResult,
 } from '../../response/index.ts'
 import { inScope, type Principal } from '../accounts/scope.ts'
@@ -22,7 +22,7 @@ import { IncidentStore } from './store.ts'
 import type {
   ActResult, IncidentDetail, IncidentEvent, IncidentQuery, IncidentService as IncidentServiceApi, IncidentSummary, LinkClaims, LinkRefusal,
 } from './types.ts'
-import { callableFor, deliveryOf, summaryOf } from './view.ts'
+import { callableFor, deliveryOf, elevatorFacts, newIncidentId, summaryOf } from './view.ts'
 
 export const LINK_TTL_MS = 24 * 3_600_000
 
@@ -52,8 +52,6 @@ export interface IncidentStats {
   linkRefused: Record<LinkRefusal, number>
 }
 
-const ymd = (ms: number): string => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '')
-
 export class IncidentService implements IncidentServiceApi {
   private readonly store: IncidentStore
   private readonly live = new Subject<IncidentEvent>()
@@ -62,6 +60,7 @@ export class IncidentService implements IncidentServiceApi {
   private readonly wakes = new Map<string, Subscription>()
   /** elevator → its open incident, real and drill apart (response/engine.ts route) */
   private readonly openBy = new Map<string, { real?: string; drill?: string }>()
+  private stopped = false
   private readonly counts = { opened: 0, joined: 0, unreachedRoles: 0, stepErrors: 0, unknownIncident: 0 }
 
   constructor(private readonly opts: IncidentServiceOptions) {
@@ -71,6 +70,7 @@ export class IncidentService implements IncidentServiceApi {
   private get now(): number { return this.opts.scheduler.now() }
 
   start(): void {
+    this.stopped = false
     this.signer = new LinkSigner(linkKey(this.opts.db, this.opts.linkKey), () => this.now)
     for (const { incident, wakeAt } of this.store.open()) {
       this.track(incident)
@@ -80,6 +80,7 @@ export class IncidentService implements IncidentServiceApi {
   }
 
   stop(): void {
+    this.stopped = true
     for (const s of this.wakes.values()) s.unsubscribe()
     this.wakes.clear()
     this.live.complete()
@@ -116,7 +117,7 @@ export class IncidentService implements IncidentServiceApi {
         const policy = selectPolicy(this.opts.policies, alarm.type, alarm.severity)
         if (!policy) return { ok: false, status: 409, reason: `no response policy for ${alarm.type}` }
         this.counts.opened++
-        return this.ok(this.apply(openForAlarm({ id: this.newId(), elevator: this.facts(alarm.elevatorId, region), policy, now: this.now }, alarm)))
+        return this.ok(this.apply(openForAlarm({ id: newIncidentId(this.now), elevator: elevatorFacts(this.opts.registry, alarm.elevatorId, region), policy, now: this.now }, alarm)))
       }
       case 'ignore':
         return { ok: false, status: 409, reason: `${alarm.type} opens no incident` }
@@ -166,7 +167,7 @@ export class IncidentService implements IncidentServiceApi {
     // a call to 96333 is a passenger trapped: the entrapment policy, or the default chain
     const policy = selectPolicy(this.opts.policies, 'entrapment', 'critical') ?? DEFAULT_POLICY
     this.counts.opened++
-    return this.ok(this.apply(openForDeskCall({ id: this.newId(), elevator: this.facts(e.id, e.region), policy, now: this.now }, call, actor)))
+    return this.ok(this.apply(openForDeskCall({ id: newIncidentId(this.now), elevator: elevatorFacts(this.opts.registry, e.id, e.region), policy, now: this.now }, call, actor)))
   }
 
   drill(elevatorId: string, actor: Actor): ActResult {
@@ -240,7 +241,7 @@ export class IncidentService implements IncidentServiceApi {
   private schedule(id: string, wakeAt: number | null): void {
     this.wakes.get(id)?.unsubscribe()
     this.wakes.delete(id)
-    if (wakeAt === null) return
+    if (wakeAt === null || this.stopped) return
     this.wakes.set(id, this.opts.scheduler.schedule(() => {
       this.wakes.delete(id)
       this.guard({ incidentId: id }, () => {
@@ -277,19 +278,6 @@ export class IncidentService implements IncidentServiceApi {
 
   private ok(inc: Incident): ActResult {
     return { ok: true, incident: inc }
-  }
-
-  private facts(elevatorId: string, region: string): ElevatorFacts {
-    const e = this.opts.registry.elevator(elevatorId)
-    if (!e) return { elevatorId, region }
-    return {
-      elevatorId, region: e.region, ...(e.township ? { township: e.township } : {}),
-      ...(e.maintenance ? { maintenance: e.maintenance } : {}), ...(e.property ? { property: e.property } : {}),
-    }
-  }
-
-  private newId(): string {
-    return `inc-${ymd(this.now)}-${randomUUID().replaceAll('-', '').slice(0, 6)}`
   }
 
   private regionOf(i: Incident): string {

@@ -1,11 +1,12 @@
 // What the desk and a responder see of an incident: the summary row, deliveries without URLs or
 // secrets, and the phones to call (maintenance duty phone first). Pure reads of the registry,
 // the parties directory and outbox rows.
-import { isClosed, type Incident } from '../../response/index.ts'
+import { randomUUID } from 'node:crypto'
+import { isClosed, type ElevatorFacts, type Incident } from '../../response/index.ts'
 import type { OutboxItem } from '../notify/types.ts'
 import type { PartiesDirectory } from '../parties/directory.ts'
 import { PERSON_ROLES } from '../parties/schema.ts'
-import type { Elevator } from '../registry/registry.ts'
+import type { Elevator, Registry } from '../registry/registry.ts'
 import type { Callable, DeliveryView, IncidentSummary } from './types.ts'
 
 export function summaryOf(i: Incident, e: Elevator | undefined, carAt: string | undefined): IncidentSummary {
@@ -47,3 +48,17 @@ export function callableFor(dir: PartiesDirectory, elevatorId: string): Callable
   }
   return out
 }
+
+/** What an incident keeps of its elevator; an elevator the registry lacks keeps the alarm's region. */
+export function elevatorFacts(registry: Registry, elevatorId: string, region: string): ElevatorFacts {
+  const e = registry.elevator(elevatorId)
+  if (!e) return { elevatorId, region }
+  return {
+    elevatorId, region: e.region, ...(e.township ? { township: e.township } : {}),
+    ...(e.maintenance ? { maintenance: e.maintenance } : {}), ...(e.property ? { property: e.property } : {}),
+  }
+}
+
+/** `inc-<yyyymmdd in China Standard Time>-<6 hex>` */
+export const newIncidentId = (now: number): string =>
+  `inc-${new Date(now + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '')}-${randomUUID().replaceAll('-', '').slice(0, 6)}`
