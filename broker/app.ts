@@ -21,6 +21,8 @@ import { BrokerMetrics } from './metrics.ts'
 import type { PartiesDirectory } from './parties/directory.ts'
 import { logReload, readBoth, warnings, type Reloaded } from './parties/reload.ts'
 import { openResponseDb } from './incidents/db.ts'
+import { reachableRoles } from './incidents/config.ts'
+import { validatePolicies } from '../response/index.ts'
 import { IncidentService } from './incidents/service.ts'
 import { incidentMessage, whereCarStopped } from './incidents/wire.ts'
 import { Outbox } from './notify/outbox.ts'
@@ -73,6 +75,15 @@ export class Broker {
     const log = this.log.child({ component: 'reload' })
     if (!read.ok) {
       const r = { ok: false, problems: read.problems }
+      logReload(log, r)
+      return r
+    }
+    // the escalation policies must still reach someone with the new directory (docs/domain.md#response-chain)
+    const unreachable = this.cfg.sources.parties
+      ? validatePolicies(this.cfg.response.policySet, reachableRoles(read.parties)).map((p) => ({ file: this.cfg.sources.parties!, path: `(policies) ${p.path}`, message: p.message }))
+      : []
+    if (unreachable.length) {
+      const r = { ok: false, problems: unreachable }
       logReload(log, r)
       return r
     }

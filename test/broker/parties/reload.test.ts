@@ -17,6 +17,8 @@ const parties = (elevators: { id: string }[], extra: Record<string, unknown> = {
     { id: 'lift-co', kind: 'maintenance', name: '某维保公司', dutyPhone: '0580-5081234', channels: [{ kind: 'sms', ref: 'sms' }] },
     { id: 'prop-co', kind: 'property', name: '某物业' },
     { id: 'caiyuan', kind: 'township', name: '菜园镇', township: '330922100' },
+    // the default escalation policy's level 3 goes through the desk (110/119) and to the bureau
+    { id: 'desk-96333', kind: 'desk', name: '96333', dutyPhone: '96333' },
   ],
   people: [{ id: 'p1', name: '陈楼道长', phone: '13800000003', role: 'steward', channels: [{ kind: 'sms', ref: 'sms' }] }],
   endpoints: [{ id: 'sms', kind: 'sms', template: 'SMS_1', keyId: 'key-1', secret: 'inline-sms-secret' }],
