@@ -1,9 +1,11 @@
-// The live page: loads the snapshot (/api/elevators, /api/alarms?state=visible), then applies
-// /api/events from the snapshot's event id on, so nothing between the two is lost or doubled.
+// The live page: loads the snapshot (/api/elevators, /api/alarms?state=visible, the open
+// incidents), then applies /api/events from the snapshot's event id on, so nothing between the
+// two is lost or doubled (an incident event carries its whole summary: the last one applied wins).
 /* global document */  // browser module (eslint.config.js lints with node globals)
 import { Operator, postAck, toLogin } from './ack.js'
 import { AlarmList } from './alarms.js'
 import { Fleet } from './fleet.js'
+import { Desk } from './incidents.js'
 import { getLang, onLang, other, setCatalogue, setLang, t } from './i18n.js'
 import { LiveStream } from './live.js'
 import { Sound } from './sound.js'
@@ -22,6 +24,7 @@ const sound = new Sound($('sound'))
 const fleet = new Fleet($('fleet'), $('fleet-empty'), store, summary)
 const operator = new Operator($('operator'))
 const list = new AlarmList($('alarms'), $('no-alarms'), $('alarm-count'), store, { now, onPick: (id) => fleet.reveal(id), onAck: ack })
+const desk = new Desk({ store, now, csrf: () => operator.csrf })
 const live = new LiveStream({
   onEvent: apply,
   onReset: () => load(),
@@ -51,7 +54,9 @@ async function load() {
       await operator.load()
       setCatalogue((await getJson('/api/catalogue')).types)
     }
-    const [e, a] = await Promise.all([getJson('/api/elevators'), getJson('/api/alarms?state=visible&limit=5000')])
+    const [e, a, inc] = await Promise.all([getJson('/api/elevators'), getJson('/api/alarms?state=visible&limit=5000'),
+      // a broker without the response chain has no incidents: the desk band stays hidden
+      getJson('/api/incidents?open=true').catch((err) => (/HTTP 404$/.test(err.message) ? null : Promise.reject(err)))])
     // both snapshots must come from one broker process; resume from the older of the two
     if (e.eventId.split(':')[0] !== a.eventId.split(':')[0]) return load()
     const since = seqOf(e.eventId) <= seqOf(a.eventId) ? e.eventId : a.eventId
@@ -75,6 +80,9 @@ async function load() {
       seen.add(x.id)
     }
     fleet.reset()
+    document.getElementById('desk').hidden = inc === null
+    desk.setElevators()
+    desk.reset(inc?.incidents ?? [])
     list.setRule(a.keepUntilAcked ?? ['critical'])
     list.reset(shown.values())
     loaded = true
@@ -120,6 +128,8 @@ function apply(ev) {
     if (isNew && a.state === 'raised' && a.type === 'entrapment' && !seen.has(a.id)) sound.entrapment()
     if (a.state === 'raised') seen.add(a.id)
     fleet.mark(a.elevatorId)
+  } else if (ev.kind === 'incident') {
+    desk.apply(ev.incident)
   }
 }
 
@@ -166,6 +176,7 @@ function relabel() {
   summary(lastSummary)
   fleet.markAll()
   list.relabel()
+  desk.relabel()
 }
 
 $('lang').addEventListener('click', () => setLang(other()))
@@ -173,7 +184,7 @@ onLang(relabel)
 const filter = () => fleet.setFilter($('filter').value, $('only-alarms').checked)
 $('filter').addEventListener('input', filter)
 $('only-alarms').addEventListener('change', filter)
-setInterval(() => list.tick(), 1000)
+setInterval(() => { list.tick(); desk.tick() }, 1000)
 
 setLang(getLang())
 load()

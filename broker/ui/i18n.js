@@ -57,6 +57,95 @@ const TEXT = {
   gateway: { zh: '网关', en: 'Gateway' },
   lastUpdate: { zh: '更新于', en: 'Updated' },
   noMatch: { zh: '没有符合条件的电梯', en: 'No elevator matches' },
+  // the desk (incidents.js, incident-panel.js) and the KPI page (kpi.js)
+  incidents: { zh: '困人事件', en: 'Entrapments' },
+  noIncidents: { zh: '当前无未结事件', en: 'No open incidents' },
+  allTownships: { zh: '全部乡镇', en: 'All townships' },
+  trappedFor: { zh: '被困 {t}', en: 'Trapped {t}' },
+  escalateIn: { zh: '距升级 {t}', en: 'Escalates in {t}' },
+  escalateOverdue: { zh: '升级已到 {t}', en: 'Escalation due {t}' },
+  drillTag: { zh: '【演练】', en: '[Drill]' },
+  phoneCall: { zh: '电话报警', en: 'Phone call' },
+  history: { zh: '历史查询', en: 'History' },
+  drillStart: { zh: '演练', en: 'Drill' },
+  drillConfirm: { zh: '对 {name} 发起演练？全部通知都将标注【演练】', en: 'Start a drill on {name}? Every message is marked [Drill]' },
+  byRescueCode: { zh: '救援码', en: 'Rescue code' },
+  byRegCode: { zh: '注册代码', en: 'Registration code' },
+  code: { zh: '识别码', en: 'Code' },
+  caller: { zh: '来电人', en: 'Caller' },
+  note: { zh: '备注', en: 'Note' },
+  submit: { zh: '提交', en: 'Submit' },
+  cancel: { zh: '取消', en: 'Cancel' },
+  close: { zh: '关闭', en: 'Close' },
+  search: { zh: '查询', en: 'Search' },
+  from: { zh: '从', en: 'From' },
+  to: { zh: '到', en: 'To' },
+  elevator: { zh: '电梯', en: 'Elevator' },
+  elevatorHint: { zh: '注册代码 / 救援码', en: 'Registration / rescue code' },
+  noHistory: { zh: '没有符合条件的事件', en: 'No incident matches' },
+  parties: { zh: '通知对象', en: 'Parties told' },
+  noParties: { zh: '尚无通知', en: 'Nobody told yet' },
+  call: { zh: '拨打', en: 'Call' },
+  responded: { zh: '已响应', en: 'Responded' },
+  notResponded: { zh: '未响应', en: 'No response' },
+  attempts: { zh: '{n} 次', en: '{n} tries' },
+  actions: { zh: '处置', en: 'Actions' },
+  respondFor: { zh: '代为响应', en: 'Respond on behalf' },
+  dispatchOrg: { zh: '派遣其他救援单位', en: 'Dispatch another unit' },
+  orgName: { zh: '单位名称', en: 'Organisation' },
+  arrive: { zh: '已到达', en: 'Arrived' },
+  release: { zh: '已解救 {n} 人', en: 'Released {n}' },
+  persons: { zh: '人数', en: 'Persons' },
+  cause: { zh: '原因', en: 'Cause' },
+  falseAlarm: { zh: '误报', en: 'False alarm' },
+  falseConfirm: { zh: '确认此事件为误报并关闭？', en: 'Close this incident as a false alarm?' },
+  addNote: { zh: '备注', en: 'Add note' },
+  timeline: { zh: '时间线', en: 'Timeline' },
+  actFailed: { zh: '操作失败：{m}', en: 'Failed: {m}' },
+  kpiLink: { zh: '考核指标', en: 'KPIs' },
+  liveLink: { zh: '实时监测', en: 'Live' },
+  kpiTitle: { zh: '应急处置考核指标', en: 'Emergency response KPIs' },
+  byTownship: { zh: '按乡镇', en: 'By township' },
+  byMaintenance: { zh: '按维保单位', en: 'By maintenance unit' },
+  byMonth: { zh: '按月份', en: 'By month' },
+  kIncidents: { zh: '事件数', en: 'Incidents' },
+  kResponse: { zh: '3 分钟响应率', en: '3-min response rate' },
+  kArrival: { zh: '到达及时率', en: 'Arrival in limit' },
+  kMeanArrival: { zh: '平均到达用时', en: 'Mean arrival' },
+  kMeanRescue: { zh: '平均救援用时', en: 'Mean rescue' },
+  kpiNote: {
+    zh: '公开报道的平均到达用时约为 14–15 分钟（杭州、深圳、淮安）。演练与误报不计入。',
+    en: 'Published mean arrival times elsewhere are about 14–15 min (Hangzhou, Shenzhen, Huai’an). Drills and false alarms are not counted.',
+  },
+  print: { zh: '打印', en: 'Print' },
+  noRows: { zh: '无数据', en: 'No data' },
+}
+
+/** incident states as provincial platforms code them (response/types.ts INCIDENT_STATES) */
+const STATE = {
+  '01': { zh: '已发生', en: 'Occurred' },
+  '02': { zh: '已响应', en: 'Responded' },
+  '04': { zh: '已到达', en: 'Arrived' },
+  '00': { zh: '已完成', en: 'Completed' },
+  '05': { zh: '误报', en: 'False alarm' },
+}
+
+const ROLE = {
+  maintenance: { zh: '维保单位', en: 'Maintenance' },
+  property: { zh: '使用单位', en: 'Property' },
+  steward: { zh: '楼道长', en: 'Steward' },
+  grid: { zh: '网格员', en: 'Grid worker' },
+  township: { zh: '乡镇', en: 'Township' },
+  desk: { zh: '96333', en: '96333 desk' },
+  rescuer: { zh: '救援单位', en: 'Rescuer' },
+  bureau: { zh: '市场监管局', en: 'Bureau' },
+  police: { zh: '110/119', en: 'Police/fire' },
+}
+
+const DELIVERY = {
+  pending: { zh: '发送中', en: 'Pending' },
+  delivered: { zh: '已送达', en: 'Delivered' },
+  failed: { zh: '失败', en: 'Failed' },
 }
 
 // acknowledgement is apart from clearing: four states (ISA-18.2)
@@ -113,6 +202,10 @@ export function t(key, vars, l = lang) {
 
 export const ackText = (state) => ACK[state]?.[lang] ?? state
 export const doorText = (door) => (DOOR[door] ?? DOOR.unknown)[lang]
+export const stateText = (s) => STATE[s]?.[lang] ?? s
+export const roleText = (r) => ROLE[r]?.[lang] ?? r
+export const roles = () => Object.keys(ROLE)
+export const deliveryText = (s) => DELIVERY[s]?.[lang] ?? s
 export const modeText = (mode) => (mode && mode !== 'normal' ? (MODE[mode] ?? MODE.unknown)[lang] : '')
 
 export function setCatalogue(types) {
@@ -146,4 +239,16 @@ export function duration(ms) {
   const m = Math.floor((s % 3600) / 60)
   const core = h || d ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`
   return d ? `${d}${lang === 'zh' ? '天' : 'd'} ${core}` : core
+}
+
+/** 14:03:22 always, for a timeline */
+export function hms(ms) {
+  const d = new Date(ms)
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+}
+
+/** 05:07, 75:03: minutes and seconds, minutes unbounded */
+export function mmss(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  return `${pad(Math.floor(s / 60))}:${pad(s % 60)}`
 }

@@ -3,7 +3,7 @@
 // growing delay. A `reset` event means the server cannot replay the gap: reload the snapshot.
 // `onGiveUp` hears of each failed (re)connection: a 401 looks the same as a server gone.
 /* global EventSource */  // browser module (eslint.config.js lints with node globals)
-const KINDS = ['state', 'availability', 'alarm', 'ack']
+const KINDS = ['state', 'availability', 'alarm', 'ack', 'incident']
 
 export class LiveStream {
   constructor({ onEvent, onReset, onStatus, onHello, onGiveUp = () => {} }) {

@@ -52,7 +52,9 @@ beforeAll(async () => {
   })
   page = context.pages()[0] ?? await context.newPage()
   page.on('pageerror', (err) => pageErrors.push(err.message))
-  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()) })
+  // this app has no response chain (no IncidentService): the page's look for open incidents is a 404 that hides the
+  // desk band (broker/ui/app.js); the desk itself is test/broker/desk-browser.test.ts's
+  page.on('console', (m) => { if (m.type() === 'error' && !m.location().url.includes('/api/incidents?')) pageErrors.push(m.text()) })
 })
 
 afterAll(async () => {
