@@ -213,13 +213,23 @@ export class IncidentService implements IncidentServiceApi {
     const elevator = this.opts.registry.elevator(inc.elevator.elevatorId)
     const carAt = this.opts.carAt?.(inc.elevator.elevatorId)
     const items: OutboxItem[] = []
+    // one step telling several roles through one group (the grid worker and the officer in the
+    // township's robot group) sends the group one message naming them all, not one per role
+    const sent = new Map<string, number>()
     for (const c of r.commands) {
       if (c.kind !== 'notify') continue
       const n = noticesFor(c, {
         incident: inc, directory: dir, now, ...(elevator ? { elevator } : {}), ...(carAt ? { carAt } : {}),
         link: (p) => this.linkFor(inc.id, p, now + (this.opts.linkTtlMs ?? LINK_TTL_MS)),
       })
-      items.push(...n.items)
+      for (const it of n.items) {
+        const key = `${c.step}|${c.reminder}|${it.endpointId}|${it.to ?? ''}`
+        const at = sent.get(key)
+        if (at === undefined) { sent.set(key, items.length); items.push(it); continue }
+        const first = items[at]!
+        const names = new Set([...first.partyName.split('、'), ...it.partyName.split('、')])
+        items[at] = { ...first, partyName: [...names].join('、'), message: { ...first.message, mobiles: [...new Set([...first.message.mobiles, ...it.message.mobiles])] } }
+      }
       if (n.unreached) {
         this.counts.unreachedRoles++
         this.opts.log.warn({ incidentId: inc.id, elevatorId: inc.elevator.elevatorId, role: c.role, step: c.step }, 'no party of this role can be told')

@@ -65,7 +65,9 @@ describe('incident service', () => {
       '3 level2 grid', '3 level2 township',
     ])
     const level2 = itemsOf(r, id).filter((i) => i.role === 'grid' || i.role === 'township')
-    expect(level2.map((i) => `${i.role} ${i.endpointId} ${i.partyName}`)).toEqual(['grid ding-caiyuan 周网格员', 'township ding-caiyuan 菜园镇政府、徐干部'])
+    // grid worker and officer share the township's robot: one message to the group, naming all three
+    expect(level2.map((i) => `${i.role} ${i.endpointId} ${i.partyName}`)).toEqual(['grid ding-caiyuan 周网格员、菜园镇政府、徐干部'])
+    expect(level2[0]!.message.mobiles).toEqual(expect.arrayContaining(['13800000004', '13800000005']))
     expect(level2[0]!.message.title).toContain('【升级】')
     expect(itemsOf(r, id).find((i) => i.notificationId === `${id}:5`)!.message.title).toContain('【提醒】')
     const tech = linkClaims(r, itemsOf(r, id)[1]!.message.link!)
