@@ -4,7 +4,7 @@
 export const ROLES = ['admin', 'bureau', 'township', 'grid', 'steward', 'desk', 'maintenance', 'property'] as const
 export type Role = (typeof ROLES)[number]
 
-export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage'] as const
+export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage', 'incident.act', 'incident.open', 'drill.run'] as const
 export type Action = (typeof ACTIONS)[number]
 
 const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
@@ -12,6 +12,11 @@ const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
   'audit.read': ['admin', 'bureau'],
   'user.manage': ['admin'],
   'token.manage': ['admin'],
+  // act on an incident (respond, arrive, release, note, dispatch): every role that answers for a car
+  'incident.act': ['admin', 'bureau', 'township', 'grid', 'steward', 'desk', 'maintenance', 'property'],
+  // open one for a phone call: the 96333 desk
+  'incident.open': ['admin', 'desk'],
+  'drill.run': ['admin', 'bureau', 'desk'],
 })
 
 export const isRole = (s: unknown): s is Role => typeof s === 'string' && (ROLES as readonly string[]).includes(s)

@@ -14,6 +14,9 @@ import type { AccountStore } from '../accounts/store.ts'
 import { registerAuth, STREAM_SWEEP_MS, sweepStreams } from './auth.ts'
 import { registerLogin } from './login.ts'
 import type { LockoutPolicy } from './lockout.ts'
+import type { IncidentService } from '../incidents/types.ts'
+import { registerIncidents } from './incident-routes.ts'
+import { registerRespond } from './respond-routes.ts'
 
 export interface BuildOptions {
   view: BrokerView
@@ -29,6 +32,10 @@ export interface BuildOptions {
   registry?: Registry
   sse?: Partial<SseOptions>
   http?: HttpSecurity
+  /** the response chain: the incidents API and the responder links (docs/api.md#incidents) */
+  incidents?: IncidentService
+  /** the incident service's clock (its scheduler's now), for the `now` its answers carry; default Date.now */
+  incidentsNow?: () => number
 }
 
 /** The HTTP side of logins (broker/config.ts `http`): TLS, the answered host, the demo's auto-login. */
@@ -63,6 +70,8 @@ export function build(opts: BuildOptions): FastifyInstance {
     loggerInstance: log as FastifyBaseLogger, // pino's Logger is wider than fastify's view of it
     // unknown query parameters fail validation instead of being dropped; report every problem
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    // a responder link's token (broker/incidents/links.ts) is one path parameter of up to ~2,100 characters
+    routerOptions: { maxParamLength: 2200 },
     ...(sec.tls ? { https: { cert: sec.tls.cert, key: sec.tls.key } } : {}),
   }) as unknown as FastifyInstance // the https server type is the same to every route
   // JSON bodies only: text/plain (fastify's other default) is 415, as docs/api.md says
@@ -132,6 +141,11 @@ export function build(opts: BuildOptions): FastifyInstance {
 
   registerLogin(app, { accounts, metrics, secure, lockout: sec.lockout, loginsPerMinute: sec.loginsPerMinute, now: sec.now })
   registerApi(app, view, hub, opts.accounts)
+  if (opts.incidents) {
+    const now = opts.incidentsNow ?? Date.now
+    registerIncidents(app, opts.incidents, accounts, { sees: (id, p) => view.elevators(p).some((e) => e.elevatorId === id), now })
+    registerRespond(app, { incidents: opts.incidents, accounts, registry: metrics.registry, uiDir: opts.uiDir || DEFAULT_UI_DIR, now })
+  }
   if (opts.uiDir !== false) registerStatic(app, opts.uiDir ?? DEFAULT_UI_DIR)
   return app
 }

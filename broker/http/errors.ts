@@ -18,6 +18,11 @@ export const HttpErrorCode = {
   Forbidden: 'LW_ERR_HTTP_FORBIDDEN',         // the role may not do this, or the Origin is another site's
   BadHost: 'LW_ERR_HTTP_BAD_HOST',            // the Host header names another origin than http.publicOrigin
   TooManyUserStreams: 'LW_ERR_HTTP_TOO_MANY_USER_STREAMS', // the user already holds sse.maxPerUser event streams
+  UnknownIncident: 'LW_ERR_HTTP_UNKNOWN_INCIDENT', // no incident with the id, or one outside the caller's scope
+  UnknownElevator: 'LW_ERR_HTTP_UNKNOWN_ELEVATOR', // a desk call's code or a drill's elevator is not in the registry (or not in scope)
+  IncidentConflict: 'LW_ERR_HTTP_INCIDENT_CONFLICT', // the response engine refused the action (closed, already arrived…)
+  LinkInvalid: 'LW_ERR_HTTP_LINK_INVALID',    // a responder link that is malformed or whose signature does not match
+  LinkExpired: 'LW_ERR_HTTP_LINK_EXPIRED',    // a responder link past its expiry, or for an incident the store no longer holds
 } as const
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode]
 
@@ -30,12 +35,16 @@ export interface ErrorBody {
 }
 
 const REASON: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 421: 'Misdirected Request', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 421: 'Misdirected Request', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 }
 
 // a pattern failure in words, for fields whose pattern would mean nothing to the reader
 const PATTERN_MEANS: Record<string, string> = {
   note: 'must contain a visible character and no control characters',
+  text: 'must contain a visible character and no control characters',
+  cause: 'must contain a visible character and no control characters',
+  caller: 'must contain a visible character and no control characters',
+  org: 'must contain a visible character and no control characters',
 }
 
 export function errorBody(statusCode: number, code: HttpErrorCode, message: string, problems?: string[]): ErrorBody {
