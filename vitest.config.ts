@@ -11,6 +11,8 @@ const COMPUTE = [
   'test/protocol/**/*.test.ts',
   'test/broker/detect/*.test.ts',
   'test/broker/http/page.test.ts',
+  'test/broker/desk-browser.test.ts',
+  'test/broker/respond-browser.test.ts',
   'test/broker/http/app.test.ts',
   'test/broker/live-view.test.ts',
   'test/broker/alarms/store.test.ts',
