@@ -5,6 +5,7 @@ import { benchModbusClient } from './modbus-client.ts'
 import { benchGateway } from './gateway.ts'
 import { benchBroker } from './broker.ts'
 import { benchDetectors } from './detectors.ts'
+import { benchIncidents } from './incidents.ts'
 
 const only = process.argv.slice(2)
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   gateway64Cars5Hz: () => benchGateway({ seconds: 20 }),
   brokerPipeline: () => benchBroker({ seconds: 20 }),
   detectors: () => benchDetectors({ seconds: 3 }),
+  incidents100: () => benchIncidents({ seconds: 10 }),
 }
 
 const results: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() }

@@ -14,6 +14,7 @@ import { catalogueEntry, filters, validateAlarmEvent } from '../protocol/index.t
 import { hashPassword } from '../broker/mqtt/passwords.ts'
 import { loadScenario } from '../simulators/scenario.ts'
 import { demoParties } from './demo-parties.ts'
+import { startDemoNotify } from './demo-notify.ts'
 import {
   CARS, DEMO_SCENARIO, demoBrokerConfig, demoFleet, demoRegistry, demoGatewayConfig, entrapmentTimesS, gatewayIds, simArgs, type DemoPorts,
 } from './demo-files.ts'
@@ -86,10 +87,14 @@ export async function main(argv: string[]): Promise<void> {
   const users: Record<string, { role: string; hash: string }> = { monitor: { role: 'monitor', hash: await hashPassword('monitor-demo') } }
   for (const [gw, pw] of passwords) users[gw] = { role: 'gateway', hash: await hashPassword(pw) }
   const brokerConfig = demoBrokerConfig(fleet, ports, dir, users)
+  // responder links in the messages lead to this machine's page (broker/incidents/config.ts)
+  brokerConfig.response = { linkBase: `http://127.0.0.1:${ports.http}` }
+  // the outside services the messages go to, and the technician who answers them, on this machine
+  const notify = await startDemoNotify({ print: (text) => process.stdout.write(text) })
   // the page opens logged in as the desk user, for a browser on this machine only
   brokerConfig.http = { ...brokerConfig.http as object, autoLogin: { username: AUTO_LOGIN } }
   // who answers for each car (docs/import.md), beside broker.yaml; the broker loads it
-  const parties = demoParties(fleet)
+  const parties = demoParties(fleet, notify.endpoints)
   if (parties) {
     writeFileSync(join(dir, 'parties.yaml'), stringify(parties))
     brokerConfig.parties = { path: 'parties.yaml' }
@@ -102,6 +107,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     process.stderr.write(`liftwatch demo: 演示用户未能建立 / demo users not made: ${(err as Error).message}\n`)
     process.exitCode = 1
+    await notify.stop()
     return
   }
   for (const [gw, pw] of passwords) writeFileSync(join(dir, `${gw}.yaml`), stringify(demoGatewayConfig(fleet, gw, pw, ports, dir)))
@@ -119,6 +125,7 @@ export async function main(argv: string[]): Promise<void> {
     stopping = true
     watching.monitor?.end(true)
     await parts.stop()
+    await notify.stop()
     process.exit(code)
   }
   // on, not once: a terminal's Ctrl-C reaches the demo twice (directly, and forwarded by npm)
@@ -150,7 +157,9 @@ LiftWatch 演示已启动 / demo running
   实时页面 live page:   http://127.0.0.1:${ports.http}/  (本机以 ${AUTO_LOGIN} 自动登录 / logged in as ${AUTO_LOGIN} on this machine)
 ${loginLines(logins, ports.http, parseRegistry(demoRegistry(fleet)).elevators)}  MQTT:                 mqtt://127.0.0.1:${ports.mqtt}  (只读用户 read-only user: monitor / monitor-demo)
   模拟控制器 simulator:  Modbus TCP 127.0.0.1:${ports.modbus}, unit 1–${CARS}
-${trap}  数据 data:            ${dir}
+${trap}  通知接收 notification receivers: ${notify.url} (企业微信、钉钉、短信、webhook 本地模拟)
+  KPI 页面 KPI page:     http://127.0.0.1:${ports.http}/ui/kpi.html
+  数据 data:            ${dir}
 按 Ctrl-C 停止 / Ctrl-C stops it all
 `)
 }

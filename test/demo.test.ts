@@ -18,7 +18,7 @@ const refused = (port: number) => new Promise<boolean>((resolve) => {
 })
 
 describe('liftwatch demo', () => {
-  it('prints the page URL and the demo users\' passwords, opens logged in as desk, serves 20 elevators behind 4 gateways, stops cleanly on Ctrl-C', async () => {
+  it('prints the page URL, the receivers and the demo users\' passwords, opens logged in as desk, serves 20 elevators behind 4 gateways, stops cleanly on Ctrl-C', async () => {
     const [http, mqtt, modbus] = [await freePort(), await freePort(), await freePort()]
     const proc = spawn(process.execPath, [LIFTWATCH, 'demo', '--http-port', String(http), '--mqtt-port', String(mqtt), '--modbus-port', String(modbus), '--data', mkdtempSync(join(tmpdir(), 'lw-demo-'))], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -27,6 +27,9 @@ describe('liftwatch demo', () => {
     try {
       for (let i = 0; i < 300 && !out.includes(`http://127.0.0.1:${http}/`); i++) await new Promise((r) => setTimeout(r, 100))
       expect(out).toContain(`http://127.0.0.1:${http}/`)
+      // the local notification receivers and the KPI page are named (bin/demo-notify.ts)
+      expect(out).toMatch(/通知接收 notification receivers: http:\/\/127\.0\.0\.1:\d+ \(企业微信、钉钉、短信、webhook 本地模拟\)/)
+      expect(out).toContain(`http://127.0.0.1:${http}/ui/kpi.html`)
       // a browser on this machine opening the page is logged in as the desk user
       const page = await fetch(`http://127.0.0.1:${http}/`, { redirect: 'manual' })
       expect(page.status).toBe(200)
