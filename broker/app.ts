@@ -174,12 +174,12 @@ export class Broker {
     }
     const linkKey = rc.linkKeyEnv ? process.env[rc.linkKeyEnv] : undefined
     if (rc.linkKeyEnv && !linkKey) throw new Error(`response.linkKeyEnv: environment variable ${rc.linkKeyEnv} is not set`)
-    const self = this
+    const origin = (): string => this.httpOrigin
     const incidents = this.incidentService = new IncidentService({
       db, registry: cfg.registry, parties: () => this.directory, policies: rc.policySet, scheduler, log: log.child({ component: 'incidents' }),
       outbox, kick: () => this.dispatcher?.kick(),
       // the HTTP port is known once it listens (0 in tests); links are made later than that
-      get linkBase() { return rc.linkBase ?? cfg.http.publicOrigin ?? self.httpOrigin },
+      get linkBase() { return rc.linkBase ?? cfg.http.publicOrigin ?? origin() },
       ...(linkKey ? { linkKey } : {}), linkTtlMs: rc.linkTtlHours * 3_600_000, carAt,
       ...(rc.mqtt ? { publish: (s) => this.publishIncident(s) } : {}),
     })
