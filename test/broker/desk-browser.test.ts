@@ -52,11 +52,13 @@ const parties = parseParties({
   ],
   people: [
     { id: 'p-wang', name: '王师傅', phone: '13800000001', role: 'maintenance', org: 'zs-lift', channels: [{ kind: 'webhook', ref: 'hook' }] },
-    { id: 'p-li', name: '李安全员', phone: '13800000002', role: 'property', org: 'wy-shahe', channels: [{ kind: 'webhook', ref: 'hook' }] },
-    { id: 'p-chen', name: '陈楼道长', phone: '13800000003', role: 'steward', region: VILLAGE, channels: [{ kind: 'webhook', ref: 'hook' }] },
-    { id: 'p-desk', name: '值班坐席', phone: '13800000006', role: 'desk', org: 'desk-96333', channels: [{ kind: 'webhook', ref: 'hook' }] },
+    // the property's own endpoint: a group reached by several roles at once gets one message naming them all
+    { id: 'p-li', name: '李安全员', phone: '13800000002', role: 'property', org: 'wy-shahe', channels: [{ kind: 'webhook', ref: 'hook-prop' }] },
+    { id: 'p-chen', name: '陈楼道长', phone: '13800000003', role: 'steward', region: VILLAGE, channels: [{ kind: 'webhook', ref: 'hook-steward' }] },
+    { id: 'p-desk', name: '值班坐席', phone: '13800000006', role: 'desk', org: 'desk-96333', channels: [{ kind: 'webhook', ref: 'hook-desk' }] },
   ],
-  endpoints: [{ id: 'hook', kind: 'webhook', url: 'http://127.0.0.1:9/hook' }],
+  endpoints: [{ id: 'hook', kind: 'webhook', url: 'http://127.0.0.1:9/hook' }, { id: 'hook-prop', kind: 'webhook', url: 'http://127.0.0.1:9/hook-prop' },
+    { id: 'hook-steward', kind: 'webhook', url: 'http://127.0.0.1:9/hook-steward' }, { id: 'hook-desk', kind: 'webhook', url: 'http://127.0.0.1:9/hook-desk' }],
   elevators: [E1, E2].map((elevatorId) => ({ elevatorId, maintenance: 'zs-lift', property: 'wy-shahe', steward: 'p-chen', village: VILLAGE, township: TOWN })),
 })
 
