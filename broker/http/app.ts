@@ -18,8 +18,20 @@ import type { IncidentService } from '../incidents/types.ts'
 import { registerIncidents } from './incident-routes.ts'
 import { registerRespond } from './respond-routes.ts'
 
+/** What a part's routes get (the records of broker/records/ register theirs this way). */
+export interface RouteDeps {
+  accounts: AccountStore
+  view: BrokerView
+  /** the HTTP metrics registry, for a part's counters */
+  metrics: Registry
+  uiDir: string
+}
+export type RoutePlugin = (app: FastifyInstance, deps: RouteDeps) => void
+
 export interface BuildOptions {
   view: BrokerView
+  /** more routes, registered after the API and before the static assets */
+  routes?: readonly RoutePlugin[]
   /** users, sessions, tokens and the audit log */
   accounts: AccountStore
   log: Logger
@@ -146,6 +158,7 @@ export function build(opts: BuildOptions): FastifyInstance {
     registerIncidents(app, opts.incidents, accounts, { sees: (id, p) => view.elevators(p).some((e) => e.elevatorId === id), now })
     registerRespond(app, { incidents: opts.incidents, accounts, registry: metrics.registry, uiDir: opts.uiDir || DEFAULT_UI_DIR, now })
   }
+  for (const register of opts.routes ?? []) register(app, { accounts, view, metrics: metrics.registry, uiDir: opts.uiDir || DEFAULT_UI_DIR })
   if (opts.uiDir !== false) registerStatic(app, opts.uiDir ?? DEFAULT_UI_DIR)
   return app
 }

@@ -27,6 +27,9 @@ export const ElevatorRecordSchema = Type.Object({
   village: Type.Optional(Type.String({ pattern: '^[0-9]{12}$', description: '村/社区 code, 12 digits, starting with township' })),
   maintenance: Type.Optional(Type.String({ pattern: ORG, description: 'maintenance unit (维保单位) organisation id' })),
   property: Type.Optional(Type.String({ pattern: ORG, description: 'property manager (物业/使用单位) organisation id' })),
+  // records the county keeps (docs/records.md): the periodic inspection and when the car came into use
+  nextInspection: Type.Optional(Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: '下次定期检验日期, YYYY-MM-DD (China Standard Time)' })),
+  inServiceSince: Type.Optional(Type.String({ pattern: '^[0-9]{4}(-[0-9]{2}){0,2}$', description: 'in use since (YYYY, YYYY-MM or YYYY-MM-DD); default: the year-month of the registration code' })),
 }, { additionalProperties: false })
 export type ElevatorRecord = Static<typeof ElevatorRecordSchema>
 
