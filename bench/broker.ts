@@ -11,13 +11,12 @@
 //   3. when the pipeline misses its targets, a shorter run under `node --cpu-prof`, summarised.
 // Publishers and subscriber are a lean raw-MQTT client (bench/mqtt-wire.ts) in a forked child.
 //   node bin/run-ts.js bench/broker.ts [seconds] [--profile-out DIR]   → JSON on stdout
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import mqtt from 'mqtt'
@@ -26,6 +25,7 @@ import { Aedes } from 'aedes'
 import { hashPassword } from '../broker/mqtt/passwords.ts'
 import { startVm } from '../test/broker/sinks/victoria-metrics.ts'
 import { cpuSeconds, machineJiffies, peakRssBytes, pidListeningWith, rssBytes, stopProcess } from './proc.ts'
+import { adminCookie, startBroker, type BrokerProcess } from './broker-process.ts'
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts'
 import { samplePayloadBytes, type GatewaySpec, type InjectSpec, type LoadFinal, type LoadRequest, type LoadSample } from './broker-load.ts'
 import { metric, percentiles, pick, ulidTime } from './figures.ts'
@@ -47,7 +47,6 @@ export interface BrokerBenchOptions {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url))
-const LIFTWATCH = fileURLToPath(new URL('../bin/liftwatch.js', import.meta.url))
 const LOAD = fileURLToPath(new URL('./broker-load.ts', import.meta.url))
 const SELF = fileURLToPath(import.meta.url)
 const REGION = '330922'
@@ -309,34 +308,6 @@ async function serveAedes(): Promise<number> {
 
 // ---- 2. the broker host ----
 
-interface BrokerProcess { proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null> }
-
-/** `liftwatch broker --config FILE` under `nodeArgs`; ports from its 'broker started' line. */
-async function startBroker(configFile: string, nodeArgs: string[] = []): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [...nodeArgs, LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const stderr: string[] = []
-  const problems: string[] = []
-  let adminPassword: string | null = null
-  createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l))
-  const started = new Promise<{ mqtt: { tcp: number }; http: number }>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).on('line', (text) => {
-      let line: { level?: number; msg?: string; mqtt?: { tcp: number }; http?: number }
-      try { line = JSON.parse(text) } catch { line = { msg: text } }
-      // the first admin's password: a plain stdout line on the first start (broker/app.ts)
-      adminPassword ??= /first admin: \S+ +口令 password: (\S+)/.exec(text)?.[1] ?? null
-      if (line.msg === 'broker started') resolve(line as { mqtt: { tcp: number }; http: number })
-      else if ((line.level ?? 0) >= 40 && problems.length < 10) problems.push(text.slice(0, 300))
-    })
-    proc.once('exit', (code) => reject(new Error(`broker exited ${code} before starting: ${stderr.slice(-20).join('\n')}`)))
-  })
-  // a bench that dies must not leave the broker behind
-  const orphan = () => proc.kill('SIGKILL')
-  process.once('exit', orphan)
-  proc.once('exit', () => process.off('exit', orphan))
-  const s = await started
-  return { proc, pid: proc.pid!, mqttPort: s.mqtt.tcp, httpPort: s.http, adminPassword, problems, stop: () => stopProcess(proc) }
-}
-
 interface Alarm { arrival: number; json: { id?: string; type?: string; state?: string; elevatorId?: string; raisedAt?: number; evidence?: { detectedAt?: number } } }
 
 type PipelineResult = Awaited<ReturnType<typeof runPipeline>>
@@ -353,17 +324,6 @@ async function runPipeline(load: Load, configFile: string, o: PipelineOptions) {
   }
   if (broker.proc.exitCode !== 0) throw new Error(`broker exited ${broker.proc.exitCode ?? broker.proc.signalCode}`)
   return result
-}
-
-/** Logged in as the first admin; the session cookie. */
-async function adminCookie(broker: BrokerProcess): Promise<string> {
-  if (!broker.adminPassword) throw new Error('the broker printed no first admin password (an accounts store from an earlier run?)')
-  const res = await fetch(`http://127.0.0.1:${broker.httpPort}/api/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: broker.adminPassword }),
-  })
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('lw_session='))
-  if (res.status !== 200 || !cookie) throw new Error(`login as admin: HTTP ${res.status}`)
-  return cookie
 }
 
 async function measurePipeline(broker: BrokerProcess, load: Load, o: PipelineOptions) {
@@ -446,7 +406,7 @@ async function measurePipeline(broker: BrokerProcess, load: Load, o: PipelineOpt
 
 async function runProfiled(load: Load, configFile: string, dir: string, keepIn?: string): Promise<object> {
   const profDir = join(dir, 'cpu-prof')
-  const broker = await startBroker(configFile, ['--cpu-prof', '--cpu-prof-dir', profDir])
+  const broker = await startBroker(configFile, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] })
   let w: Window
   try {
     w = await drive(broker.mqttPort, { serverPid: broker.pid }, load, {})

@@ -13,12 +13,11 @@
 //     L1 messages taken by a receiver (Received.at), delivered vs expected, and telemetry accepted
 //     per second in the burst window vs the baseline window of the same length.
 //   node bin/run-ts.js bench/incidents.ts [seconds]   → JSON on stdout
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import mqtt from 'mqtt'
@@ -28,6 +27,7 @@ import { Receivers, type Received } from '../simulators/notify/receivers.ts'
 import { connectMqtt, topicBytes, writePublish } from './mqtt-wire.ts'
 import { metric, percentiles } from './figures.ts'
 import { cpuSeconds, stopProcess } from './proc.ts'
+import { adminCookie, startBroker, type BrokerProcess } from './broker-process.ts'
 
 export interface IncidentBenchOptions {
   /** each window, baseline and burst */
@@ -39,7 +39,6 @@ export interface IncidentBenchOptions {
 }
 
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url))
-const LIFTWATCH = fileURLToPath(new URL('../bin/liftwatch.js', import.meta.url))
 const SELF = fileURLToPath(import.meta.url)
 const REGION = '330922'
 const TOWNSHIP = '330922100'
@@ -110,7 +109,8 @@ export async function benchIncidents(opts: IncidentBenchOptions = {}): Promise<o
       telemetry: { sqlite: { path: join(dir, 'telemetry.db') } },
       detectors: { detectors: { entrapment: { outsideDoorZoneMs: thresholdMs } } },
     }))
-    broker = await startBroker(join(dir, 'broker.yaml'))
+    // the bench's property companies have no channel: each incident's "nobody of this role" is expected
+    broker = await startBroker(join(dir, 'broker.yaml'), { expected: (msg) => msg === 'no party of this role can be told' })
     const b = broker
     const cookie = await adminCookie(b)
     const scrape = async () => {
@@ -195,41 +195,6 @@ export async function benchIncidents(opts: IncidentBenchOptions = {}): Promise<o
 
 // ---- the broker process ----
 
-interface BrokerProcess { pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null> }
-
-async function startBroker(configFile: string): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const stderr: string[] = []
-  const problems: string[] = []
-  let adminPassword: string | null = null
-  createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l))
-  const started = new Promise<{ mqtt: { tcp: number }; http: number }>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).on('line', (text) => {
-      let line: { level?: number; msg?: string; mqtt?: { tcp: number }; http?: number }
-      try { line = JSON.parse(text) as typeof line } catch { line = { msg: text } }
-      adminPassword ??= /first admin: \S+ +口令 password: (\S+)/.exec(text)?.[1] ?? null
-      if (line.msg === 'broker started') resolve(line as { mqtt: { tcp: number }; http: number })
-      // the bench's property companies have no channel: each incident's "nobody of this role" is expected
-      else if ((line.level ?? 0) >= 40 && line.msg !== 'no party of this role can be told') problems.push(text.slice(0, 300))
-    })
-    proc.once('exit', (code) => reject(new Error(`broker exited ${code} before starting: ${stderr.slice(-20).join('\n')}`)))
-  })
-  const orphan = () => proc.kill('SIGKILL')
-  process.once('exit', orphan)
-  proc.once('exit', () => process.off('exit', orphan))
-  const s = await started
-  return { pid: proc.pid!, mqttPort: s.mqtt.tcp, httpPort: s.http, adminPassword, problems, stop: () => stopProcess(proc) }
-}
-
-async function adminCookie(b: BrokerProcess): Promise<string> {
-  if (!b.adminPassword) throw new Error('the broker printed no first admin password')
-  const res = await fetch(`http://127.0.0.1:${b.httpPort}/api/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: b.adminPassword }),
-  })
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('lw_session='))
-  if (res.status !== 200 || !cookie) throw new Error(`login as admin: HTTP ${res.status}`)
-  return cookie
-}
 
 // ---- the load child: every car at `hz`, one write per gateway per tick ----
 
