@@ -4,7 +4,7 @@
 export const ROLES = ['admin', 'bureau', 'township', 'grid', 'steward', 'desk', 'maintenance', 'property'] as const
 export type Role = (typeof ROLES)[number]
 
-export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage', 'incident.act', 'incident.open', 'drill.run'] as const
+export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage', 'incident.act', 'incident.open', 'drill.run', 'complaint.manage', 'publiccode.read'] as const
 export type Action = (typeof ACTIONS)[number]
 
 const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
@@ -17,6 +17,10 @@ const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
   // open one for a phone call: the 96333 desk
   'incident.open': ['admin', 'desk'],
   'drill.run': ['admin', 'bureau', 'desk'],
+  // residents' reports from the public page (broker/records/complaints.ts): acknowledge, resolve, register a hazard
+  'complaint.manage': ['admin', 'bureau', 'township', 'grid', 'steward', 'desk', 'property'],
+  // the public page codes of cars, for printing their QR labels (liftwatch labels)
+  'publiccode.read': ['admin', 'bureau', 'township'],
 })
 
 export const isRole = (s: unknown): s is Role => typeof s === 'string' && (ROLES as readonly string[]).includes(s)
