@@ -4,7 +4,7 @@
 export const ROLES = ['admin', 'bureau', 'township', 'grid', 'steward', 'desk', 'maintenance', 'property'] as const
 export type Role = (typeof ROLES)[number]
 
-export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage', 'incident.act', 'incident.open', 'drill.run', 'complaint.manage', 'publiccode.read'] as const
+export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage', 'incident.act', 'incident.open', 'drill.run', 'complaint.manage', 'publiccode.read', 'patrol.submit', 'patrol.read'] as const
 export type Action = (typeof ACTIONS)[number]
 
 const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
@@ -21,6 +21,9 @@ const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
   'complaint.manage': ['admin', 'bureau', 'township', 'grid', 'steward', 'desk', 'property'],
   // the public page codes of cars, for printing their QR labels (liftwatch labels)
   'publiccode.read': ['admin', 'bureau', 'township'],
+  // grid patrols (broker/records/patrols.ts): the grid administrator's checklist, and who follows them up
+  'patrol.submit': ['admin', 'bureau', 'township', 'grid'],
+  'patrol.read': ['admin', 'bureau', 'township', 'grid', 'desk'],
 })
 
 export const isRole = (s: unknown): s is Role => typeof s === 'string' && (ROLES as readonly string[]).includes(s)
