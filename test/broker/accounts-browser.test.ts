@@ -19,10 +19,8 @@ import { startBrokerApp, type BrokerRun } from '../helpers/broker-app.ts'
 import { type TestUser } from '../helpers/accounts.ts'
 import { login, loginInPage, type HttpSession } from '../helpers/http-login.ts'
 import { sampleTelemetry } from '../protocol/fixtures.ts'
+import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const SHOTS = resolve('.tmp')
 const TOWN_A = '330922100'
 const TOWN_B = '330922101'

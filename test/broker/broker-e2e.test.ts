@@ -19,11 +19,10 @@ import type { TestUser } from '../helpers/accounts.ts'
 import { loginInPage } from '../helpers/http-login.ts'
 import { startGateway, writeGatewayConfig, type GatewayRun } from '../helpers/gateway.ts'
 import { startVm, type Vm } from './sinks/victoria-metrics.ts'
+import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
 
 const THRESHOLD_MS = 3000 // entrapment outside the door zone, shortened for the test
 const DESK: TestUser = { username: 'desk-wang', name: '值班员 王五', role: 'desk', scope: { region: '330922' }, password: 'desk-wang-pw-42' }
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 describe('simulator → gateway → broker → entrapment alarm everywhere', () => {
   let vm: Vm | undefined
@@ -100,7 +99,7 @@ describe('simulator → gateway → broker → entrapment alarm everywhere', () 
 
     // the live page, in Chinese first
     browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'lw-chromium-')), {
-      executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true, locale: 'zh-CN',
+      executablePath: CHROMIUM, args: ARGS, headless: true, locale: 'zh-CN',
     })
     const page = browser.pages()[0] ?? await browser.newPage()
     await loginInPage(page, broker.base, DESK.username, DESK.password)

@@ -28,10 +28,8 @@ import { DEFAULT_POLICY } from '../../response/index.ts'
 import type { AlarmEvent } from '../../protocol/index.ts'
 import { loginInPage } from '../helpers/http-login.ts'
 import { login, PASSWORD, testAccounts, type Login } from './http/login-fixture.ts'
+import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const SHOTS = resolve('.tmp')
 const TOWN = '330922100'
 const VILLAGE = '330922100001'

@@ -9,10 +9,8 @@ import { chromium, type Browser } from 'playwright-core'
 import type { Incident } from '../../response/index.ts'
 import { injectLogin } from '../helpers/http-login.ts'
 import { DESK, incidentApp, type IncidentApp } from './http/incident-fixture.ts'
+import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const SHOTS = resolve('.tmp')
 
 let h: IncidentApp

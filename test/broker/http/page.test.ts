@@ -17,10 +17,8 @@ import type { LiveView } from '../../../broker/live-view.ts'
 import type { AccountStore } from '../../../broker/accounts/store.ts'
 import { alarmEvent, liveFleet, telemetry, type LiveFleet } from './fixtures.ts'
 import { PASSWORD, testAccounts } from './login-fixture.ts'
+import { ARGS, CHROMIUM } from '../../helpers/chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const FLEET = 600
 
 let app: FastifyInstance

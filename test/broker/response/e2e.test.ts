@@ -24,9 +24,9 @@ import { startBrokerApp, type BrokerRun } from '../../helpers/broker-app.ts'
 import { collector } from '../../helpers/broker.ts'
 import { startGateway, writeGatewayConfig, type GatewayRun } from '../../helpers/gateway.ts'
 import { elevator, linkIn, partiesFor, ROBOT, TOWNSHIP, writePolicies } from './county.ts'
+import { ARGS, CHROMIUM } from '../../helpers/chromium.ts'
 
 const LEVEL2_S = 6
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 describe('simulator → gateway → broker → incident → robots, escalation, responder link, KPIs', () => {
   const recv = new Receivers()
@@ -92,7 +92,7 @@ describe('simulator → gateway → broker → incident → robots, escalation, 
     const link = linkIn(l1[0]!.text)
     expect(link).toBeDefined()
     const url = new URL(link!)
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
     const page = await (await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', isMobile: true, hasTouch: true })).newPage()
     await page.goto(`${broker.base}${url.pathname}`)
     await page.locator('#arrived:not([disabled])').waitFor({ timeout: 10_000 })
