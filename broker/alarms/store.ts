@@ -59,6 +59,9 @@ export interface AlarmQuery {
 
 export const MAX_LIST = 10_000
 
+/** How many alarms of a type an elevator raised in a window (countsBetween). */
+export interface AlarmCount { elevatorId: string; type: string; severity: Severity; n: number }
+
 // user_version 1: the first schema. A later change adds a step, never edits this one.
 const MIGRATIONS = [
   `CREATE TABLE alarms (
@@ -184,6 +187,15 @@ export class AlarmStore {
     if (q.elevatorIds) { where.push('elevator_id IN (SELECT value FROM json_each(@ids))'); params.ids = JSON.stringify(q.elevatorIds) }
     const sql = `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT @limit`
     return this.sql<[Record<string, unknown>], Row>(sql).all(params).map(fromRow)
+  }
+
+  /**
+   * Alarms raised in [from, to), drills left out, counted per elevator and type: the monthly
+   * report's alarms by type and the risk grade's faults (broker/records/report.ts, risk.ts).
+   */
+  countsBetween(from: number, to: number): AlarmCount[] {
+    return this.sql<[number, number], AlarmCount>(`SELECT elevator_id AS elevatorId, type, severity, COUNT(*) AS n FROM alarms
+      WHERE raised_at >= ? AND raised_at < ? AND drill = 0 GROUP BY elevator_id, type, severity`).all(from, to)
   }
 
   /**
