@@ -41,6 +41,7 @@ export function overdueNotices(o: {
     for (const p of grid) byPerson.set(p.id, [...(byPerson.get(p.id) ?? []), d])
   }
   const items: OutboxItem[] = []
+  let people = 0
   for (const [personId, cars] of byPerson) {
     const subjectId = `${SUBJECT_PREFIX.patrol}due-${dateOf(o.now)}-${personId}`
     const link = o.link(personId)
@@ -63,7 +64,8 @@ export function overdueNotices(o: {
     })
     // the car's grid administrator is this person (partiesFor): unreached only without a channel
     if (!r.items.length) unreached.push(...cars.map((d) => d.elevatorId))
+    else people++
     items.push(...r.items)
   }
-  return { items, people: byPerson.size, unreached }
+  return { items, people, unreached }
 }
