@@ -23,6 +23,7 @@ export const HttpErrorCode = {
   IncidentConflict: 'LW_ERR_HTTP_INCIDENT_CONFLICT', // the response engine refused the action (closed, already arrived…)
   LinkInvalid: 'LW_ERR_HTTP_LINK_INVALID',    // a responder link that is malformed or whose signature does not match
   LinkExpired: 'LW_ERR_HTTP_LINK_EXPIRED',    // a responder link past its expiry, or for an incident the store no longer holds
+  PhotoRefused: 'LW_ERR_HTTP_PHOTO_REFUSED',  // an uploaded photo is not JPEG/PNG/WebP by its bytes, not its declared type, or too small/large (problems: the reason)
 } as const
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode]
 
