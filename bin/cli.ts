@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(arg
   user: { summary: 'people who log in to the live page and API: add, list, disable, passwd, token  用户与令牌', load: () => import('../broker/accounts/cli.ts') },
   import: { summary: 'county spreadsheet (.xlsx/.csv) into registry.yaml and parties.yaml  台账导入', load: () => import('../broker/parties/import-cli.ts') },
   drill: { summary: 'emergency drill through the running broker: a simulated entrapment, times reached  应急演练', load: () => import('../broker/incidents/drill-cli.ts') },
+  report: { summary: 'monthly report per township and county from the running broker, .xlsx or .json  月度报表', load: () => import('../broker/records/report-cli.ts') },
   sim: { summary: 'simulated elevator controllers over Modbus TCP / RTU  模拟电梯控制器', load: () => import('../simulators/main.ts') },
 }
 
