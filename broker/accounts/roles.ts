@@ -4,7 +4,7 @@
 export const ROLES = ['admin', 'bureau', 'township', 'grid', 'steward', 'desk', 'maintenance', 'property'] as const
 export type Role = (typeof ROLES)[number]
 
-export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage', 'incident.act', 'incident.open', 'drill.run', 'complaint.manage', 'publiccode.read', 'patrol.submit', 'patrol.read', 'report.read'] as const
+export const ACTIONS = ['alarm.ack', 'audit.read', 'user.manage', 'token.manage', 'incident.act', 'incident.open', 'drill.run', 'complaint.manage', 'publiccode.read', 'patrol.submit', 'patrol.read', 'report.read', 'hazard.register', 'hazard.manage'] as const
 export type Action = (typeof ACTIONS)[number]
 
 const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
@@ -26,6 +26,9 @@ const ALLOWED: Readonly<Record<Action, readonly Role[]>> = Object.freeze({
   'patrol.read': ['admin', 'bureau', 'township', 'grid', 'desk'],
   // risk grades and the monthly reports (broker/records/risk.ts, report.ts): supervision, not the units supervised
   'report.read': ['admin', 'bureau', 'township', 'desk'],
+  // the hazard register (broker/records/hazards.ts): who may enter one by hand, and who moves one to closure
+  'hazard.register': ['admin', 'bureau', 'township', 'grid', 'desk', 'property', 'maintenance'],
+  'hazard.manage': ['admin', 'bureau', 'township', 'property', 'maintenance', 'grid'],
 })
 
 export const isRole = (s: unknown): s is Role => typeof s === 'string' && (ROLES as readonly string[]).includes(s)
