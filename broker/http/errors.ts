@@ -23,6 +23,9 @@ export const HttpErrorCode = {
   IncidentConflict: 'LW_ERR_HTTP_INCIDENT_CONFLICT', // the response engine refused the action (closed, already arrived…)
   LinkInvalid: 'LW_ERR_HTTP_LINK_INVALID',    // a responder link that is malformed or whose signature does not match
   LinkExpired: 'LW_ERR_HTTP_LINK_EXPIRED',    // a responder link past its expiry, or for an incident the store no longer holds
+  UnknownHazard: 'LW_ERR_HTTP_UNKNOWN_HAZARD', // no hazard with the id, or one outside the caller's scope
+  HazardConflict: 'LW_ERR_HTTP_HAZARD_CONFLICT', // the hazard cannot make that change (a bad state transition, closed)
+  UnknownPhoto: 'LW_ERR_HTTP_UNKNOWN_PHOTO',  // no photo with the id, or none the caller may see
   PhotoRefused: 'LW_ERR_HTTP_PHOTO_REFUSED',  // an uploaded photo is not JPEG/PNG/WebP by its bytes, not its declared type, or too small/large (problems: the reason)
 } as const
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode]
