@@ -28,6 +28,7 @@ import { incidentMessage, whereCarStopped } from './incidents/wire.ts'
 import { Outbox } from './notify/outbox.ts'
 import { Dispatcher } from './notify/dispatcher.ts'
 import { createSend, resolveEndpoint } from './notify/channels/index.ts'
+import { startRecords, type Records } from './records/wire.ts'
 
 export interface BrokerOptions {
   scheduler?: SchedulerLike
@@ -55,6 +56,8 @@ export class Broker {
   private incidentService: IncidentService | undefined
   private dispatcher: Dispatcher | undefined
   private incidentPublishErrors = 0
+  private records: Records | undefined
+  private outbox: Outbox | undefined
   private endpointProblems = new Set<string>()
 
   constructor(readonly cfg: BrokerConfig, private readonly log: Logger, private readonly opts: BrokerOptions = {}) {
@@ -133,6 +136,17 @@ export class Broker {
     const view = this.view = new LiveView(registry, this.store, () => this.metrics.text(), () => this.health(), cfg.alarms.keepUntilAcked)
     const incidents = this.startResponse(scheduler ?? asyncScheduler, (id) => whereCarStopped(view.telemetry(id), registry.elevator(id)))
     view.attachIncidents(incidents.live$)
+    const alarmStore = this.store
+    this.records = startRecords({
+      db: this.responseDb!, path: cfg.response.path, registry, parties: () => this.directory, scheduler: scheduler ?? asyncScheduler,
+      log: log.child({ component: 'records' }), outbox: this.outbox!, kick: () => this.dispatcher?.kick(),
+      linkBase: () => cfg.response.linkBase ?? cfg.http.publicOrigin ?? this.httpOrigin,
+      linkKey: cfg.response.linkKeyEnv ? process.env[cfg.response.linkKeyEnv] : undefined, alarms: alarmStore, incidents,
+      live: (id) => ({
+        ...(view.telemetry(id) ? { telemetry: view.telemetry(id)! } : {}), availability: view.availabilityOf(id),
+        activeAlarms: alarmStore.active().filter((a) => a.elevatorId === id),
+      }),
+    })
     this.subs.push(
       ingest.events$.subscribe((e) => view.onInput(e)),
       ingest.telemetry$.subscribe((t) => this.sink!.writeTelemetry({ ...t.msg, elevatorId: t.elevatorId, region: t.region })),
@@ -145,6 +159,7 @@ export class Broker {
       view, log: log.child({ component: 'http' }), registry: this.metrics.registry, accounts, sse: { ...cfg.http.sse },
       http: { tls, publicOrigin: cfg.http.publicOrigin, listenHost: cfg.http.host, autoLogin: cfg.http.autoLogin },
       incidents,
+      routes: this.records.routes,
     })
     await this.http.listen({ host: cfg.http.host, port: cfg.http.port })
     const http = (this.http.server.address() as { port: number }).port
@@ -161,7 +176,7 @@ export class Broker {
     const { cfg, log } = this
     const rc = cfg.response
     const db = this.responseDb = openResponseDb(rc.path)
-    const outbox = new Outbox(db)
+    const outbox = this.outbox = new Outbox(db)
     const dlog = log.child({ component: 'notify' })
     const endpoint = (id: string) => {
       const ep = this.directory.endpoint(id)
@@ -187,7 +202,8 @@ export class Broker {
       outbox, send: createSend({ now: () => scheduler.now() }), endpoint, scheduler, log: dlog,
       ...(rc.limits ? { limits: rc.limits } : {}),
       retry: { minMs: rc.retry.minSeconds * 1000, maxMs: rc.retry.maxSeconds * 1000, giveUpAfterMs: rc.retry.giveUpHours * 3_600_000 },
-      onAttempt: (r) => incidents.onAttempt(r),
+      // an incident's messages, or a record's (hazards hz-, patrols pt-, residents' reports cp-)
+      onAttempt: (r) => (this.records?.owns(r.item.incidentId) ? this.records.onAttempt(r) : incidents.onAttempt(r)),
     })
     incidents.start()
     this.dispatcher.start()
@@ -257,6 +273,7 @@ export class Broker {
     m.part('sink', () => this.sink?.stats())
     m.part('incidents', () => this.incidentService && { ...this.incidentService.stats(), publishErrors: this.incidentPublishErrors })
     m.part('notify', () => this.dispatcher?.stats())
+    m.part('records', () => this.records?.stats())
     m.part('alarms', () => ({ publishErrors: this.alarmPublishErrors, storeErrors: this.alarmStoreErrors, active: this.store?.active().length ?? 0 }))
     const refused = () => this.host?.stats().refused
     m.samples('liftwatch_broker_mqtt_refused_connect', 'connects refused, per reason', ['reason'], () =>
@@ -278,6 +295,7 @@ export class Broker {
       await this.http?.close()
       // the dispatcher's in-flight sends finish (or time out) before the store closes
       await this.dispatcher?.stop()
+      this.records?.stop()
       this.incidentService?.stop()
       this.responseDb?.close()
       await this.host?.stop()

@@ -46,6 +46,11 @@ export class LiveView implements BrokerView {
     }
   }
 
+  /** whether the elevator's controller reports now, as the page shows it */
+  availabilityOf(elevatorId: string): 'online' | 'offline' | 'unknown' {
+    return this.availability.get(elevatorId) ?? 'unknown'
+  }
+
   /** the elevator's current telemetry (what the page shows), if any */
   telemetry(elevatorId: string): Telemetry | undefined {
     return this.last.get(elevatorId)
