@@ -212,7 +212,7 @@ export class Complaints implements RecordsPart {
         message: (role: PartyRole, parties: readonly Party[]) => complaintMessage(c, e, purpose, this.linkFor(c, { id: parties[0]!.id, name: parties[0]!.name, role })),
       })
       items = r.items
-      const told = [...new Set(items.map((i) => i.role))]
+      const told = roles.filter((role) => !r.unreached.includes(role))
       c = { ...c, timeline: [...c.timeline, { at: this.now, actor: { name: 'system', via: 'system' }, kind: 'notify', detail: { purpose, roles: told, unreached: r.unreached, items: items.length } }] }
       if (r.unreached.length) this.deps.log.warn({ complaint: c.id, unreached: r.unreached }, 'complaint: nobody to tell in these roles')
     }
