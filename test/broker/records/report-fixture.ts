@@ -84,3 +84,23 @@ export async function reportApp(r: RecordsRig, s: VirtualTimeScheduler, users: T
     async close() { await app.close(); view.stop(); accounts.stop() },
   }
 }
+
+let cp = 0
+/** A resident's report as the complaints service stores it (its row and JSON), acknowledged and resolved when given. */
+export function plantComplaint(r: RecordsRig, elevatorId: string, createdAt: number, o: { ackAt?: number; resolvedAt?: number } = {}): string {
+  const id = `cp-test-${++cp}`
+  const ackDueAt = createdAt + 24 * 3_600_000
+  const resolveDueAt = createdAt + 7 * 24 * 3_600_000
+  const state = o.resolvedAt !== undefined ? 'resolved' : o.ackAt !== undefined ? 'acknowledged' : 'new'
+  const c = { id, elevatorId, category: 'fault', text: '电梯异响', createdAt, state, ackDueAt, resolveDueAt, timeline: [], ...o }
+  r.db.prepare('INSERT INTO complaints (id, elevator_id, township, village, state, created_at, ack_due_at, resolve_due_at, data) VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?)')
+    .run(id, elevatorId, state, createdAt, ackDueAt, resolveDueAt, JSON.stringify(c))
+  return id
+}
+
+let pt = 0
+/** A patrol row as the patrols service stores it. */
+export function plantPatrol(r: RecordsRig, elevatorId: string, at: number): void {
+  r.db.prepare('INSERT INTO patrols (id, elevator_id, village, township, at, data) VALUES (?, ?, NULL, NULL, ?, ?)')
+    .run(`pt-test-${++pt}`, elevatorId, at, JSON.stringify({ id: `pt-test-${pt}`, elevatorId, at, results: [], hazardIds: [] }))
+}
