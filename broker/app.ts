@@ -253,6 +253,8 @@ export class Broker {
     this.view!.onAlarm(stored)
     // the response chain: an entrapment opens an incident, which tells its parties (docs/domain.md#response-chain)
     this.incidentService?.onAlarm(a)
+    // repeated faults and safety-critical ones register a hazard (docs/records.md)
+    this.records?.hazards.onAlarm(a)
     // stopping: the MQTT host may already be closed; the alarm is in the store for the next start
     if (this.stopping) return
     this.host!.publish(alarmEventTopic(a), JSON.stringify(a), { qos: 1 }).catch((err: unknown) => {
