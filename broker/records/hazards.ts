@@ -10,7 +10,7 @@ import type { AttemptReport } from '../notify/types.ts'
 import { hazardNotices } from './hazard-notices.ts'
 import { alarmDescription, alarmRule, canMove, DAY_MS, DEFAULT_HAZARD_OPTIONS, isOverdue, nextEscalation, yearCst, type HazardOptions } from './hazard-rules.ts'
 import { HazardStore } from './hazard-store.ts'
-import { attachPhoto } from './photos.ts'
+import { attachPhoto, readPhoto } from './photos.ts'
 import {
   HAZARD_SOURCES, HAZARD_STATES, SUBJECT_PREFIX, SYSTEM_ACTOR, type Hazard, type HazardChange, type HazardDraft, type HazardQuery,
   type HazardRegister, type RecordActor, type RecordEvent, type RecordResult, type RecordsDeps, type RecordsPart,
@@ -41,7 +41,8 @@ export class Hazards implements HazardRegister, RecordsPart {
     this.o = { deadlineDays: opts.deadlineDays ?? d.deadlineDays, repeat: opts.repeat ?? d.repeat, escalateEveryHours: opts.escalateEveryHours ?? d.escalateEveryHours }
   }
 
-  private get now(): number { return this.deps.scheduler.now() }
+  /** the register's clock (its scheduler): the `now` of answers */
+  now(): number { return this.deps.scheduler.now() }
 
   private get db(): HazardStore {
     if (!this.store) throw new Error('hazard register not started')
@@ -63,7 +64,7 @@ export class Hazards implements HazardRegister, RecordsPart {
   }
 
   stats(): Record<string, number> {
-    const c = this.store ? this.store.counts(this.now) : { open: 0, overdue: 0 }
+    const c = this.store ? this.store.counts(this.now()) : { open: 0, overdue: 0 }
     return { ...this.counts, ...c }
   }
 
@@ -75,7 +76,7 @@ export class Hazards implements HazardRegister, RecordsPart {
     if (!(HAZARD_SOURCES as readonly string[]).includes(d.foundBy)) return fail(400, `foundBy: one of ${HAZARD_SOURCES.join(', ')}`)
     if (d.owner !== undefined && !visible(d.owner, NAME_MAX)) return fail(400, `owner: 1 to ${NAME_MAX} characters`)
     if (d.deadline !== undefined && !Number.isSafeInteger(d.deadline)) return fail(400, 'deadline: ms since the epoch')
-    const now = this.now
+    const now = this.now()
     const joined = d.rule ? this.db.openFor(d.elevatorId, d.rule) : null
     if (joined) return { ok: true, value: this.join(joined, d, actor, now) }
     const dir = this.deps.parties()
@@ -138,7 +139,7 @@ export class Hazards implements HazardRegister, RecordsPart {
   change(id: string, c: HazardChange, actor: RecordActor, principal?: Principal): RecordResult<Hazard> {
     const h = this.db.get(id)
     if (!h || (principal && !this.inScope(h, principal))) return fail(404, `no hazard ${id}`)
-    const now = this.now
+    const now = this.now()
     let next: Hazard
     switch (c.kind) {
       case 'state': {
@@ -186,7 +187,7 @@ export class Hazards implements HazardRegister, RecordsPart {
   }
 
   list(q: HazardQuery, principal: Principal): Hazard[] {
-    const now = this.now
+    const now = this.now()
     const states = q.state === 'open_any' ? ['open', 'rectifying', 'rectified'] : q.state === 'overdue' ? ['open', 'rectifying'] : q.state ? [q.state] : undefined
     const scope = principal.scope
     const rows = this.db.list({
@@ -206,6 +207,11 @@ export class Hazards implements HazardRegister, RecordsPart {
   /** A photo may be shown when some hazard in the caller's scope lists it. */
   photoVisible(photoId: string, principal: Principal): boolean {
     return this.db.withPhoto(photoId).some((h) => this.inScope(h, principal))
+  }
+
+  /** A photo's bytes and type (broker/records/photos.ts); the caller checks photoVisible first. */
+  photoBytes(photoId: string): { type: string; bytes: Buffer } | null {
+    return readPhoto(this.deps.dataDir, photoId, this.deps.db)
   }
 
   private join(h: Hazard, d: HazardDraft, actor: RecordActor, now: number): Hazard {
@@ -255,13 +261,13 @@ export class Hazards implements HazardRegister, RecordsPart {
     this.timers.set(h.id, this.deps.scheduler.schedule(() => {
       this.timers.delete(h.id)
       this.guard({ hazardId: h.id }, () => this.wake(h.id))
-    }, Math.max(0, at - this.now)))
+    }, Math.max(0, at - this.now())))
   }
 
   private wake(id: string): void {
     const h = this.db.get(id)
     if (!h) return
-    const now = this.now
+    const now = this.now()
     const at = nextEscalation(h, this.o.escalateEveryHours * 3_600_000)
     if (at === null) return
     if (at > now || !isOverdue(h, now)) { this.plan(h); return }
@@ -276,7 +282,7 @@ export class Hazards implements HazardRegister, RecordsPart {
     this.plan(next)
   }
 
-  private event(h: Hazard, actor: RecordActor, kind: string, detail?: Record<string, unknown>, at = this.now): Hazard {
+  private event(h: Hazard, actor: RecordActor, kind: string, detail?: Record<string, unknown>, at = this.now()): Hazard {
     const e: RecordEvent = { at, actor, kind, ...(detail ? { detail } : {}) }
     return { ...h, timeline: [...h.timeline, e] }
   }
