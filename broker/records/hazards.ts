@@ -146,8 +146,8 @@ export class Hazards implements HazardRegister, RecordsPart {
         if (!(HAZARD_STATES as readonly string[]).includes(c.state)) return fail(400, `state: one of ${HAZARD_STATES.join(', ')}`)
         if (c.measures !== undefined && !visible(c.measures, TEXT_MAX)) return fail(400, `measures: 1 to ${TEXT_MAX} characters`)
         if (c.checkedBy !== undefined && !visible(c.checkedBy, NAME_MAX)) return fail(400, `checkedBy: 1 to ${NAME_MAX} characters`)
-        if (c.state === 'closed' && c.checkedBy === undefined) return fail(400, 'checkedBy: closing a hazard (销号) needs who checked it')
         if (!canMove(h.state, c.state)) return fail(409, `a hazard cannot go from ${h.state} to ${c.state}`)
+        if (c.state === 'closed' && c.checkedBy === undefined) return fail(400, 'checkedBy: closing a hazard (销号) needs who checked it')
         const { doneAt: _d, ...rest } = h
         next = {
           ...(c.state === 'rectifying' ? rest : h), state: c.state,
