@@ -147,7 +147,7 @@ export function periodReport(q: { period: string; region: string }, src: ReportS
     // several counties only for an admin asking for a shorter prefix: their incidents counted together then
     total: { key: q.region, name: q.region.length === 6 ? `全县 / County ${q.region}` : name(q.region), kpi: kpiAll.length === 1 ? kpiAll[0]! : merged(kpiAll, q.region), ...total },
     townships,
-    alarmsByType: [...byType.entries()].sort(([, a], [, b]) => b.count - a.count).map(([type, r]) => {
+    alarmsByType: [...byType.entries()].sort(([ta, a], [tb, b]) => b.count - a.count || ta.localeCompare(tb)).map(([type, r]) => {
       const c = isAlarmType(type) ? catalogueEntry(type) : undefined
       return { type, zh: c?.zh ?? type, en: c?.en ?? type, ...r }
     }),
