@@ -120,6 +120,9 @@ export function registerPublicRoutes(complaints: Complaints, deps: RecordsDeps, 
         accounts.audit({ actor: null, action: 'complaint.file', target: r.value.id, detail: { elevatorId, category, phone: Boolean(phone) }, ip: req.ip })
         return reply.code(201).send({ received: true, reference: r.value.id, ackDueAt: r.value.ackDueAt, resolveDueAt: r.value.resolveDueAt })
       })
+
+      // any other path under /p/: the app's 404 (not a 401: nobody logs in to a public page)
+      scope.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/p/*', config, handler: (_req, reply) => reply.callNotFound() })
     })
 
     // ---------------------------------------------------------------- the parties' link (token in the URL: never logged)
@@ -200,7 +203,7 @@ export function registerPublicRoutes(complaints: Complaints, deps: RecordsDeps, 
       const cars = deps.registry.elevators.filter((e) => inScope(p.scope, e) && `${e.address} ${e.building ?? ''}`.includes(building))
       const codes = complaints.codes.codesFor(cars.map((e) => e.id))
       accounts.audit({ actor: p, action: 'publiccode.read', target: building, detail: { cars: cars.length }, ip: req.ip })
-      const base = deps.linkBase()
+      const base = deps.linkBase().replace(/\/+$/, '')
       return {
         base,
         cars: cars.map((e) => ({

@@ -174,7 +174,7 @@ export class Complaints implements RecordsPart {
 
   linkFor(c: Complaint, party: { id: string; name: string; role: PartyRole }): string {
     const token = this.signer.sign({ incidentId: `complaint:${c.id}`, partyId: party.id, partyName: party.name, role: party.role, expiresAt: c.resolveDueAt + this.linkMs })
-    return `${this.deps.linkBase()}/c/${token}`
+    return `${this.deps.linkBase().replace(/\/+$/, '')}/c/${token}`
   }
 
   onAttempt(r: AttemptReport): void {
