@@ -232,7 +232,7 @@ export class Hazards implements HazardRegister, RecordsPart {
 
   /** Adds the notice's outbox rows (saved by the caller's transaction) and its timeline entry; saves. */
   private notify(h: Hazard, kind: 'registered' | 'escalated', now: number): Hazard {
-    const n = hazardNotices({ hazard: h, kind, directory: this.deps.parties(), now, link: `${this.deps.linkBase().replace(/\/+$/, '')}/hazards.html#${h.id}` })
+    const n = hazardNotices({ hazard: h, kind, directory: this.deps.parties(), now, link: `${this.deps.linkBase().replace(/\/+$/, '')}/ui/hazards.html#${h.id}` })
     const next = this.event(h, SYSTEM_ACTOR, 'notify', {
       kind, notificationId: n.notificationId, told: n.items.map((i) => ({ role: i.role, party: i.partyName, channel: i.channel })),
       ...(n.unreached.length ? { unreached: n.unreached } : {}),

@@ -43,7 +43,7 @@ describe('hazard register', () => {
     ])
     expect(items[0]!.id).toBe(`${h!.id}:1/ding-caiyuan`)
     expect(items[0]!.message.text).toContain('编号：330922-2026-0001')
-    expect(items[0]!.message.link).toBe(`https://lw.example/hazards.html#${h!.id}`)
+    expect(items[0]!.message.link).toBe(`https://lw.example/ui/hazards.html#${h!.id}`)
     expect(r.kicks).toBe(1)
     // the same alarm re-emitted is not a fourth finding; a new one joins
     r.hazards.onAlarm(third)
