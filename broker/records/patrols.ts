@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { Principal } from '../accounts/scope.ts'
 import { inScope } from '../accounts/scope.ts'
 import type { AttemptReport } from '../notify/types.ts'
-import { attachPhoto, photoInfo } from './photos.ts'
+import { attachPhoto, photoInfo, PHOTO_MAX_BYTES, savePhoto, type PhotoProblem } from './photos.ts'
 import { gridElevators, PatrolLinks, type PatrolHolder, type PatrolLink, type PatrolLinkRefusal } from './patrol-links.ts'
 import { nextRunAt, overdueNotices } from './patrol-overdue.ts'
 import {
@@ -23,6 +23,8 @@ export interface PatrolsOptions {
   readonly linkDays?: number
   /** the hour, China time, of the daily overdue reminder (default 9) */
   readonly remindHour?: number
+  /** the largest photo taken, bytes (default PHOTO_MAX_BYTES, 5 MB) */
+  readonly photoMaxBytes?: number
 }
 
 export interface PatrolQuery { readonly elevatorId?: string; readonly from?: number; readonly to?: number; readonly limit?: number }
@@ -78,6 +80,15 @@ export class Patrols implements RecordsPart {
 
   verifyLink(token: string): PatrolHolder | PatrolLinkRefusal {
     return this.links.verify(token)
+  }
+
+  get photoMaxBytes(): number {
+    return this.opts.photoMaxBytes ?? PHOTO_MAX_BYTES
+  }
+
+  /** A photo for a patrol's failed item, stored under the data directory (broker/records/photos.ts). */
+  savePhoto(bytes: Buffer, declaredType: string, by: RecordActor): { id: string } | { problem: PhotoProblem } {
+    return savePhoto(this.deps.dataDir, bytes, declaredType, by, this.deps.db, { now: this.deps.scheduler.now(), maxBytes: this.photoMaxBytes, log: this.deps.log })
   }
 
   /** Records a patrol; every PATROL_ITEMS item answered once. A principal restricts it to the cars it sees. */
