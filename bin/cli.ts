@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(arg
   import: { summary: 'county spreadsheet (.xlsx/.csv) into registry.yaml and parties.yaml  台账导入', load: () => import('../broker/parties/import-cli.ts') },
   drill: { summary: 'emergency drill through the running broker: a simulated entrapment, times reached  应急演练', load: () => import('../broker/incidents/drill-cli.ts') },
   report: { summary: 'monthly report per township and county from the running broker, .xlsx or .json  月度报表', load: () => import('../broker/records/report-cli.ts') },
+  labels: { summary: 'printable QR labels of a building\'s cars, to their public pages  二维码标签', load: () => import('../broker/records/labels-cli.ts') },
   sim: { summary: 'simulated elevator controllers over Modbus TCP / RTU  模拟电梯控制器', load: () => import('../simulators/main.ts') },
 }
 
