@@ -19,6 +19,7 @@ function shell(title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${esc(title)}</title>
+<link rel="icon" href="/ui/icon.svg">
 <link rel="stylesheet" href="/ui/public.css">
 <script type="module" src="/ui/public.js"></script>
 </head>
