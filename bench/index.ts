@@ -6,6 +6,7 @@ import { benchGateway } from './gateway.ts'
 import { benchBroker } from './broker.ts'
 import { benchDetectors } from './detectors.ts'
 import { benchIncidents } from './incidents.ts'
+import { benchReport } from './report.ts'
 
 const only = process.argv.slice(2)
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   brokerPipeline: () => benchBroker({ seconds: 20 }),
   detectors: () => benchDetectors({ seconds: 3 }),
   incidents100: () => benchIncidents({ seconds: 10 }),
+  report10k: () => benchReport({ elevators: 10_000 }),
 }
 
 const results: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() }
