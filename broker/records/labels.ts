@@ -13,7 +13,7 @@ export interface LabelCar {
   readonly building?: string
 }
 
-const STYLE = `
+const SHEET_CSS = `
 @page { size: A4; margin: 10mm; }
 * { box-sizing: border-box; }
 body { margin: 0; font-family: "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: #000; }
@@ -51,7 +51,7 @@ export async function labelsSheet(cars: readonly LabelCar[], title: string): Pro
 <head>
 <meta charset="utf-8">
 <title>${esc(title)}</title>
-<style>${STYLE}</style>
+<style>${SHEET_CSS}</style>
 </head>
 <body>
 <h1>${esc(title)}</h1>
