@@ -1,7 +1,8 @@
 // Grid patrols over HTTP (broker/records/patrols.ts). Logged in: GET /api/patrols/state, /due and
 // /api/patrols (patrol.read), POST /api/patrols and POST /api/photos (patrol.submit), each cut to
-// the caller's scope and audited. Through a grid administrator's personal link, no login: GET
-// /g/<token> (the page), /state, POST /patrols and /photos, for the cars of their grid only. Link
+// the caller's scope and audited; GET /api/photos/<id> for whoever sees the photo's hazard or
+// patrol. Through a grid administrator's personal link, no login: GET /g/<token> (the page),
+// /state, POST /patrols and /photos, for the cars of their grid only. Link
 // routes are public, rate limited per address, never cached, and never log their URL (the token is
 // in it), as the responder link's (broker/http/respond-routes.ts). Photos are the raw body,
 // Content-Type image/jpeg, image/png or image/webp, checked by their bytes (broker/records/photos.ts).
@@ -46,6 +47,7 @@ const ListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
 }, { additionalProperties: false })
 const NoQuery = Type.Object({}, { additionalProperties: false })
+const PhotoParams = Type.Object({ id: Type.String({ pattern: '^ph-[A-Za-z0-9_-]{22}$' }) })
 type TokenParams = { token: string }
 
 export interface PatrolRouteOptions {
@@ -136,6 +138,11 @@ export function registerPatrolRoutes(patrols: Patrols, deps: Pick<RecordsDeps, '
       scope.post<{ Body: PatrolBody }>('/api/patrols', { schema: { body: PatrolBody, querystring: NoQuery }, validatorCompiler: strictValidator }, (req, reply) => {
         const p = allowed(req, reply, 'patrol.submit', req.body.elevatorId)
         return p ? submit(req, reply, req.body, actorOf(p), p, p) : reply
+      })
+      scope.get<{ Params: { id: string } }>('/api/photos/:id', { schema: { params: PhotoParams, querystring: NoQuery } }, (req, reply) => {
+        const ph = patrols.photoFor(req.params.id, callerOf(req))
+        if (!ph) return reply.code(404).send(errorBody(404, HttpErrorCode.NotFound, `no photo ${req.params.id}`))
+        return reply.type(ph.type).header('cache-control', 'private, max-age=86400').header('x-content-type-options', 'nosniff').send(ph.bytes)
       })
       scope.post('/api/photos', { schema: { querystring: NoQuery } }, (req, reply) => {
         const p = allowed(req, reply, 'patrol.submit', 'photo')

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { Principal } from '../accounts/scope.ts'
 import { inScope } from '../accounts/scope.ts'
 import type { AttemptReport } from '../notify/types.ts'
-import { attachPhoto, photoInfo, PHOTO_MAX_BYTES, savePhoto, type PhotoProblem } from './photos.ts'
+import { attachPhoto, photoInfo, PHOTO_MAX_BYTES, readPhoto, savePhoto, type PhotoProblem, type PhotoType } from './photos.ts'
 import { gridElevators, PatrolLinks, type PatrolHolder, type PatrolLink, type PatrolLinkRefusal } from './patrol-links.ts'
 import { nextRunAt, overdueNotices } from './patrol-overdue.ts'
 import {
@@ -89,6 +89,23 @@ export class Patrols implements RecordsPart {
   /** A photo for a patrol's failed item, stored under the data directory (broker/records/photos.ts). */
   savePhoto(bytes: Buffer, declaredType: string, by: RecordActor): { id: string } | { problem: PhotoProblem } {
     return savePhoto(this.deps.dataDir, bytes, declaredType, by, this.deps.db, { now: this.deps.scheduler.now(), maxBytes: this.photoMaxBytes, log: this.deps.log })
+  }
+
+  /**
+   * A photo for someone who sees its subject's car (a hazard's or a patrol's); one not yet attached
+   * only for whoever took it. null when unknown or out of scope, alike.
+   */
+  photoFor(id: string, principal: Principal): { type: PhotoType; bytes: Buffer } | null {
+    const info = photoInfo(this.deps.db, id)
+    if (!info) return null
+    let visible: boolean
+    if (info.subject === null) visible = info.by.via === 'desk' && info.by.userId === String(principal.userId)
+    else {
+      const row = this.deps.db.prepare('SELECT elevator_id AS e FROM hazards WHERE id = ? UNION ALL SELECT elevator_id FROM patrols WHERE id = ?').get(info.subject, info.subject) as { e: string } | undefined
+      const e = row ? this.deps.registry.elevator(row.e) : undefined
+      visible = e !== undefined && inScope(principal.scope, e)
+    }
+    return visible ? readPhoto(this.deps.dataDir, id, this.deps.db) : null
   }
 
   /** Records a patrol; every PATROL_ITEMS item answered once. A principal restricts it to the cars it sees. */

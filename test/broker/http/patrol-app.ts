@@ -16,8 +16,9 @@ import { METRICS_TEXT } from './fixtures.ts'
 
 export const GRID: TestUser = { username: 'grid-zhou', name: '周网格员', role: 'grid', scope: { region: '330922100001' }, password: 'grid-pw-4hJ8k' }
 export const TOWN_A: TestUser = { username: 'town-a', name: '菜园镇 李四', role: 'township', scope: { region: '330922100' }, password: 'town-pw-8sQ2x' }
+export const TOWN_B: TestUser = { username: 'town-b', name: '黄龙乡 赵六', role: 'township', scope: { region: '330922203' }, password: 'town-pw-9tR3y' }
 export const MAINT: TestUser = { username: 'maint', name: '舟山维保 张三', role: 'maintenance', scope: { org: 'zs-lift' }, password: 'maint-pw-5vB7n' }
-export const USERS = [GRID, TOWN_A, MAINT]
+export const USERS = [GRID, TOWN_A, TOWN_B, MAINT]
 
 export interface PatrolApp { app: FastifyInstance; rig: PatrolRig; scheduler: VirtualTimeScheduler; accounts: AccountStore; lines: LogLine[]; close(): Promise<void> }
 

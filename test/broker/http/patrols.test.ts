@@ -9,7 +9,7 @@ import { injectLogin } from '../../helpers/http-login.ts'
 import { TEST_ADMIN } from '../../helpers/accounts.ts'
 import { COUNTY, LIFT1, LIFT2, LIFT_ISLAND, runUntil, T0 } from '../incidents/fixtures.ts'
 import { answers, jpeg, png } from '../records/patrol-fixture.ts'
-import { GRID, MAINT, patrolApp, TOWN_A, type PatrolApp } from './patrol-app.ts'
+import { GRID, MAINT, patrolApp, TOWN_A, TOWN_B, type PatrolApp } from './patrol-app.ts'
 
 let h: PatrolApp
 beforeEach(async () => { h = await patrolApp() })
@@ -107,8 +107,17 @@ describe('patrols through the personal link', () => {
     const up = await photo(`/g/${token}/photos`, jpeg(), 'image/jpeg')
     expect(up.statusCode, up.body).toBe(200)
     const { id } = up.json() as { id: string }
+    // a photo not yet attached is nobody's to see but its taker's
+    const grid = await login(GRID)
+    const seen = async (headers: Record<string, string>) => (await h.app.inject({ method: 'GET', url: `/api/photos/${id}`, headers })).statusCode
+    expect(await seen(grid.read)).toBe(404)
     const res = await h.app.inject({ method: 'POST', url: `/g/${token}/patrols`, payload: { elevatorId: LIFT2, results: answers({ locked: [id] }) } })
     expect(res.statusCode, res.body).toBe(200)
+    // attached to the hazard: whoever sees its car sees the photo, nobody else
+    const shown = await h.app.inject({ method: 'GET', url: `/api/photos/${id}`, headers: grid.read })
+    expect(shown.headers['content-type']).toBe('image/jpeg')
+    expect(shown.rawPayload.equals(jpeg())).toBe(true)
+    expect(await seen((await login(TOWN_B)).read)).toBe(404)
     const p = (res.json() as { patrol: Patrol }).patrol
     expect(p.by).toEqual({ name: '周网格员', userId: 'p-zhou', via: 'link', role: 'grid' })
     expect(h.rig.hazards.get(p.hazardIds[0]!, COUNTY)).toMatchObject({ grade: 'major', photos: [id], elevatorId: LIFT2 })
