@@ -13,6 +13,8 @@ const COMPUTE = [
   'test/broker/http/page.test.ts',
   'test/broker/desk-browser.test.ts',
   'test/broker/respond-browser.test.ts',
+  'test/broker/hazards-browser.test.ts',
+  'test/broker/public-browser.test.ts',
   'test/broker/http/app.test.ts',
   'test/broker/live-view.test.ts',
   'test/broker/alarms/store.test.ts',
