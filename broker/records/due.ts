@@ -1,4 +1,4 @@
-// Inspections and drills due (docs/domain.md#records-the-county-keeps): the periodic inspection's
+// Inspections and drills due (the county's records, docs/domain.md#response-chain for drills): the periodic inspection's
 // date from the registry (warn 30 days before, alarm when overdue), an emergency drill every 6
 // months per elevator from the drills run through the real chain (closed incidents with drill).
 // Dates are China Standard Time days; time comes from the injected scheduler.

@@ -1,4 +1,4 @@
-// The monthly report per township and for the county (docs/domain.md#records-the-county-keeps):
+// The monthly report per township and for the county:
 // incidents and their KPIs, alarms by type, hazards opened / closed / overdue, patrols and drills
 // done, residents' reports filed and answered in time. The KPIs come from the incident service's
 // kpis(), the very function GET /api/kpis answers with, so `liftwatch report` and the API agree.

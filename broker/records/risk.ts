@@ -1,4 +1,4 @@
-// Risk assessment (风险评估, docs/domain.md#records-the-county-keeps): a grade per elevator with its
+// Risk assessment (风险评估, one of the records the county keeps): a grade per elevator with its
 // reasons, from its age, entrapments and faults in the last 12 months, open hazards, an overdue
 // inspection or maintenance and residents' reports; ranked per township so patrols and inspections
 // go first where the risk is (预防为主). riskOf is pure; riskRows reads the stores.
