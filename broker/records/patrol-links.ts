@@ -1,4 +1,4 @@
-// A grid administrator's personal patrol link (docs/domain.md#records-the-county-keeps): the same
+// A grid administrator's personal patrol link (broker/records/types.ts): the same
 // signed tokens as responder links (broker/incidents/links.ts), with `patrol:<personId>` where the
 // incident id stands and the role grid, so one kind of link never opens the other's page. The link
 // covers the elevators of the person's grid: those naming them as grid administrator, and those in

@@ -1,4 +1,4 @@
-// The daily reminder of overdue patrols (docs/domain.md#records-the-county-keeps): one message per
+// The daily reminder of overdue patrols (broker/records/types.ts): one message per
 // grid administrator naming their overdue cars, with their personal link, through the same outbox
 // and channels as incidents (broker/records/notify.ts). Pure: the service writes the items.
 import type { OutboxItem } from '../notify/types.ts'

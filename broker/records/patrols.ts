@@ -1,4 +1,4 @@
-// Grid patrols (网格巡查, docs/domain.md#records-the-county-keeps): a grid administrator checks each
+// Grid patrols (网格巡查, broker/records/types.ts): a grid administrator checks each
 // car of the grid against the ten-item checklist (PATROL_ITEMS), through a personal link or logged
 // in. Every failed item registers a hazard (or joins the open one of the same item and car: rule
 // `patrol:<item>`); an alarm button or an unlocked machine room or pit is a major hazard. The
