@@ -15,6 +15,7 @@ const COMPUTE = [
   'test/broker/respond-browser.test.ts',
   'test/broker/hazards-browser.test.ts',
   'test/broker/public-browser.test.ts',
+  'test/broker/patrol-browser.test.ts',
   'test/broker/http/app.test.ts',
   'test/broker/live-view.test.ts',
   'test/broker/alarms/store.test.ts',

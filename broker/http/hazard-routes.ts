@@ -114,6 +114,8 @@ export function attachment(name: string, ascii: string): string {
 const dateCst = (ms: number): string => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10)
 
 export interface HazardRouteOptions {
+  /** GET /api/photos/:id for the hazards' photos (default true; false where another part serves photos) */
+  servePhotos?: boolean
   /** whether the caller may see a photo no hazard lists (a patrol's: broker/records/patrols.ts) */
   readonly photoVisible?: (photoId: string, principal: Principal) => boolean
 }
@@ -198,7 +200,8 @@ function routes(app: Parameters<RoutePlugin>[0], hazards: Hazards, accounts: Acc
     return { hazard: r.value }
   })
 
-  app.get<{ Params: Static<typeof IdParams> }>('/api/photos/:id', { schema: { params: IdParams, querystring: NoQuery } }, (req, reply) => {
+  // the broker serves photos through the patrol routes (broker/http/patrol-routes.ts), which see patrols' too
+  if (opts.servePhotos !== false) app.get<{ Params: Static<typeof IdParams> }>('/api/photos/:id', { schema: { params: IdParams, querystring: NoQuery } }, (req, reply) => {
     const p = callerOf(req)
     const { id } = req.params
     const seen = hazards.photoVisible(id, p) || (opts.photoVisible?.(id, p) ?? false)

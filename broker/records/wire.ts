@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { dirname } from 'node:path'
 import type { RoutePlugin } from '../http/app.ts'
 import { registerHazardRoutes } from '../http/hazard-routes.ts'
+import { registerPatrolRoutes } from '../http/patrol-routes.ts'
 import { registerPublicRoutes } from '../http/public-routes.ts'
 import { registerRecordsReportRoutes } from '../http/report-routes.ts'
 import { linkKey } from '../incidents/links.ts'
@@ -49,7 +50,10 @@ export function startRecords(o: RecordsOptions): Records {
   const partOf = (id: string) => parts.find(([prefix]) => id.startsWith(prefix))?.[1]
   return {
     hazards, patrols, complaints, due,
-    routes: [registerHazardRoutes(hazards), registerPublicRoutes(complaints, deps), registerRecordsReportRoutes(deps, due)],
+    routes: [
+      registerHazardRoutes(hazards, { servePhotos: false }), registerPatrolRoutes(patrols, deps),
+      registerPublicRoutes(complaints, deps), registerRecordsReportRoutes(deps, due),
+    ],
     owns: (id) => partOf(id) !== undefined,
     onAttempt: (r) => partOf(r.item.incidentId)?.onAttempt(r),
     stats: () => ({ hazards: hazards.stats(), patrols: patrols.stats(), complaints: complaints.stats(), due: due.stats() }),
