@@ -41,7 +41,14 @@ export const gatewayOf = (i: number): string => `gw-demo-${String(Math.floor(i /
 export const gatewayIds = (): string[] => Array.from({ length: GATEWAYS }, (_, g) => `gw-demo-${String(g + 1).padStart(2, '0')}`)
 
 /** The broker registry: every car with the landings, rated speed and travel it is simulated with. */
-export function demoRegistry(fleet: FleetOptions): { elevators: Record<string, unknown>[] } {
+const DAY = 86_400_000
+/** the next periodic inspection of car `i`, as the registry writes it (China Standard Time) */
+function inspectionDate(i: number, now: number): string {
+  const days = i % 7 === 3 ? -10 : i % 5 === 1 ? 20 : 60 + ((i * 37) % 280)
+  return new Date(now + days * DAY + 8 * 3_600_000).toISOString().slice(0, 10)
+}
+
+export function demoRegistry(fleet: FleetOptions, now = Date.now()): { elevators: Record<string, unknown>[] } {
   return {
     elevators: Array.from({ length: fleet.elevators }, (_, i) => {
       const id = registrationCode('3110', fleet.region, '202401', i + 1)
@@ -53,6 +60,8 @@ export function demoRegistry(fleet: FleetOptions): { elevators: Record<string, u
         // a region other than the demo's has no such townships: region only
         ...(fleet.region === REGION ? { township: t.code, village: t.villages[Math.floor(i / 2) % 2] } : {}),
         maintenance: MAINTENANCE_ORGS[Math.floor(i / 4) % 2], property: `wy-${Math.floor(i / 4) + 1}`,
+        // records (docs/records.md): one car in seven overdue for its inspection, one in five due within the month
+        nextInspection: inspectionDate(i, now), inServiceSince: String(2004 + ((i * 7) % 21)),
       }
     }),
   }

@@ -72,7 +72,7 @@ export function demoParties(fleet: FleetOptions, ep: DemoEndpoints = nowhereEndp
       ...MAINTENANCE_ORGS.map((id) => ({ id: endpointIds.wecom(id), kind: 'wecom', url: ep.wecom[id]!.url })),
       ...TOWNSHIPS.map((t) => ({ id: endpointIds.dingtalk(t.code), kind: 'dingtalk', url: ep.dingtalk[t.code]!.url, ...secretOf(ep.dingtalk[t.code]!) })),
       { id: endpointIds.desk, kind: 'webhook', url: ep.desk.url, ...secretOf(ep.desk) },
-      { id: endpointIds.sms, kind: 'sms', url: ep.sms.url, template: 'SMS_DEMO', signName: '嵊泗电梯演示', keyId: ep.sms.keyId ?? 'demo-key-id', ...secretOf(ep.sms) },
+      { id: endpointIds.sms, kind: 'sms', url: ep.sms.url, template: 'SMS_DEMO_TRAPPED', templates: { hazard: 'SMS_DEMO_HAZARD', complaint: 'SMS_DEMO_REPORT', inspection: 'SMS_DEMO_INSPECTION', patrol: 'SMS_DEMO_PATROL' }, signName: '嵊泗电梯演示', keyId: ep.sms.keyId ?? 'demo-key-id', ...secretOf(ep.sms) },
     ],
     elevators: cars.map((c, i) => ({
       elevatorId: c.id, maintenance: c.maintenance, property: c.property,

@@ -21,6 +21,7 @@ import {
 import { DemoParts, PartFailed } from './demo-parts.ts'
 import { AUTO_LOGIN, loginLines, seedDemoUsers } from './demo-users.ts'
 import { parseRegistry } from '../broker/registry/registry.ts'
+import { seedDemoRecords } from './demo-records.ts'
 
 const LIFTWATCH = fileURLToPath(new URL('./liftwatch.js', import.meta.url))
 
@@ -111,6 +112,8 @@ export async function main(argv: string[]): Promise<void> {
     return
   }
   for (const [gw, pw] of passwords) writeFileSync(join(dir, `${gw}.yaml`), stringify(demoGatewayConfig(fleet, gw, pw, ports, dir)))
+  // the county's records of the last months (drills, past incidents, patrols, hazards, residents' reports), once
+  const records = seedDemoRecords(dir, parseRegistry(brokerConfig.registry))
 
   // the monitor client comes once the parts are up; a stop may come before
   const watching: { monitor?: mqtt.MqttClient } = {}
@@ -159,6 +162,8 @@ ${loginLines(logins, ports.http, parseRegistry(demoRegistry(fleet)).elevators)} 
   模拟控制器 simulator:  Modbus TCP 127.0.0.1:${ports.modbus}, unit 1–${CARS}
 ${trap}  通知接收 notification receivers: ${notify.url} (企业微信、钉钉、短信、webhook 本地模拟)
   KPI 页面 KPI page:     http://127.0.0.1:${ports.http}/ui/kpi.html
+  监管台账 records:      隐患 /ui/hazards.html · 巡查 /ui/patrol.html · 风险 /ui/risk.html · 月报 /ui/report.html${records.seeded ? `  (演示数据 demo history: ${records.seeded.drills} 次演练 drills, ${records.seeded.incidents} 起事件 incidents, ${records.seeded.patrols} 次巡查 patrols, ${records.seeded.hazards} 条隐患 hazards, ${records.seeded.complaints} 件投诉 reports)` : ''}
+  1 号梯公开页 car 1's public page: http://127.0.0.1:${ports.http}/p/${records.publicCode}  (无需登录 no login)
   数据 data:            ${dir}
 按 Ctrl-C 停止 / Ctrl-C stops it all
 `)

@@ -60,14 +60,16 @@ describe('the demo: an entrapment from alarm to release through the link', () =>
     const reporting = setInterval(report, 200)
     let wecom: Received
     try {
-      wecom = await notify.receivers.waitFor((r) => r.endpointId === endpointIds.wecom(MAINTENANCE_ORGS[0]), 10_000)
+      // the entrapment's messages (the broker also warns of inspections falling due: docs/records.md)
+      const trapped = (r: Received) => r.text.includes('困人') || r.text.includes('SMS_DEMO_TRAPPED')
+      wecom = await notify.receivers.waitFor((r) => r.endpointId === endpointIds.wecom(MAINTENANCE_ORGS[0]) && trapped(r), 10_000)
       expect(wecom.text).toContain('【电梯困人】')
       expect(wecom.text).toMatch(new RegExp(`处置链接：http://127\\.0\\.0\\.1:${http}/r/`))
-      const desk = await notify.receivers.waitFor((r) => r.endpointId === endpointIds.desk, 5000)
+      const desk = await notify.receivers.waitFor((r) => r.endpointId === endpointIds.desk && trapped(r), 5000)
       expect((desk.body as { facts: { elevatorId: string } }).facts.elevatorId).toBe(car1)
       // car 1's steward (building 1) by SMS, and the technician by SMS besides the group
-      await notify.receivers.waitFor((r) => r.kind === 'sms' && r.mobiles.includes('13800000300'), 5000)
-      await notify.receivers.waitFor((r) => r.kind === 'sms' && r.mobiles.includes(technicianPhone(0)), 5000)
+      await notify.receivers.waitFor((r) => r.kind === 'sms' && r.mobiles.includes('13800000300') && trapped(r), 5000)
+      await notify.receivers.waitFor((r) => r.kind === 'sms' && r.mobiles.includes(technicianPhone(0)) && trapped(r), 5000)
     } finally {
       clearInterval(reporting)
     }

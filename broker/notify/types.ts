@@ -16,11 +16,17 @@ export interface Message {
   readonly mobiles: readonly string[]
   /** SMS template variables: never free text (docs/domain.md#notification-channels-outside-services) */
   readonly sms: Readonly<Record<string, string>>
+  /** which of the SMS endpoint's pre-approved templates the variables fill (default incident) */
+  readonly smsKind?: SmsKind
   /** the responder link in the text, if the party has one */
   readonly link?: string
   /** machine-readable facts for the webhook's JSON body */
   readonly facts: Readonly<Record<string, unknown>>
 }
+
+/** The kinds of message an SMS endpoint has a pre-approved template for (broker/parties/schema.ts `templates`). */
+export const SMS_KINDS = ['incident', 'hazard', 'complaint', 'inspection', 'patrol'] as const
+export type SmsKind = (typeof SMS_KINDS)[number]
 
 export type OutboxState = 'pending' | 'delivered' | 'failed'
 

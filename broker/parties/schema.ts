@@ -34,7 +34,10 @@ export const EndpointSchema = Type.Object({
   url: Type.Optional(Type.String({ pattern: '^https?://\\S+$', description: 'robot webhook or HTTP endpoint; a WeCom robot key sits in it, so it is redacted like a secret' })),
   secret: Type.Optional(Type.String({ minLength: 1, description: 'inline secret (DingTalk signing secret, SMS key); redacted in every view' })),
   secretEnv: Type.Optional(Type.String({ pattern: ENV_PATTERN, description: 'the environment variable holding the secret, instead of `secret`' })),
-  template: Type.Optional(Type.String({ minLength: 1, description: 'SMS: the pre-approved template code' })),
+  template: Type.Optional(Type.String({ minLength: 1, description: 'SMS: the pre-approved template code (of incidents, and of any kind without its own)' })),
+  templates: Type.Optional(Type.Object(Object.fromEntries(['incident', 'hazard', 'complaint', 'inspection', 'patrol'].map((k) => [k, Type.Optional(Type.String({ minLength: 1 }))])), {
+    additionalProperties: false, description: 'SMS: the template code per kind of message (incident, hazard, complaint, inspection, patrol): each kind has its own variables',
+  })),
   signName: Type.Optional(Type.String({ minLength: 1, description: 'SMS: the registered signature' })),
   keyId: Type.Optional(Type.String({ minLength: 1, description: 'SMS: the AccessKey id; the key secret is secret/secretEnv' })),
 }, { additionalProperties: false })

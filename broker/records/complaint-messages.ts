@@ -50,7 +50,7 @@ export function complaintMessage(c: Complaint, e: Elevator | undefined, purpose:
     title: `${TITLE[purpose]}${car}`,
     lines,
     ...(link ? { link } : {}),
-    sms: { address: [...car].slice(0, 20).join(''), category: CATEGORY_ZH[c.category], link: link ?? '' },
+    smsKind: 'complaint', sms: { address: [...car].slice(0, 20).join(''), category: CATEGORY_ZH[c.category], link: link ?? '' },
     facts: {
       complaintId: c.id, elevatorId: c.elevatorId, registrationCode: e?.registrationCode ?? null, category: c.category,
       state: c.state, purpose, createdAt: c.createdAt, ackDueAt: c.ackDueAt, resolveDueAt: c.resolveDueAt,

@@ -171,7 +171,7 @@ export class DueDates implements RecordsPart {
       message: () => recordMessage({
         title: `电梯定期检验即将到期 · ${place}`,
         lines: [`注册代码：${e.registrationCode}`, `下次检验日期：${date}`, `请在到期前申请定期检验 / Periodic inspection due on ${date}`],
-        sms: { address: place, code: e.rescueCode, date }, facts: { elevatorId: e.id, nextInspection: date, kind: 'inspection_due' },
+        smsKind: 'inspection', sms: { address: place, code: e.rescueCode, date }, facts: { elevatorId: e.id, nextInspection: date, kind: 'inspection_due' },
       }),
     })
     db.transaction(() => {

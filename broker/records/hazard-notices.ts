@@ -41,7 +41,7 @@ export function hazardNotices(n: HazardNotice): { items: OutboxItem[]; unreached
   ]
   const message = recordMessage({
     title, lines, link: n.link,
-    sms: { number: h.number, address: [...h.location].slice(0, 20).join(''), deadline: cst(h.deadline), link: n.link },
+    smsKind: 'hazard', sms: { number: h.number, address: [...h.location].slice(0, 20).join(''), deadline: cst(h.deadline), link: n.link },
     facts: {
       kind: n.kind === 'registered' ? 'hazard_registered' : 'hazard_overdue', hazardId: h.id, number: h.number, elevatorId: h.elevatorId,
       registrationCode: h.registrationCode, grade: h.grade, state: h.state, foundBy: h.foundBy, foundAt: h.foundAt, deadline: h.deadline,

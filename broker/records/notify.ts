@@ -4,7 +4,7 @@
 // mobile. The subject id (hz-…, cp-…, pt-…) stands where an incident id stands, so the
 // dispatcher's reports come back to the record (broker/app.ts routes them by prefix). Pure.
 import type { PartyRole } from '../../response/index.ts'
-import type { Message, OutboxItem } from '../notify/types.ts'
+import type { Message, OutboxItem, SmsKind } from '../notify/types.ts'
 import type { Party, PartiesDirectory } from '../parties/directory.ts'
 import { MOBILE_PATTERN, type ChannelKind } from '../parties/schema.ts'
 import { askedRole } from '../incidents/notices.ts'
@@ -67,8 +67,8 @@ export function recordNotices(n: RecordNotice): { items: OutboxItem[]; unreached
 }
 
 /** A plain record message: title, lines, an optional link; SMS variables from `sms`. */
-export function recordMessage(o: { title: string; lines: readonly string[]; link?: string; sms: Record<string, string>; facts: Record<string, unknown> }): Message {
+export function recordMessage(o: { title: string; lines: readonly string[]; link?: string; sms: Record<string, string>; smsKind: SmsKind; facts: Record<string, unknown> }): Message {
   const text = [o.title, ...o.lines, ...(o.link ? [`处理链接：${o.link}`] : [])].join('\n')
   const markdown = [`### ${o.title}`, ...o.lines.map((l) => `> ${l}`), ...(o.link ? [`[处理 / Open](${o.link})`] : [])].join('\n')
-  return { title: o.title, text, markdown, mobiles: [], sms: o.sms, ...(o.link ? { link: o.link } : {}), facts: o.facts }
+  return { title: o.title, text, markdown, mobiles: [], sms: o.sms, smsKind: o.smsKind, ...(o.link ? { link: o.link } : {}), facts: o.facts }
 }

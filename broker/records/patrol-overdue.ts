@@ -58,7 +58,7 @@ export function overdueNotices(o: {
       subjectId, notificationId: `${subjectId}:1`, elevatorId: cars[0]!.elevatorId, roles: ['grid'], directory: o.directory, now: o.now,
       message: () => recordMessage({
         title: '【网格巡查逾期】请尽快巡查', lines, ...(link ? { link } : {}),
-        sms: { count: String(cars.length), link: link ?? '' },
+        smsKind: 'patrol', sms: { count: String(cars.length), link: link ?? '' },
         facts: { kind: 'patrol_overdue', personId, elevatorIds: cars.map((d) => d.elevatorId) },
       }),
     })

@@ -36,7 +36,7 @@ export function smsSend(opts: ChannelOptions, uuid: () => string = randomUUID): 
     const params: Record<string, string> = {
       AccessKeyId: endpoint.keyId, Action: 'SendSms', Format: 'JSON', OutId: item.id, PhoneNumbers: item.to,
       RegionId: 'cn-hangzhou', SignName: endpoint.signName, SignatureMethod: 'HMAC-SHA1', SignatureNonce: uuid(),
-      SignatureVersion: '1.0', TemplateCode: endpoint.template, TemplateParam: JSON.stringify(item.message.sms),
+      SignatureVersion: '1.0', TemplateCode: (item.message.smsKind && endpoint.templates?.[item.message.smsKind]) || endpoint.template, TemplateParam: JSON.stringify(item.message.sms),
       Timestamp: rpcTimestamp(opts.now()), Version: '2017-05-25',
     }
     const body = `Signature=${percentEncode(rpcSignature('POST', params, secret))}&${canonicalQuery(params)}`
