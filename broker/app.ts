@@ -141,7 +141,7 @@ export class Broker {
       db: this.responseDb!, path: cfg.response.path, registry, parties: () => this.directory, scheduler: scheduler ?? asyncScheduler,
       log: log.child({ component: 'records' }), outbox: this.outbox!, kick: () => this.dispatcher?.kick(),
       linkBase: () => cfg.response.linkBase ?? cfg.http.publicOrigin ?? this.httpOrigin,
-      linkKey: cfg.response.linkKeyEnv ? process.env[cfg.response.linkKeyEnv] : undefined, alarms: alarmStore, incidents,
+      linkKey: cfg.response.linkKeyEnv ? process.env[cfg.response.linkKeyEnv] : undefined, alarms: alarmStore, incidents, config: cfg.records,
       live: (id) => ({
         ...(view.telemetry(id) ? { telemetry: view.telemetry(id)! } : {}), availability: view.availabilityOf(id),
         activeAlarms: alarmStore.active().filter((a) => a.elevatorId === id),

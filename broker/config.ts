@@ -12,6 +12,7 @@ import { loadRegistry, parseRegistry, type Registry } from './registry/registry.
 import { loadParties, PartiesDirectory } from './parties/directory.ts'
 import { PASSWORD_HASH_PATTERN } from './mqtt/passwords.ts'
 import { parseResponseConfig, ResponseConfigSchema, type ResponseConfig } from './incidents/config.ts'
+import { RecordsConfigSchema, type RecordsConfig } from './records/config.ts'
 
 export { ConfigError }
 
@@ -63,6 +64,7 @@ export const BrokerConfigSchema = Type.Object({
   detectors: Type.Optional(DetectorsConfigSchema),
   telemetry: Type.Optional(TelemetryStorageConfigSchema),
   response: Type.Optional(ResponseConfigSchema),
+  records: RecordsConfigSchema,
 }, { additionalProperties: false })
 type RawBrokerConfig = Static<typeof BrokerConfigSchema>
 
@@ -81,6 +83,8 @@ export interface BrokerConfig {
   telemetry: ReturnType<typeof parseTelemetryStorageConfig>
   /** incidents, escalation policies, the outbox, responder links (docs/domain.md#response-chain) */
   response: ResponseConfig
+  /** the limits of the county's records (docs/records.md) */
+  records: RecordsConfig
 }
 
 /** Every section parsed; problems of all sections gathered before failing. */
@@ -112,7 +116,7 @@ export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfi
   if (problems.length || !mqtt || !ingest || !telemetry || !registry || !parties || !response) throw new ConfigError(file, problems)
   const accounts = { ...raw.accounts, path: raw.accounts.path ?? (raw.alarms.path === ':memory:' ? ':memory:' : join(dirname(raw.alarms.path), 'accounts.db')) }
   const tls = raw.http.tls && { cert: resolve(dirname(file), raw.http.tls.cert), key: resolve(dirname(file), raw.http.tls.key) }
-  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, parties, sources, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry, response }
+  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, parties, sources, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry, response, records: raw.records }
 }
 
 export function loadBrokerConfig(file: string): BrokerConfig {

@@ -17,12 +17,14 @@ import { DueDates } from './due.ts'
 import { Hazards } from './hazards.ts'
 import { Patrols } from './patrols.ts'
 import { SUBJECT_PREFIX, type RecordsDeps, type RecordsPart } from './types.ts'
+import type { RecordsConfig } from './config.ts'
 
 export interface RecordsOptions extends Omit<RecordsDeps, 'linkKey' | 'dataDir'> {
   /** the response store's path: photos go beside it */
   readonly path: string
   /** the configured link key (response.linkKeyEnv's value), else the store's */
   readonly linkKey: string | undefined
+  readonly config: RecordsConfig
 }
 
 export interface Records {
@@ -40,11 +42,19 @@ export interface Records {
 
 export function startRecords(o: RecordsOptions): Records {
   const dataDir = o.path === ':memory:' ? mkdtempSync(`${tmpdir()}/lw-records-`) : dirname(o.path)
-  const deps: RecordsDeps = { ...o, linkKey: linkKey(o.db, o.linkKey), dataDir }
-  const hazards = new Hazards(deps)
-  const patrols = new Patrols(deps, hazards)
-  const complaints = new Complaints(deps, hazards)
-  const due = new DueDates(deps, hazards)
+  const { config: _config, path: _path, ...shared } = o
+  const deps: RecordsDeps = { ...shared, linkKey: linkKey(o.db, o.linkKey), dataDir }
+  const { hazards: h = {}, patrols: p = {}, complaints: c = {}, due: d = {} } = o.config
+  const hazards = new Hazards(deps, {
+    deadlineDays: { major: h.majorDays ?? 7, general: h.generalDays ?? 30 },
+    repeat: { count: h.repeatCount ?? 3, days: h.repeatDays ?? 30 }, ...(h.escalateEveryHours ? { escalateEveryHours: h.escalateEveryHours } : {}),
+  })
+  const patrols = new Patrols(deps, hazards, { ...(p.everyDays ? { everyDays: p.everyDays } : {}), ...(p.linkDays ? { linkDays: p.linkDays } : {}) })
+  const complaints = new Complaints(deps, hazards, {
+    ...(c.ackHours ? { ackHours: c.ackHours } : {}), ...(c.resolveDays ? { resolveDays: c.resolveDays } : {}),
+    limits: { ...(c.perAddressMinute ? { perAddressMinute: c.perAddressMinute } : {}), ...(c.perAddressDay ? { perAddressDay: c.perAddressDay } : {}), ...(c.perCarHour ? { perCarHour: c.perCarHour } : {}) },
+  })
+  const due = new DueDates(deps, hazards, { ...(d.warnDays ? { warnDays: d.warnDays } : {}), ...(d.drillEveryDays ? { drillEveryDays: d.drillEveryDays } : {}) })
   const parts: readonly [string, RecordsPart][] = [[SUBJECT_PREFIX.hazard, hazards], [SUBJECT_PREFIX.patrol, patrols], [SUBJECT_PREFIX.complaint, complaints], ['in-', due]]
   for (const [, p] of parts) p.start()
   const partOf = (id: string) => parts.find(([prefix]) => id.startsWith(prefix))?.[1]

@@ -11,7 +11,7 @@ describe('config change audit', () => {
     store.start()
     const first = auditConfigChange(store, parseBrokerConfig(minimal))
     expect(first).toMatchObject({ actor: null, action: 'config.change', target: 'broker' })
-    expect(first!.detail!.changed).toEqual(['accounts', 'alarms', 'detectors', 'http', 'ingest', 'mqtt', 'parties', 'registry', 'response', 'sources', 'telemetry'])
+    expect(first!.detail!.changed).toEqual(['accounts', 'alarms', 'detectors', 'http', 'ingest', 'mqtt', 'parties', 'records', 'registry', 'response', 'sources', 'telemetry'])
 
     expect(auditConfigChange(store, parseBrokerConfig(minimal))).toBeNull()
 
