@@ -8,6 +8,7 @@ import { BaselineWindows, type DriftStats } from './runtime/baseline.ts'
 import { modesSetting, staleSetting } from './runtime/condition.ts'
 import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
 import { machineDetector } from './runtime/driver.ts'
+import { fingerprintOf, isRecord, type Learned } from './runtime/learned.ts'
 import type { AlarmSignal, DetectorInput } from './runtime/types.ts'
 
 const configSchema = Type.Object({
@@ -201,6 +202,7 @@ export function anomalyMachine(cfg: AnomalyConfig, raised: boolean): Machine<Ano
   return {
     // a getter: every subscription starts from its own state
     get initial() { return fresh() },
+    learned: anomalyLearned(cfg),
     input(s, i) {
       if (i.kind === 'telemetry') return telemetry(s, i)
       s.elevator ??= elevatorOf(i)
@@ -212,6 +214,50 @@ export function anomalyMachine(cfg: AnomalyConfig, raised: boolean): Machine<Ano
       return { state: s }
     },
     wake: (s) => ({ state: s }),
+  }
+}
+
+/** Snapshot format: the windows as stored, the judgement track (null for NaN and −∞), the reopen block. */
+interface AnomalySnapshot { windows: number[]; track: (number | null)[]; cycles: number; reopens: number }
+
+/**
+ * The baselines survive a restart (runtime/learned.ts) with the judgement under way, so a drift
+ * being sustained is neither forgotten nor started again. Dropped when the window sizes, the reopen
+ * block or the watched modes change: what was learned would mean something else.
+ */
+function anomalyLearned(cfg: AnomalyConfig): Learned<AnomalyState> {
+  let l = learnedByConfig.get(cfg)
+  if (!l) learnedByConfig.set(cfg, (l = learnedFor(cfg)))
+  return l
+}
+// one per configuration, not per elevator
+const learnedByConfig = new WeakMap<AnomalyConfig, Learned<AnomalyState>>()
+
+function learnedFor(cfg: AnomalyConfig): Learned<AnomalyState> {
+  return {
+    version: 1,
+    fingerprint: fingerprintOf(cfg, ['baselineSize', 'recentSize', 'reopenBlockCycles', 'modes']),
+    snapshot: (s): AnomalySnapshot | null => (s.windows.empty ? null : {
+      windows: Array.from(s.windows.data),
+      track: Array.from(s.track, (x) => (Number.isFinite(x) ? x : null)),
+      cycles: s.cycles, reopens: s.reopens,
+    }),
+    restore: (s, d) => {
+      if (!isRecord(d) || !Array.isArray(d.track) || d.track.length !== s.track.length) return null
+      const track = d.track as unknown[]
+      if (!track.every((x) => x === null || (typeof x === 'number' && Number.isFinite(x)))) return null
+      const { cycles, reopens } = d
+      if (!Number.isInteger(cycles) || !Number.isInteger(reopens) || (cycles as number) < 0 || (reopens as number) < 0) return null
+      if (!s.windows.load(d.windows)) return null
+      for (let j = 0; j < track.length; j++) {
+        const x = track[j] as number | null
+        // null was NaN (not judged) in SCORE, −∞ (never learned) in LEARNED, and is never stored elsewhere
+        s.track[j] = x ?? (j % TRACK === LEARNED ? -Infinity : NaN)
+      }
+      s.cycles = cycles as number
+      s.reopens = reopens as number
+      return s
+    },
   }
 }
 

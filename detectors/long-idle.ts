@@ -4,6 +4,7 @@
 import { Type } from '@sinclair/typebox'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
 import { onTrip } from './runtime/stop.ts'
+import { isRecord, isTime } from './runtime/learned.ts'
 
 // a car out of normal service (inspection, fire recall, out_of_service…) is not idle for lack of
 // passengers: the count starts again when it comes back
@@ -31,6 +32,12 @@ export const longIdle = conditionDetector({
       const moved = memo.floorIndex !== null && t.floorIndex !== memo.floorIndex
       return { idleSince: moved ? t.ts : memo.idleSince ?? t.ts, floorIndex: t.floorIndex }
     },
+  },
+  // and survives a restart: a car idle for 23 h before it is not counted from zero after
+  learned: {
+    version: 1,
+    settings: ['modes'],
+    parse: (d) => (isRecord(d) && isTime(d.idleSince) && isTime(d.floorIndex) ? { idleSince: d.idleSince, floorIndex: d.floorIndex } : null),
   },
   // the count lives in memo, so a short gap in the data does not restart a 24 h count
   holds: (t, memo, cfg) => (memo.idleSince === null ? null : {

@@ -4,6 +4,7 @@
 import { Type } from '@sinclair/typebox'
 import { MODES, type Mode } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { isRecord, isTime } from './runtime/learned.ts'
 
 const configSchema = Type.Object({
   periodMs: Type.Integer({ minimum: 3_600_000, default: 15 * 86_400_000, description: 'a maintenance visit at least this often' }),
@@ -40,6 +41,13 @@ export const maintenanceOverdue = conditionDetector({
       const fresh = visiting || (memo.visiting && sessionStart === null)
       return { sessionStart, visiting, periodStart: fresh ? t.ts : memo.periodStart ?? t.ts }
     },
+  },
+  // the last visit survives a restart: a broker restarted weekly still sees a 15-day period pass
+  learned: {
+    version: 1,
+    settings: ['visitMs', 'visitModes'],
+    parse: (d) => (isRecord(d) && isTime(d.sessionStart) && typeof d.visiting === 'boolean' && isTime(d.periodStart)
+      ? { sessionStart: d.sessionStart, visiting: d.visiting, periodStart: d.periodStart } : null),
   },
   // a visit under way ends the condition; the count lives in memo, so a gap does not restart it
   holds: (t, memo, cfg) => (memo.visiting || memo.periodStart === null ? null : {

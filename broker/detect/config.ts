@@ -10,8 +10,15 @@ import { DetectErrorCode } from './errors.ts'
 
 const Overrides = Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), { description: 'detector id → settings' })
 
+const LearnedConfigSchema = Type.Object({
+  path: Type.String({ minLength: 1, description: "SQLite file of what the detectors learned (anomaly baselines, last maintenance visits, idle counts), relative to the working directory; ':memory:' keeps nothing" }),
+  everyMinutes: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'snapshot this often (and at stop): at most this much learning is lost to a crash' }),
+  keepDays: Type.Number({ exclusiveMinimum: 0, default: 90, description: 'an elevator not heard from for this long has its snapshots deleted' }),
+}, { additionalProperties: false, description: 'learned state kept across restarts (docs/performance.md#learned-state-across-restarts)' })
+
 export const DetectorsConfigSchema = Type.Object({
   alarms: Type.Optional(LifecycleConfigSchema),
+  learned: Type.Optional(LearnedConfigSchema),
   detectors: Type.Optional(Overrides),
   elevators: Type.Optional(Type.Record(Type.String(), Overrides, { description: 'elevatorId → detector id → settings' })),
 }, { additionalProperties: false })
@@ -22,6 +29,8 @@ export interface ResolvedDetectorsConfig {
   configFor(detectorId: string, elevatorId: string): unknown
   /** the alarm lifecycle's holds */
   readonly alarms: LifecycleConfig
+  /** where learned state is kept, how often; null = not kept */
+  readonly learned: { readonly path: string; readonly everyMs: number; readonly keepMs: number } | null
 }
 
 /** Its problems name the file like any configuration's; the code is the detector runtime's own. */
@@ -75,8 +84,10 @@ export function resolveDetectorsConfig(detectors: readonly Detector[], raw: unkn
     perElevator.set(elevatorId, own)
   }
   if (problems.length) throw new DetectorConfigError(file, problems)
+  const learned = shaped.value.learned
   return {
     alarms: deepFreeze({ ...LIFECYCLE_DEFAULTS, ...shaped.value.alarms }),
+    learned: learned ? deepFreeze({ path: learned.path, everyMs: (learned.everyMinutes ?? 5) * 60_000, keepMs: (learned.keepDays ?? 90) * 86_400_000 }) : null,
     configFor: (detectorId, elevatorId) => perElevator.get(elevatorId)?.get(detectorId) ?? base.get(detectorId),
   }
 }

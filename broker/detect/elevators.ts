@@ -6,6 +6,10 @@
 import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs'
 import type { Detector, DetectorContext, DetectorInput, AlarmSignal } from '../../detectors/index.ts'
 import { MachineDriver, type DriverSink } from '../../detectors/runtime/driver.ts'
+import type { LearnedDrop, LearnedRecord } from '../../detectors/runtime/learned.ts'
+
+/** One detector's learned state about one elevator (detectors/runtime/learned.ts). */
+export interface LearnedRow { readonly elevatorId: string; readonly detectorId: string; readonly record: LearnedRecord }
 
 /** What the engine needs from its runtime. */
 export interface EngineHooks {
@@ -15,11 +19,19 @@ export interface EngineHooks {
   signal(d: Detector, elevatorId: string, s: AlarmSignal): void
   failed(d: Detector, elevatorId: string, err: unknown): void
   restarted(d: Detector): void
+  /** what was learned about an elevator before, by detector id, for its first input */
+  learned?(elevatorId: string): ReadonlyMap<string, LearnedRecord> | null
+  /** a stored snapshot that did not fit its detector */
+  dropped?(d: Detector, elevatorId: string, why: LearnedDrop): void
+  /** the learned state of elevators about to be forgotten for silence */
+  evicting?(rows: LearnedRow[]): void
 }
 
 interface Driven {
   input(i: DetectorInput): void
   dispose(): void
+  snapshot?(): LearnedRecord | null
+  restore?(r: LearnedRecord): true | LearnedDrop
 }
 
 interface Group {
@@ -70,6 +82,7 @@ export class ElevatorEngine {
       for (const d of this.detectors) group.slots.push(new Slot(d, group, this))
       this.groups.set(i.elevatorId, (g = group))
       for (const slot of g.slots) this.launch(slot)
+      this.restore(group)
       this.sweeping ??= this.scheduler.schedule(sweepWork, this.sweepEvery(), this)
     }
     // an instance that failed while starting is retried at the next input, not at once, so a
@@ -98,15 +111,25 @@ export class ElevatorEngine {
     this.groups.clear()
   }
 
+  /** What every elevator held now has learned. */
+  snapshots(): LearnedRow[] {
+    const rows: LearnedRow[] = []
+    for (const g of this.groups.values()) this.snapshotInto(g, rows)
+    return rows
+  }
+
   /** @internal forgets the elevators silent for evictAfterMs */
   sweep(): void {
     this.sweeping = null
     const before = this.scheduler.now() - this.evictAfterMs
+    const rows: LearnedRow[] = []
     for (const [id, g] of this.groups) {
       if (g.lastSeen > before) continue
+      this.snapshotInto(g, rows)
       for (const s of g.slots) s.driver?.dispose()
       this.groups.delete(id)
     }
+    if (rows.length > 0) this.hooks.evicting?.(rows)
     if (this.groups.size > 0 && !this.stopped) this.sweeping = this.scheduler.schedule(sweepWork, this.sweepEvery(), this)
   }
 
@@ -120,6 +143,29 @@ export class ElevatorEngine {
     if (this.groups.get(slot.group.elevatorId) !== slot.group || this.stopped) return
     this.hooks.restarted(slot.d)
     this.launch(slot)
+  }
+
+  private snapshotInto(g: Group, rows: LearnedRow[]): void {
+    for (const slot of g.slots) {
+      try {
+        const record = slot.driver?.snapshot?.()
+        if (record) rows.push({ elevatorId: g.elevatorId, detectorId: slot.d.id, record })
+      } catch (err) {
+        this.hooks.failed(slot.d, g.elevatorId, err)
+      }
+    }
+  }
+
+  /** A new group's instances get what was learned before, before its first input. */
+  private restore(g: Group): void {
+    const stored = this.hooks.learned?.(g.elevatorId)
+    if (!stored || stored.size === 0) return
+    for (const slot of g.slots) {
+      const r = stored.get(slot.d.id)
+      if (!r || !slot.driver) continue
+      const done = slot.driver.restore ? slot.driver.restore(r) : 'version'
+      if (done !== true) this.hooks.dropped?.(slot.d, g.elevatorId, done)
+    }
   }
 
   private sweepEvery(): number {

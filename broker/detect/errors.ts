@@ -7,6 +7,7 @@ export const DetectErrorCode = {
   Signal: 'LW_ERR_DETECTOR_SIGNAL',          // a detector emitted a signal outside its contract; dropped
   Input: 'LW_ERR_DETECTOR_INPUT',            // the input stream itself failed; detection has stopped
   Stopped: 'LW_ERR_DETECTOR_STOPPED',        // start() after stop()
+  Learned: 'LW_ERR_DETECTOR_LEARNED',        // learned state not read, not written, or not fitting its detector
 } as const
 export type DetectErrorCode = CodeOf<typeof DetectErrorCode>
 

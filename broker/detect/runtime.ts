@@ -7,9 +7,11 @@ import { AlarmLifecycle, DETECTORS, alarmIds, type Applied, type AlarmSignal, ty
 import { GatewayInhibition } from '../../detectors/runtime/inhibit.ts'
 import type { ElevatorFacts } from '../../detectors/runtime/types.ts'
 import { resolveDetectorsConfig, type DetectorsConfig } from './config.ts'
-import { ElevatorEngine } from './elevators.ts'
+import { ElevatorEngine, type LearnedRow } from './elevators.ts'
+import type { LearnedDrop } from '../../detectors/runtime/learned.ts'
 import { DetectError, DetectErrorCode } from './errors.ts'
 import { STALL_DEFAULTS, StallGuard, type StallConfig } from './stall.ts'
+import { LearnedKeeper, LearnedStore, type LearnedKeeperCounts } from './snapshots.ts'
 
 export interface DetectorFailure {
   readonly code: typeof DetectErrorCode.Failed | typeof DetectErrorCode.Signal
@@ -61,6 +63,8 @@ export interface DetectorRuntimeStats {
   /** communication_lost raises withdrawn after a stall because the elevator's data came within the grace */
   stallWithdrawn: number
   detectors: Record<string, DetectorStats>
+  /** learned state kept across restarts (config `learned`); absent when not kept */
+  learned?: LearnedKeeperCounts
 }
 
 const HOUR = 3_600_000
@@ -75,6 +79,7 @@ export class DetectorRuntime {
   private inhibition: GatewayInhibition | null = null
   private stall: StallGuard | null = null
   private engine: ElevatorEngine | null = null
+  private keeper: LearnedKeeper | null = null
   private log: Logger | undefined
   private readonly counts = { eventsIn: 0, alarmsRaised: 0, alarmsUpdated: 0, alarmsCleared: 0, signalsIgnored: 0 }
   private readonly perDetector = new Map<string, DetectorStats>()
@@ -108,6 +113,7 @@ export class DetectorRuntime {
       stalled: ({ from, to }) => this.log?.warn({ from, to, stalledMs: to - from }, 'broker stalled: communication_lost held for the queued data'),
     }))
     for (const d of detectors) this.perDetector.set(d.id, { errors: 0, restarts: 0, invalidSignals: 0 })
+    const keeper = (this.keeper = config.learned && new LearnedKeeper(new LearnedStore(config.learned.path), scheduler, config.learned, this.log))
 
     const engine = (this.engine = new ElevatorEngine(detectors, scheduler, evictAfterMs, {
       configFor: (d, elevatorId) => config.configFor(d.id, elevatorId),
@@ -121,7 +127,14 @@ export class DetectorRuntime {
         this.report({ code: DetectErrorCode.Failed, detectorId: d.id, elevatorId, err })
       },
       restarted: (d) => { this.perDetector.get(d.id)!.restarts++ },
+      ...(keeper ? {
+        learned: (elevatorId: string) => keeper.load(elevatorId),
+        dropped: (d: Detector, elevatorId: string, why: LearnedDrop) => keeper.drop(d.id, elevatorId, why),
+        evicting: (rows: LearnedRow[]) => keeper.save(rows),
+      } : {}),
     }))
+    // before the first input: each elevator's learned state is read at its first input
+    keeper?.start(engine)
     this.sub = this.opts.input$.subscribe({
       next: (i) => {
         this.counts.eventsIn++
@@ -138,6 +151,8 @@ export class DetectorRuntime {
     this.stopped = true
     this.sub?.unsubscribe()
     this.sub = null
+    // what was learned is written before the instances holding it go
+    this.keeper?.stop()
     this.engine?.stop()
     this.stall?.stop()
     this.inhibition?.stop()
@@ -153,6 +168,7 @@ export class DetectorRuntime {
       elevators: this.engine?.size ?? 0,
       alarmsActive: this.lifecycle?.active().length ?? 0,
       detectors: Object.fromEntries([...this.perDetector].map(([id, s]) => [id, { ...s }])),
+      ...(this.keeper ? { learned: this.keeper.counts() } : {}),
     }
   }
 

@@ -128,6 +128,28 @@ export class BaselineWindows {
     }
   }
 
+  /** Nothing observed in any metric. */
+  get empty(): boolean {
+    for (let m = 0; m < this.metrics; m++) if (this.baselineCount(m) > 0 || this.recentCount(m) > 0) return false
+    return true
+  }
+
+  /**
+   * Replaces the whole state with `values` (a copy of `data` from windows of the same sizes);
+   * false, changing nothing, when they cannot be such a copy.
+   */
+  load(values: unknown): boolean {
+    if (!Array.isArray(values) || values.length !== this.data.length) return false
+    if (!values.every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_STORED)) return false
+    for (let m = 0; m < this.metrics; m++) {
+      const c = m * this.stride + this.baselineSize + this.recentSize
+      const [bn, bh, rn, rh] = [values[c + B_COUNT], values[c + B_HEAD], values[c + R_COUNT], values[c + R_HEAD]] as number[]
+      if (bn! > this.baselineSize || bh! >= this.baselineSize || rn! > this.recentSize || rh! >= this.recentSize) return false
+    }
+    this.data.set(values as number[])
+    return true
+  }
+
   /** The stored values, oldest first (for tests and evidence). */
   baselineValues(metric: number): number[] {
     return this.ring(metric, 0, this.baselineSize, B_COUNT, B_HEAD)

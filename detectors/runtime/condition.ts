@@ -6,6 +6,7 @@ import { MODES, type AlarmType, type Mode, type Telemetry } from '../../protocol
 import { elevatorOf, type Elevator, type Machine, type Step } from './lifecycle.ts'
 import { machineDetector } from './driver.ts'
 import type { AlarmSignal, Detector, DetectorInput, ElevatorFacts } from './types.ts'
+import { fingerprintOf, type Learned } from './learned.ts'
 
 /** The `modes` setting: service modes in which the condition is watched. */
 export const modesSetting = (defaults: readonly Mode[], description: string) =>
@@ -37,6 +38,15 @@ export interface ConditionSpec<S extends TSchema, M> {
   }
   /** null = the condition does not hold for this sample (only asked in a watched mode) */
   holds(t: Telemetry, memo: M, cfg: Static<S>, facts: ElevatorFacts | null): Holds | null
+  /**
+   * The memo is learned and survives a restart (learned.ts): its format version, the settings
+   * whose change makes a stored memo meaningless, and the check of a stored one (null = unfit)
+   */
+  readonly learned?: {
+    readonly version: number
+    readonly settings: readonly (keyof Static<S> & string)[]
+    parse(data: unknown): M | null
+  }
   /** the evidence of a clear; default the floor and mode */
   clearedEvidence?(t: Telemetry, memo: M): Record<string, unknown>
 }
@@ -77,10 +87,23 @@ const conditionState = <M>(elevator: Elevator | null, telemetryAt: number | null
 class ConditionRules<S extends TSchema, M> {
   readonly modes: ReadonlySet<string>
   readonly initial: ConditionState<M>
+  readonly learned: Learned<ConditionState<M>> | undefined
 
   constructor(readonly spec: ConditionSpec<S, M>, readonly cfg: Static<S> & ConditionSettings, raised: boolean) {
     this.modes = new Set<string>(cfg.modes)
     this.initial = conditionState(null, null, 0, null, spec.memo?.initial as M, null, null, raised)
+    const l = spec.learned
+    const none = spec.memo?.initial
+    this.learned = l && {
+      version: l.version,
+      fingerprint: fingerprintOf(cfg as Record<string, unknown>, l.settings),
+      // the memo is immutable and JSON-shaped: kept as it is
+      snapshot: (st) => (st.memo === none ? null : st.memo),
+      restore: (st, data) => {
+        const memo = l.parse(data)
+        return memo === null ? null : conditionState(st.elevator, st.telemetryAt, st.offline, st.last, memo, st.since, st.pending, st.raised)
+      },
+    }
   }
 }
 
@@ -118,6 +141,10 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
 
   get initial(): ConditionState<M> {
     return this.rules.initial
+  }
+
+  get learned(): Learned<ConditionState<M>> | undefined {
+    return this.rules.learned
   }
 
   input(s: ConditionState<M>, i: DetectorInput, now: number): Step<ConditionState<M>> {

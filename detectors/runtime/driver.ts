@@ -5,6 +5,7 @@ import { Observable, type OperatorFunction, type SchedulerAction, type Scheduler
 import type { Machine, Step } from './lifecycle.ts'
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { AlarmSignal, Detector, DetectorContext, DetectorInput, DetectorMachine } from './types.ts'
+import { restoreFrom, snapshotOf, type LearnedDrop, type LearnedRecord } from './learned.ts'
 
 export interface RunOptions {
   /** evaluate replayed history in event time (default true); false = ignore it */
@@ -120,6 +121,26 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
       this.lastWake = this.timerAt
       this.lastTs = i.ts
     }
+  }
+
+  /** The learned part of the live state (learned.ts), or null: nothing learned, or nothing to learn. */
+  snapshot(): LearnedRecord | null {
+    const l = this.m.learned
+    return l ? snapshotOf(l, this.state) : null
+  }
+
+  /**
+   * Puts a snapshot back, before the first input only (the learned part of a fresh state): true
+   * when restored, else why it was dropped.
+   */
+  restore(r: LearnedRecord): true | LearnedDrop {
+    const l = this.m.learned
+    if (!l) return 'version'
+    if (this.base !== null || this.lastState !== null) return 'invalid'
+    const s = restoreFrom(l, this.state, r)
+    if (typeof s === 'string') return s
+    this.state = s
+    return true
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@
 // after the detectors is alarms.ts. Pure: state in closures, time from the injected scheduler
 // and message `ts`.
 import type { AlarmSignal, DetectorInput } from './types.ts'
+import type { Learned } from './learned.ts'
 
 /** What a detector's state machine does with one input or wake-up. */
 export interface Step<S> {
@@ -18,6 +19,8 @@ export interface Machine<S> {
   input(state: S, input: DetectorInput, now: number): Step<S>
   /** a wake-up came due: at or after the time a step asked for, or earlier (then ask again) */
   wake(state: S, now: number): Step<S>
+  /** what it learns that should survive a restart (learned.ts); absent = nothing */
+  readonly learned?: Learned<S>
 }
 
 export { runMachine, type RunOptions } from './driver.ts'
