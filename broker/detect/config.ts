@@ -12,8 +12,8 @@ const Overrides = Type.Record(Type.String(), Type.Record(Type.String(), Type.Unk
 
 const LearnedConfigSchema = Type.Object({
   path: Type.String({ minLength: 1, description: "SQLite file of what the detectors learned (anomaly baselines, last maintenance visits, idle counts), relative to the working directory; ':memory:' keeps nothing" }),
-  everyMinutes: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'snapshot this often (and at stop): at most this much learning is lost to a crash' }),
-  keepDays: Type.Number({ exclusiveMinimum: 0, default: 90, description: 'an elevator not heard from for this long has its snapshots deleted' }),
+  everyMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 5, description: 'snapshot this often (and at stop): at most this much learning is lost to a crash' })),
+  keepDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 90, description: 'an elevator not heard from for this long has its snapshots deleted' })),
 }, { additionalProperties: false, description: 'learned state kept across restarts (docs/performance.md#learned-state-across-restarts)' })
 
 export const DetectorsConfigSchema = Type.Object({
