@@ -115,8 +115,10 @@ export function parseBrokerConfig(data: unknown, file = '(config)'): BrokerConfi
   const response = parties && section(() => parseResponseConfig(raw.response, file, raw.alarms.path, parties, sources.parties !== undefined))
   if (problems.length || !mqtt || !ingest || !telemetry || !registry || !parties || !response) throw new ConfigError(file, problems)
   const accounts = { ...raw.accounts, path: raw.accounts.path ?? (raw.alarms.path === ':memory:' ? ':memory:' : join(dirname(raw.alarms.path), 'accounts.db')) }
+  // learned detector state (baselines, visits, idle counts) beside the alarm store, so a restart keeps it
+  const detectors = raw.alarms.path === ':memory:' || raw.detectors?.learned ? raw.detectors : { ...raw.detectors, learned: { path: join(dirname(raw.alarms.path), 'learned.db') } }
   const tls = raw.http.tls && { cert: resolve(dirname(file), raw.http.tls.cert), key: resolve(dirname(file), raw.http.tls.key) }
-  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, parties, sources, alarms: raw.alarms, accounts, ingest, detectors: raw.detectors, telemetry, response, records: raw.records }
+  return { mqtt, http: { ...raw.http, ...(tls ? { tls } : {}) }, registry, parties, sources, alarms: raw.alarms, accounts, ingest, detectors, telemetry, response, records: raw.records }
 }
 
 export function loadBrokerConfig(file: string): BrokerConfig {
