@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter } from 'prom-client'
 import { ELEVATOR_ID_PATTERN } from '../../protocol/index.ts'
 import { can, type Action } from '../accounts/roles.ts'
@@ -23,6 +23,7 @@ import { errorBody, HttpErrorCode } from './errors.ts'
 import { patrolCars, patrolRefusedPage, type PatrolState } from './patrol-view.ts'
 import { linkActor } from './respond-routes.ts'
 import { strictValidator } from './strict-body.ts'
+import { guardLinkScope } from './link-scope.ts'
 
 export const DEFAULT_PATROL_LINK_PER_MINUTE = 120
 const REGION = '^(\\d{6}|\\d{9}|\\d{12})$'
@@ -153,16 +154,7 @@ export function registerPatrolRoutes(patrols: Patrols, deps: Pick<RecordsDeps, '
     // ------------------------------------------------------------ the personal link
     void app.register(async (scope) => {
       acceptPhotos(scope, patrols.photoMaxBytes)
-      scope.addHook('onSend', async (_req, reply) => {
-        reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
-      })
-      scope.setErrorHandler((err: FastifyError, req, reply) => {
-        if (err.validation || (err.statusCode !== undefined && err.statusCode < 500)) throw err
-        const token = (req.params as Partial<TokenParams>).token ?? ''
-        const message = token ? String(err.message).replaceAll(token, '<token>') : String(err.message)
-        req.log.error({ route: req.routeOptions.url, err: { type: err.name, message } }, 'patrol link request failed')
-        return reply.code(500).send(errorBody(500, HttpErrorCode.Internal, 'internal error; see the broker log'))
-      })
+      guardLinkScope(scope, 'patrol')
       const config = { public: true, rateLimit: { max: opts.perMinute ?? DEFAULT_PATROL_LINK_PER_MINUTE, timeWindow: 60_000 } }
       const statusOf = (r: PatrolLinkRefusal): 403 | 410 => (r === 'malformed' || r === 'tampered' ? 403 : 410)
       const check = (token: string): PatrolHolder | PatrolLinkRefusal => {

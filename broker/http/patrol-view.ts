@@ -40,7 +40,7 @@ export function patrolRefusedPage(reason: PatrolLinkRefusal): string {
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>巡查链接无效 / Patrol link invalid</title>
-<link rel="stylesheet" href="/ui/patrol.css"></head>
+<link rel="stylesheet" href="/ui/phone.css"><link rel="stylesheet" href="/ui/patrol.css"></head>
 <body class="refused"><main>
 <h1>巡查链接无效或已过期</h1>
 <p>请联系乡镇（街道）重新获取巡查链接，或登录后巡查。</p>

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import type { AccountStore } from '../accounts/store.ts'
 import type { Principal } from '../accounts/scope.ts'
@@ -15,6 +15,7 @@ import { errorBody, HttpErrorCode } from './errors.ts'
 import { actionOf } from './incident-routes.ts'
 import { refusedPage, respondState } from './respond-view.ts'
 import { strictValidator } from './strict-body.ts'
+import { guardLinkScope } from './link-scope.ts'
 
 export const DEFAULT_RESPOND_PER_MINUTE = 60
 
@@ -77,18 +78,7 @@ export function registerRespond(app: FastifyInstance, opts: RespondOptions): voi
   }
 
   void app.register(async (scope) => {
-    scope.addHook('onSend', async (_req, reply) => {
-      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
-    })
-    // validation and other 4xx go on to the app's handler (it logs nothing for them); anything
-    // else is logged here without the URL, and with the token cut out of the message
-    scope.setErrorHandler((err: FastifyError, req, reply) => {
-      if (err.validation || (err.statusCode !== undefined && err.statusCode < 500)) throw err
-      const token = (req.params as Partial<TokenParams>).token ?? ''
-      const message = token ? String(err.message).replaceAll(token, '<token>') : String(err.message)
-      req.log.error({ route: req.routeOptions.url, err: { type: err.name, message } }, 'responder link request failed')
-      return reply.code(500).send(errorBody(500, HttpErrorCode.Internal, 'internal error; see the broker log'))
-    })
+    guardLinkScope(scope, 'responder')
     const config = { public: true, rateLimit: { max: opts.perMinute ?? DEFAULT_RESPOND_PER_MINUTE, timeWindow: 60_000 } }
 
     scope.get<{ Params: TokenParams }>('/r/:token', { logLevel: 'warn', config }, async (req, reply) => {

@@ -94,7 +94,7 @@ export function refusedPage(reason: LinkRefusal): string {
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>链接无效 / Link invalid</title>
-<link rel="stylesheet" href="/ui/respond.css"></head>
+<link rel="stylesheet" href="/ui/phone.css"><link rel="stylesheet" href="/ui/respond.css"></head>
 <body class="refused"><main>
 <h1>链接无效或已过期，请联系 96333</h1>
 <p lang="en">This link is invalid or has expired. Please call 96333.</p>

@@ -2,19 +2,16 @@
 // (test/helpers/broker-app.ts): a desk call's incident answered through the API, then the command
 // writes the month's report as JSON and as XLSX with an API token; its KPIs are the API's. Bad
 // arguments and a refused token exit 2.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { stringify } from 'yaml'
 import { main } from '../../../broker/records/report-cli.ts'
 import { periodBounds, type MonthlyReport } from '../../../broker/records/report.ts'
 import { monthOf } from '../../../response/index.ts'
 import { Receivers } from '../../../simulators/notify/receivers.ts'
-import { TEST_ADMIN } from '../../helpers/accounts.ts'
-import { startBrokerApp, type BrokerRun } from '../../helpers/broker-app.ts'
-import { elevator, partiesFor, TOWNSHIP } from '../response/county.ts'
+import type { BrokerRun } from '../../helpers/broker-app.ts'
+import { startCountyBroker, TOWNSHIP } from '../response/county.ts'
 
 const LIFT = '31103309222024010001'
 
@@ -32,16 +29,9 @@ describe('liftwatch report', () => {
 
   it('writes the month as JSON and XLSX with the API\'s KPIs; bad arguments and refusals exit 2', async () => {
     await recv.start()
-    const dir = mkdtempSync(join(tmpdir(), 'lw-report-'))
-    writeFileSync(join(dir, 'parties.yaml'), stringify(partiesFor(recv, [LIFT])))
-    broker = await startBrokerApp({
-      mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } } },
-      registry: { elevators: [elevator(LIFT, 1, 'gw-1')] },
-      parties: { path: join(dir, 'parties.yaml') },
-      alarms: { path: join(dir, 'alarms.db') },
-    }, join(dir, 'broker.yaml'))
-    const accounts = broker.broker.accounts!
-    const token = accounts.createToken(accounts.user(TEST_ADMIN.username)!.id, 'report')
+    const run = await startCountyBroker(recv, [LIFT], 'report')
+    broker = run.broker
+    const { token, dir } = run
     const api = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
       const res = await fetch(`${broker!.base}${path}`, {
         method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),

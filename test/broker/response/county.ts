@@ -2,10 +2,13 @@
 // each reached through a local outside service (simulators/notify/receivers.ts) — the maintenance
 // unit's and the property's WeCom robots, the steward's DingTalk robot (signed), the township's DingTalk group for the
 // grid worker and the officer, and the 96333 desk's signed webhook — plus a shortened escalation policy.
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import type { Receivers } from '../../../simulators/notify/receivers.ts'
+import { TEST_ADMIN } from '../../helpers/accounts.ts'
+import { startBrokerApp, type BrokerRun } from '../../helpers/broker-app.ts'
 
 export const REGION = '330922'
 export const TOWNSHIP = '330922100'
@@ -67,3 +70,20 @@ export function writePolicies(dir: string, level2Min: number, arrivalMin: number
 
 /** The responder link in a message's text. */
 export const linkIn = (text: string): string | undefined => /https?:\/\/[^\s)]+\/r\/[A-Za-z0-9_.~-]+/.exec(text)?.[0]
+
+/**
+ * A broker in this process for `ids` with their parties on `recv` (started), and an API token of
+ * the test admin (for the commands that speak the API: liftwatch drill, report, labels).
+ */
+export async function startCountyBroker(recv: Receivers, ids: readonly string[], name: string): Promise<{ broker: BrokerRun; dir: string; token: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `lw-${name}-`))
+  writeFileSync(join(dir, 'parties.yaml'), stringify(partiesFor(recv, ids)))
+  const broker = await startBrokerApp({
+    mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } } },
+    registry: { elevators: ids.map((id, i) => elevator(id, i + 1, 'gw-1')) },
+    parties: { path: join(dir, 'parties.yaml') },
+    alarms: { path: join(dir, 'alarms.db') },
+  }, join(dir, 'broker.yaml'))
+  const accounts = broker.broker.accounts!
+  return { broker, dir, token: accounts.createToken(accounts.user(TEST_ADMIN.username)!.id, name) }
+}

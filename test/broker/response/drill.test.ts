@@ -4,17 +4,12 @@
 // command prints each time reached and ends completed; the drill is kept as an incident with
 // drill: true and stays out of the KPIs.
 import { afterAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { stringify } from 'yaml'
 import { Receivers } from '../../../simulators/notify/receivers.ts'
 import { runDrill } from '../../../broker/incidents/drill.ts'
 import type { IncidentSummary } from '../../../broker/incidents/types.ts'
 import type { Aggregate } from '../../../response/index.ts'
-import { startBrokerApp, type BrokerRun } from '../../helpers/broker-app.ts'
-import { TEST_ADMIN } from '../../helpers/accounts.ts'
-import { elevator, linkIn, partiesFor, ROBOT } from './county.ts'
+import type { BrokerRun } from '../../helpers/broker-app.ts'
+import { linkIn, ROBOT, startCountyBroker } from './county.ts'
 
 const LIFT = '31103309222024010001'
 
@@ -28,16 +23,9 @@ describe('liftwatch drill', () => {
 
   it('runs a drill through the real chain and prints the times reached', async () => {
     await recv.start()
-    const dir = mkdtempSync(join(tmpdir(), 'lw-drill-'))
-    writeFileSync(join(dir, 'parties.yaml'), stringify(partiesFor(recv, [LIFT])))
-    broker = await startBrokerApp({
-      mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } } },
-      registry: { elevators: [elevator(LIFT, 1, 'gw-1')] },
-      parties: { path: join(dir, 'parties.yaml') },
-      alarms: { path: join(dir, 'alarms.db') },
-    }, join(dir, 'broker.yaml'))
-    const accounts = broker.broker.accounts!
-    const token = accounts.createToken(accounts.user(TEST_ADMIN.username)!.id, 'drill')
+    const run = await startCountyBroker(recv, [LIFT], 'drill')
+    broker = run.broker
+    const { token } = run
 
     // the technician: answers through the link of the maintenance group's drill message
     void recv.waitFor((r) => r.endpointId === ROBOT.maintenance, 10_000).then(async (r) => {
