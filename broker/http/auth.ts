@@ -190,3 +190,10 @@ export function sweepStreams(hub: EventHub, accounts: AccountStore): void {
     if (!u || u.disabled) hub.closeFor({ userId: id })
   }
 }
+
+/** The request's principal; the auth guard has answered 401 already when there is none. */
+export function callerOf(req: FastifyRequest): Principal {
+  const p = req.principal
+  if (!p) throw Object.assign(new Error('no principal: the route is not behind the auth guard'), { statusCode: 401 })
+  return p
+}

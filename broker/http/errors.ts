@@ -1,6 +1,6 @@
 // The HTTP API's error table (docs/architecture.md#conventions, rule 9). Every error body is
 // { statusCode, code, error, message, problems? } so clients can switch on `code`.
-import type { FastifySchemaValidationError } from 'fastify'
+import type { FastifyReply, FastifySchemaValidationError } from 'fastify'
 
 export const HttpErrorCode = {
   BadQuery: 'LW_ERR_HTTP_BAD_QUERY',          // query string failed validation (problems lists each)
@@ -75,3 +75,7 @@ export function describeProblems(errors: FastifySchemaValidationError[], allowed
     }
   })
 }
+
+/** 400 for a body the route's own checks refused, naming each problem. */
+export const badBody = (reply: FastifyReply, problems: string[]) =>
+  reply.code(400).send(errorBody(400, HttpErrorCode.BadRequest, `bad body: ${problems.join('; ')}`, problems))

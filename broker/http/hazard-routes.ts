@@ -16,6 +16,8 @@ import type { RoutePlugin } from './app.ts'
 import { errorBody, HttpErrorCode } from './errors.ts'
 import { partyRoleOf } from './incident-routes.ts'
 import { strictValidator } from './strict-body.ts'
+import { callerOf } from './auth.ts'
+import { badBody } from './errors.ts'
 
 // no control characters, at least one visible one (as broker/http/incident-routes.ts)
 const TEXT_PATTERN = '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$'
@@ -91,14 +93,7 @@ const queryOf = (q: ListQuery): HazardQuery => ({
   ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}), ...(q.limit !== undefined ? { limit: q.limit } : {}),
 })
 
-function callerOf(req: FastifyRequest): Principal {
-  const p = req.principal
-  if (!p) throw Object.assign(new Error('no principal: the route is not behind the auth guard'), { statusCode: 401 })
-  return p
-}
 
-const badBody = (reply: FastifyReply, problems: string[]) =>
-  reply.code(400).send(errorBody(400, HttpErrorCode.BadRequest, `bad body: ${problems.join('; ')}`, problems))
 
 function refusal(reply: FastifyReply, r: Extract<RecordResult<unknown>, { ok: false }>, unknown: HttpErrorCode) {
   if (r.status === 404) return reply.code(404).send(errorBody(404, unknown, r.reason))

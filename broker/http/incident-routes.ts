@@ -3,7 +3,7 @@
 // the incident service (broker/incidents/types.ts); an incident out of scope is answered like a
 // missing one. Every action, refused or not, goes to the audit log.
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { ELEVATOR_ID_PATTERN } from '../../protocol/index.ts'
 import { PARTY_ROLES, type Action, type Actor, type PartyRole } from '../../response/index.ts'
 import type { AccountStore } from '../accounts/store.ts'
@@ -12,6 +12,8 @@ import { can, type Role } from '../accounts/roles.ts'
 import type { ActResult, IncidentQuery, IncidentService } from '../incidents/types.ts'
 import { errorBody, HttpErrorCode } from './errors.ts'
 import { strictValidator } from './strict-body.ts'
+import { callerOf } from './auth.ts'
+import { badBody } from './errors.ts'
 
 export const MAX_INCIDENT_LIMIT = 5000
 
@@ -104,14 +106,7 @@ export function deskActor(p: Principal, onBehalfOf?: PartyRole): Actor {
   return { userId: String(p.userId), name: p.name, via: 'desk', ...(role ? { role } : {}) }
 }
 
-function callerOf(req: FastifyRequest): Principal {
-  const p = req.principal
-  if (!p) throw Object.assign(new Error('no principal: the route is not behind the auth guard'), { statusCode: 401 })
-  return p
-}
 
-const badBody = (reply: FastifyReply, problems: string[]) =>
-  reply.code(400).send(errorBody(400, HttpErrorCode.BadRequest, `bad body: ${problems.join('; ')}`, problems))
 
 /** An ActResult that failed, as the HTTP answer. */
 function refusal(reply: FastifyReply, r: Extract<ActResult, { ok: false }>) {

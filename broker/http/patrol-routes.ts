@@ -24,6 +24,7 @@ import { patrolCars, patrolRefusedPage, type PatrolState } from './patrol-view.t
 import { linkActor } from './respond-routes.ts'
 import { strictValidator } from './strict-body.ts'
 import { guardLinkScope } from './link-scope.ts'
+import { callerOf } from './auth.ts'
 
 export const DEFAULT_PATROL_LINK_PER_MINUTE = 120
 const REGION = '^(\\d{6}|\\d{9}|\\d{12})$'
@@ -56,11 +57,6 @@ export interface PatrolRouteOptions {
   perMinute?: number
 }
 
-function callerOf(req: FastifyRequest): Principal {
-  const p = req.principal
-  if (!p) throw Object.assign(new Error('no principal: the route is not behind the auth guard'), { statusCode: 401 })
-  return p
-}
 
 /** Photos arrive as the raw body, up to the service's limit; any other type is fastify's 415. */
 function acceptPhotos(scope: FastifyInstance, bodyLimit: number): void {

@@ -4,10 +4,10 @@
 // unknown path. Reports are limited per client address and per car (broker/records/report-limits.ts),
 // refusals counted. /c/<token> (a signed link, like /r/) is public too and never logs its URL.
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter } from 'prom-client'
 import { ELEVATOR_ID_PATTERN } from '../../protocol/index.ts'
-import { inScope, type Principal } from '../accounts/scope.ts'
+import { inScope } from '../accounts/scope.ts'
 import { can } from '../accounts/roles.ts'
 import { MOBILE_PATTERN } from '../parties/schema.ts'
 import type { ComplaintAction, Complaints } from '../records/complaints.ts'
@@ -19,6 +19,7 @@ import { errorBody, HttpErrorCode } from './errors.ts'
 import { linkActor } from './respond-routes.ts'
 import { complaintLinkPage, publicPage, refusedLinkPage } from './public-view.ts'
 import { strictValidator } from './strict-body.ts'
+import { callerOf } from './auth.ts'
 
 export const REPORT_BODY_LIMIT = 2048
 /** page views per client address and minute on /p/ and /c/ (code guessing is slow, and a label's page is cheap) */
@@ -62,11 +63,6 @@ export interface PublicRouteOptions {
   perMinute?: number
 }
 
-function callerOf(req: FastifyRequest): Principal {
-  const p = req.principal
-  if (!p) throw Object.assign(new Error('no principal: the route is not behind the auth guard'), { statusCode: 401 })
-  return p
-}
 
 const actionOf = (b: { kind: 'acknowledge' | 'resolve' | 'hazard'; note?: string | undefined; grade?: 'major' | 'general' | undefined }): ComplaintAction | string => {
   if (b.kind === 'resolve') return b.note ? { kind: 'resolve', resolution: b.note } : 'note: required with kind resolve (what was done)'

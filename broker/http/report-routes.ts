@@ -14,6 +14,7 @@ import { riskRows } from '../records/risk.ts'
 import type { RecordsDeps } from '../records/types.ts'
 import type { RoutePlugin } from './app.ts'
 import { errorBody, HttpErrorCode } from './errors.ts'
+import { callerOf } from './auth.ts'
 
 const REGION = '^(\\d{6}|\\d{9}|\\d{12})$'
 const NoQuery = Type.Object({}, { additionalProperties: false })
@@ -26,11 +27,6 @@ const ReportQuery = Type.Object({
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
-function callerOf(req: FastifyRequest): Principal {
-  const p = req.principal
-  if (!p) throw Object.assign(new Error('no principal: the route is not behind the auth guard'), { statusCode: 401 })
-  return p
-}
 
 /** The region a principal's report covers: the narrower of the asked one and the scope; null when they do not meet. */
 export function reportRegion(p: Principal, asked: string | undefined, fallback: string): string | null {

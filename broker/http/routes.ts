@@ -3,16 +3,16 @@
 // Every answer is cut to the caller's scope (req.principal, set by broker/http/auth.ts, which
 // answers 401 before these handlers run); an alarm out of scope is answered like a missing one.
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { CATALOGUE, ELEVATOR_ID_PATTERN } from '../../protocol/index.ts'
 import { errorBody, HttpErrorCode } from './errors.ts'
 import type { EventHub } from './sse.ts'
 import type { BrokerView } from './broker-view.ts'
 import type { AccountStore } from '../accounts/store.ts'
-import type { Principal } from '../accounts/scope.ts'
 import { can } from '../accounts/roles.ts'
 import { registerAudit } from './audit-routes.ts'
 import { strictValidator } from './strict-body.ts'
+import { callerOf } from './auth.ts'
 
 export const MAX_ALARM_LIMIT = 5000
 
@@ -39,12 +39,6 @@ const EventsQuery = Type.Object({
   since: Type.Optional(Type.String({ maxLength: 64 })),
 }, { additionalProperties: false })
 
-/** The request's principal; auth.ts's guard has answered 401 already when there is none. */
-function callerOf(req: FastifyRequest): Principal {
-  const p = req.principal
-  if (!p) throw Object.assign(new Error('no principal: the route is not behind the auth guard'), { statusCode: 401 })
-  return p
-}
 
 export function registerApi(app: FastifyInstance, view: BrokerView, hub: EventHub, accounts: AccountStore): void {
   app.get('/api/elevators', { schema: { querystring: NoQuery } }, (req) => {
