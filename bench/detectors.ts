@@ -63,7 +63,8 @@ interface Measured {
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url))
 const SELF = fileURLToPath(import.meta.url)
-const TARGETS = { msgPerSec: 200_000, stateBytesPerElevator: 4096 }
+// the issue's targets: per CPU-second (steady on a shared machine), and per elevator of heap
+const TARGETS = { msgPerCpuSecond: 200_000, stateBytesPerElevator: 4096 }
 const REGION = '330922'
 const T0 = 1_700_000_000_000
 const POLL_MS = 200
@@ -79,12 +80,18 @@ export async function benchDetectors(opts: DetectorsBenchOptions = {}): Promise<
   const framework = await measureIn('framework', seconds, elevators)
   const direct = await measureIn('direct', seconds, elevators)
   const met = {
-    msgPerSec: full.msgPerSec >= TARGETS.msgPerSec,
+    msgPerCpuSecond: full.msgPerCpuSecond >= TARGETS.msgPerCpuSecond,
     stateBytesPerElevator: full.stateBytesPerElevator <= TARGETS.stateBytesPerElevator,
   }
+  const yes = (ok: boolean) => (ok ? 'met' : 'not met')
+  // one line per target, as a reader wants them: the figure, the target, met or not
+  const verdict = [
+    `≥ ${TARGETS.msgPerCpuSecond} msg per CPU-second, all ${full.detectors.length} detectors: ${full.msgPerCpuSecond} — ${yes(met.msgPerCpuSecond)}`,
+    `≤ ${TARGETS.stateBytesPerElevator} bytes of state per elevator: ${full.stateBytesPerElevator} — ${yes(met.stateBytesPerElevator)}`,
+  ]
   const mode = opts.profile ?? 'auto'
   let profile: object | undefined
-  if (mode === 'always' || (mode === 'auto' && !(met.msgPerSec && met.stateBytesPerElevator))) {
+  if (mode === 'always' || (mode === 'auto' && !(met.msgPerCpuSecond && met.stateBytesPerElevator))) {
     profile = await profiled(seconds, elevators, opts.profileOut)
   }
   const brief = ({ variant: _v, detectors: _d, load: _l, windows: _w, ...rest }: Measured) => rest
@@ -102,6 +109,7 @@ export async function benchDetectors(opts: DetectorsBenchOptions = {}): Promise<
     detectorsWithoutRuntimeStateBytesPerElevator: direct.stateBytesPerElevator,
     targets: TARGETS,
     met,
+    verdict,
     load: {
       sampleCars: TRACE.cars, simulatedMinutes: TRACE.minutes, pollMs: POLL_MS, heartbeatMs: TRACE.heartbeatMs,
       messagesPerElevatorPerSecond: full.load.msgPerElevatorPerSecond, changeShare: full.load.changeShare,

@@ -38,9 +38,16 @@ function machine(cfg: AlarmButtonConfig, raised: boolean): Machine<State> {
   return {
     initial: { link: LINK_UNKNOWN, elevator: null, since: null, raised, floor: null },
     input(s, i, now) {
-      const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i) }
-      if (i.kind !== 'telemetry') return evaluate(i.state === 'offline' ? { ...next, since: null } : next, now)
+      if (i.kind !== 'telemetry') {
+        const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i) }
+        return evaluate(i.state === 'offline' ? { ...next, since: null } : next, now)
+      }
       const t = i.msg
+      const pressed = t.alarmButton && modes.has(t.mode)
+      // released and not raised: the link and floor are read only once a press counts (a press
+      // after any gap counts from its own sample), so the state stands as it is, no copy
+      if (!pressed && !s.raised && s.since === null && s.elevator !== null) return { state: s }
+      const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i) }
       if (s.raised) {
         if (t.alarmButton) return { state: next }
         return {
@@ -48,7 +55,6 @@ function machine(cfg: AlarmButtonConfig, raised: boolean): Machine<State> {
           signals: [{ ...elevatorOf(i), type: 'alarm_button', state: 'cleared', at: i.ts, evidence: { heldMs: s.since === null ? null : i.ts - s.since } }],
         }
       }
-      const pressed = t.alarmButton && modes.has(t.mode)
       // after a gap in the data the hold counts from this sample
       const gap = !isFresh(s.link, now, cfg.staleAfterMs)
       return evaluate({ ...next, since: pressed ? (gap ? i.ts : s.since ?? i.ts) : null, floor: t.floor }, now)

@@ -70,11 +70,12 @@ function machine(cfg: EntrapmentConfig, raised: boolean): Machine<State> {
     // the passenger could leave through an open door; a trip starts a new stop
     let pressed = s.pressedThisStop && !released && still
     if (t.alarmButton && still && t.door !== 'open') pressed = true
-    const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), last: t, stop, pressedThisStop: pressed }
+    const link = linkStep(s.link, i, now)
+    const elevator = s.elevator ?? elevatorOf(i)
     if (s.raised) {
-      if (!released) return { state: next }
+      if (!released) return { state: { ...s, link, elevator, last: t, stop, pressedThisStop: pressed } }
       return {
-        state: { ...next, since: null, raised: false },
+        state: { ...s, link, elevator, last: t, stop, pressedThisStop: pressed, since: null, raised: false },
         signals: [{
           ...elevatorOf(i), type: 'entrapment', state: 'cleared', at: i.ts,
           evidence: { door: t.door, occupied: t.occupied, floor: t.floor },
@@ -84,7 +85,8 @@ function machine(cfg: EntrapmentConfig, raised: boolean): Machine<State> {
     const holding = modes.has(t.mode) && still && t.door !== 'open' && (t.occupied === true || pressed)
     // after a gap in the data the count starts from this sample
     const gap = !isFresh(s.link, now, cfg.staleAfterMs)
-    return evaluate({ ...next, since: holding ? (gap ? i.ts : s.since ?? i.ts) : null }, now)
+    // one new state per sample, not a copy of a copy
+    return evaluate({ ...s, link, elevator, last: t, stop, pressedThisStop: pressed, since: holding ? (gap ? i.ts : s.since ?? i.ts) : null }, now)
   }
 
   return {

@@ -47,7 +47,9 @@ export const floorLost = conditionDetector({
       // across a gap in the data the car may have run unseen: where it stands now is the new rest
       const gap = prev !== null && t.ts - prev.ts >= cfg.staleAfterMs
       const restAt = t.moving ? null : gap ? t.position : memo.restAt ?? t.position
-      return { restAt, positioned: memo.positioned || t.position !== null }
+      const positioned = memo.positioned || t.position !== null
+      // unchanged: the same memo, so the condition's state is not copied for it
+      return restAt === memo.restAt && positioned === memo.positioned ? memo : { restAt, positioned }
     },
   },
   holds: (t, memo, cfg, facts) => {

@@ -27,10 +27,12 @@ export const longIdle = conditionDetector({
   memo: {
     initial: { idleSince: null, floorIndex: null } as Memo,
     next: (memo, t, _prev, cfg) => {
-      if (onTrip(t) || !cfg.modes.includes(t.mode)) return { idleSince: null, floorIndex: t.floorIndex }
+      if (onTrip(t) || !cfg.modes.includes(t.mode)) return memo.idleSince === null && memo.floorIndex === t.floorIndex ? memo : { idleSince: null, floorIndex: t.floorIndex }
       // found at another landing (after a gap in the data, say) it has run: the count starts here
       const moved = memo.floorIndex !== null && t.floorIndex !== memo.floorIndex
-      return { idleSince: moved ? t.ts : memo.idleSince ?? t.ts, floorIndex: t.floorIndex }
+      const idleSince = moved ? t.ts : memo.idleSince ?? t.ts
+      // unchanged: the same memo, so the condition's state is not copied for it
+      return idleSince === memo.idleSince && t.floorIndex === memo.floorIndex ? memo : { idleSince, floorIndex: t.floorIndex }
     },
   },
   // and survives a restart: a car idle for 23 h before it is not counted from zero after

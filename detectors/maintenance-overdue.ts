@@ -39,7 +39,10 @@ export const maintenanceOverdue = conditionDetector({
       const visiting = sessionStart !== null && t.ts - sessionStart >= cfg.visitMs
       // during a visit, and at the sample that ends it, the period starts again
       const fresh = visiting || (memo.visiting && sessionStart === null)
-      return { sessionStart, visiting, periodStart: fresh ? t.ts : memo.periodStart ?? t.ts }
+      const periodStart = fresh ? t.ts : memo.periodStart ?? t.ts
+      // unchanged: the same memo, so the condition's state is not copied for it
+      return sessionStart === memo.sessionStart && visiting === memo.visiting && periodStart === memo.periodStart ? memo
+        : { sessionStart, visiting, periodStart }
     },
   },
   // the last visit survives a restart: a broker restarted weekly still sees a 15-day period pass

@@ -57,10 +57,14 @@ function next(m: Memo, t: Telemetry, _prev: Telemetry | null, cfg: Config, facts
   const speed = t.speed ?? 0
   if (t.moving) {
     const over = levelOf(t.speed, cfg, ratedOf(cfg, facts)) !== null
-    return { running: true, peak: m.running ? Math.max(m.peak, speed) : speed, overAt: over ? m.overAt ?? t.ts : null, governor: null }
+    const peak = m.running ? Math.max(m.peak, speed) : speed
+    const overAt = over ? m.overAt ?? t.ts : null
+    // unchanged: the same memo, so the condition's state is not copied for it
+    return m.running && peak === m.peak && overAt === m.overAt && m.governor === null ? m : { running: true, peak, overAt, governor: null }
   }
   const tripped = m.governor ?? (m.overAt !== null ? { at: m.overAt, peak: m.peak } : null)
-  return { running: false, peak: m.peak, overAt: null, governor: t.safetyCircuit ? null : tripped }
+  const governor = t.safetyCircuit ? null : tripped
+  return !m.running && m.overAt === null && governor === m.governor ? m : { running: false, peak: m.peak, overAt: null, governor }
 }
 
 const spec: ConditionSpec<typeof configSchema, Memo> = {

@@ -114,8 +114,9 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
       this.baseAt = this.scheduler.now()
     }
     // a wake-up due by this input's time comes first: the old state held until now
-    if (this.timerAt !== null && this.now() >= this.timerAt) this.apply(this.m.wake(this.state, this.now()))
-    this.apply(this.m.input(this.state, i, this.now()))
+    const now = this.now()
+    if (this.timerAt !== null && now >= this.timerAt) this.apply(this.m.wake(this.state, now))
+    this.apply(this.m.input(this.state, i, now))
     if (i.kind === 'telemetry') {
       this.lastState = this.state
       this.lastWake = this.timerAt
