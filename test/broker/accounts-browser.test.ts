@@ -8,18 +8,18 @@
 // password works (the whole 20-failure backoff, in virtual time, is in test/broker/http/auth.test.ts).
 // Screenshots of the login page and the live page at 360 px go to .tmp/ (not committed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { telemetryTopic, type AlarmEvent, type Telemetry } from '../../protocol/index.ts'
 import { hashPassword } from '../../broker/mqtt/passwords.ts'
 import { startBrokerApp, type BrokerRun } from '../helpers/broker-app.ts'
 import { type TestUser } from '../helpers/accounts.ts'
 import { login, loginInPage, type HttpSession } from '../helpers/http-login.ts'
 import { sampleTelemetry } from '../protocol/fixtures.ts'
-import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
+import { launchChromium } from '../helpers/chromium.ts'
 
 const SHOTS = resolve('.tmp')
 const TOWN_A = '330922100'
@@ -49,7 +49,6 @@ let browser: Browser
 const seq = new Map<string, number>()
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)`)
   mkdirSync(SHOTS, { recursive: true })
   const dir = mkdtempSync(join(tmpdir(), 'lw-accounts-'))
   broker = await startBrokerApp({
@@ -62,7 +61,7 @@ beforeAll(async () => {
   base = broker.base
   admin = await broker.login()
   gateway = await mqtt.connectAsync(broker.url, { username: 'gw-t', password: 'gw-t-pw', clientId: 'gw-t', reconnectPeriod: 0 })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {

@@ -7,13 +7,13 @@
 // page counts them. No horizontal scroll at 360 px. Screenshots: .tmp/desk-360.png,
 // .tmp/desk-panel-360.png, .tmp/desk-call-360.png, .tmp/kpi.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import pino from 'pino'
 import { asyncScheduler } from 'rxjs'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { AlarmStore } from '../../broker/alarms/store.ts'
 import type { AccountStore } from '../../broker/accounts/store.ts'
 import { build } from '../../broker/http/app.ts'
@@ -28,7 +28,7 @@ import { DEFAULT_POLICY } from '../../response/index.ts'
 import type { AlarmEvent } from '../../protocol/index.ts'
 import { loginInPage } from '../helpers/http-login.ts'
 import { login, PASSWORD, testAccounts, type Login } from './http/login-fixture.ts'
-import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
+import { launchChromium } from '../helpers/chromium.ts'
 
 const SHOTS = resolve('.tmp')
 const TOWN = '330922100'
@@ -74,7 +74,6 @@ let desk: Login
 const pageErrors: string[] = []
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)`)
   mkdirSync(SHOTS, { recursive: true })
   dir = mkdtempSync(join(tmpdir(), 'lw-desk-'))
   const log = pino({ level: 'silent' })
@@ -93,7 +92,7 @@ beforeAll(async () => {
   app = build({ view, accounts, log, incidents: service })
   base = await app.listen({ port: 0, host: '127.0.0.1' })
   desk = await login(app)
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {

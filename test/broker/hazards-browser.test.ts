@@ -1,16 +1,15 @@
 // The hazard register page (broker/ui/hazards.html) in Debian chromium at 360 × 740 against the real
 // HTTP app over a real register: a township officer sees the car's hazard as a card, moves it to
 // rectifying with the page's form, registers one by hand; the export link carries the filter.
-import { existsSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AccountStore } from '../../broker/accounts/store.ts'
 import { build } from '../../broker/http/app.ts'
 import { registerHazardRoutes } from '../../broker/http/hazard-routes.ts'
 import { LiveView } from '../../broker/live-view.ts'
 import { memoryAccounts } from '../helpers/accounts.ts'
-import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
+import { launchChromium } from '../helpers/chromium.ts'
 import { loginInPage } from '../helpers/http-login.ts'
 import { memoryLog } from '../helpers/memory-log.ts'
 import { clock, LIFT1, LIFT2, registry } from './incidents/fixtures.ts'
@@ -27,14 +26,13 @@ let base: string
 const pageErrors: string[] = []
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)`)
   const s = clock()
   rig = hazardRig(tempDir(), s)
   view = new LiveView(registry(), rig.alarms, async () => '', () => ({ ok: true, checks: {} }))
   accounts = await memoryAccounts([TOWN_A])
   app = build({ view, accounts, log: memoryLog('broker').log, routes: [registerHazardRoutes(rig.hazards)] })
   base = await app.listen({ port: 0, host: '127.0.0.1' })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 360, height: 740 } })
   page.on('pageerror', (e) => pageErrors.push(String(e)))
   await loginInPage(page, base, TOWN_A.username, TOWN_A.password)

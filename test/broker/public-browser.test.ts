@@ -4,10 +4,10 @@
 // limit → the grid and the township are told. Then the steward opens the link from the message and
 // taps 已处理. No horizontal scroll at 360 px; screenshots in .tmp/public-360.png (not committed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
-import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
+import type { Browser } from 'playwright-core'
+import { launchChromium } from '../helpers/chromium.ts'
 import { COUNTY, LIFT1, runUntil, T0 } from './incidents/fixtures.ts'
 import { publicApp, type PublicApp } from './http/public-fixture.ts'
 
@@ -19,11 +19,10 @@ let base: string
 let browser: Browser
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)`)
   mkdirSync(SHOTS, { recursive: true })
   h = await publicApp({ complaints: { ackHours: 1 } })
   base = await h.app.listen({ host: '127.0.0.1', port: 0 })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {

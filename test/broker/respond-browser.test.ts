@@ -3,13 +3,13 @@
 // and confirms; the incident is completed with one person released, in the link person's name. The
 // page has no horizontal scroll at 360 px; a screenshot goes to .tmp/respond-360.png (not committed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import type { Incident } from '../../response/index.ts'
 import { injectLogin } from '../helpers/http-login.ts'
 import { DESK, incidentApp, type IncidentApp } from './http/incident-fixture.ts'
-import { ARGS, CHROMIUM } from '../helpers/chromium.ts'
+import { launchChromium } from '../helpers/chromium.ts'
 
 const SHOTS = resolve('.tmp')
 
@@ -18,11 +18,10 @@ let base: string
 let browser: Browser
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)`)
   mkdirSync(SHOTS, { recursive: true })
   h = await incidentApp()
   base = await h.app.listen({ host: '127.0.0.1', port: 0 })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import pino from 'pino'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { stringify } from 'yaml'
 import { Fleet } from '../../../simulators/fleet.ts'
 import { Simulator } from '../../../simulators/app.ts'
@@ -24,7 +24,7 @@ import { startBrokerApp, type BrokerRun } from '../../helpers/broker-app.ts'
 import { collector } from '../../helpers/broker.ts'
 import { startGateway, writeGatewayConfig, type GatewayRun } from '../../helpers/gateway.ts'
 import { elevator, linkIn, partiesFor, ROBOT, TOWNSHIP, writePolicies } from './county.ts'
-import { ARGS, CHROMIUM } from '../../helpers/chromium.ts'
+import { launchChromium } from '../../helpers/chromium.ts'
 
 const LEVEL2_S = 6
 
@@ -92,7 +92,7 @@ describe('simulator → gateway → broker → incident → robots, escalation, 
     const link = linkIn(l1[0]!.text)
     expect(link).toBeDefined()
     const url = new URL(link!)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+    browser = await launchChromium()
     const page = await (await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', isMobile: true, hasTouch: true })).newPage()
     await page.goto(`${broker.base}${url.pathname}`)
     await page.locator('#arrived:not([disabled])').waitFor({ timeout: 10_000 })
