@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
 import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
 import { F, fresh, freshBefore, type LinkState } from './runtime/link.ts'
-import type { DetectorInput } from './runtime/types.ts'
+import type { DetectorInput, Dispatch } from './runtime/types.ts'
 import { machineDetector } from './runtime/driver.ts'
 
 const configSchema = Type.Object({
@@ -27,11 +27,13 @@ interface State {
 /** One per configuration and starting state, shared by every elevator; the link is the runtime's (runtime/link.ts). */
 class AlarmButtonMachine implements Machine<State> {
   readonly initial: State
+  readonly dispatch: Dispatch
   private readonly modes: ReadonlySet<string>
 
   constructor(private readonly cfg: AlarmButtonConfig, raised: boolean) {
     this.initial = { elevator: null, since: null, raised, floor: null }
     this.modes = new Set<string>(cfg.modes)
+    this.dispatch = { reads: F.alarmButton | F.mode | F.floor, gapMs: cfg.staleAfterMs }
   }
 
   input(s: State, i: DetectorInput, now: number, link?: LinkState): Step<State> {
@@ -88,9 +90,8 @@ export const alarmButton = machineDetector({
   id: 'alarm-button',
   types: ['alarm_button'],
   configSchema,
-  machine: (cfg, ctx) => ({
-    machine: machineFor(cfg, ctx.active.includes('alarm_button')),
-    reads: F.alarmButton | F.mode | F.floor,
-    gapMs: cfg.staleAfterMs,
-  }),
+  machine: (cfg, ctx) => {
+    const machine = machineFor(cfg, ctx.active.includes('alarm_button'))
+    return { machine, dispatch: machine.dispatch }
+  },
 })

@@ -9,7 +9,7 @@ import { modesSetting, staleSetting } from './runtime/condition.ts'
 import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
 import { machineDetector } from './runtime/driver.ts'
 import { fingerprintOf, isRecord, type Learned } from './runtime/learned.ts'
-import type { AlarmSignal, DetectorInput } from './runtime/types.ts'
+import type { AlarmSignal, DetectorInput, Dispatch } from './runtime/types.ts'
 import { F, type LinkState } from './runtime/link.ts'
 
 const configSchema = Type.Object({
@@ -273,6 +273,14 @@ function machineFor(cfg: AnomalyConfig, raised: boolean): Machine<AnomalyState> 
   return (pair[raised ? 1 : 0] ??= anomalyMachine(cfg, raised))
 }
 
+const dispatches = new WeakMap<AnomalyConfig, Dispatch>()
+function dispatchFor(cfg: AnomalyConfig): Dispatch {
+  let d = dispatches.get(cfg)
+  // transitions of the door and of motion are what it times; an offline report since the last sample voids the next
+  if (!d) dispatches.set(cfg, (d = { reads: F.door | F.moving | F.mode, gapMs: cfg.staleAfterMs, idle: (s: unknown) => !(s as AnomalyState).offline }))
+  return d
+}
+
 export const anomaly = machineDetector({
   id: 'anomaly',
   types: ['anomaly'],
@@ -281,9 +289,6 @@ export const anomaly = machineDetector({
     machine: machineFor(cfg, ctx.active.includes('anomaly')),
     // its state changes in place, so it cannot fork a copy for replayed history; a trend needs none
     replay: false,
-    // transitions of the door and of motion are what it times; an offline report since the last sample voids the next
-    reads: F.door | F.moving | F.mode,
-    gapMs: cfg.staleAfterMs,
-    idle: (s: unknown) => !(s as AnomalyState).offline,
+    dispatch: dispatchFor(cfg),
   }),
 })

@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
 import { F, lost, type LinkState } from './runtime/link.ts'
 import { machineDetector } from './runtime/driver.ts'
-import type { DetectorInput } from './runtime/types.ts'
+import type { DetectorInput, Dispatch } from './runtime/types.ts'
 
 const configSchema = Type.Object({
   heartbeatMs: Type.Integer({ minimum: 100, default: 10_000, description: "the gateways' heartbeat interval" }),
@@ -47,10 +47,16 @@ const raise = (s: State, l: LinkState, cause: Cause, at: number, now: number, si
 class CommunicationLostMachine implements Machine<State> {
   readonly initial: State
   readonly silenceMs: number
+  readonly dispatch: Dispatch
 
   constructor(private readonly cfg: CommunicationLostConfig, raised: boolean) {
     this.initial = { elevator: null, gatewayId: null, raised, cause: null, since: null, backAt: null }
     this.silenceMs = cfg.heartbeatMs * cfg.missedHeartbeats
+    // a sample from the same gateway only moves the silence wake-up later, which a pending one no later stands for
+    this.dispatch = {
+      reads: F.gateway, gapMs: this.silenceMs,
+      idle: (s: unknown, _prev: unknown, timerPending: boolean) => !(s as State).raised && (s as State).backAt === null && timerPending,
+    }
   }
 
   input(s: State, i: DetectorInput, now: number, link?: LinkState): Step<State> {
@@ -109,14 +115,7 @@ export const communicationLost = machineDetector({
   configSchema,
   machine: (cfg, ctx) => {
     const machine = machineFor(cfg, ctx.active.includes('communication_lost'))
-    return {
-      machine,
-      // replayed history says nothing about the link now
-      replay: false,
-      // a sample from the same gateway only moves the silence wake-up later, which a pending one no later stands for
-      reads: F.gateway,
-      gapMs: machine.silenceMs,
-      idle: (s: unknown, _prev: unknown, timerPending: boolean) => !(s as State).raised && (s as State).backAt === null && timerPending,
-    }
+    // replayed history says nothing about the link now
+    return { machine, replay: false, dispatch: machine.dispatch }
   },
 })

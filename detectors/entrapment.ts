@@ -12,7 +12,7 @@ import { NOT_SEEN, nextStop, stopped, type Stop } from './runtime/stop.ts'
 import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
 import { F, fresh, freshBefore, type LinkState } from './runtime/link.ts'
 import { machineDetector } from './runtime/driver.ts'
-import type { DetectorInput } from './runtime/types.ts'
+import type { DetectorInput, Dispatch } from './runtime/types.ts'
 
 const configSchema = Type.Object({
   outsideDoorZoneMs: Type.Integer({ minimum: 1000, default: 15_000, description: 'stopped outside the door zone this long with a passenger' }),
@@ -37,17 +37,22 @@ interface State {
 
 type TelemetryInput = Extract<DetectorInput, { kind: 'telemetry' }>
 
+const READS = F.occupied | F.door | F.alarmButton | F.mode | F.moving | F.doorZone | F.trip | F.floorIndex
+
 /**
  * One per configuration and starting state, shared by every elevator: the link (when data last
  * came, the last sample) is the runtime's (runtime/link.ts), the rest is in the state.
  */
 class EntrapmentMachine implements Machine<State> {
   readonly initial: State
+  readonly dispatch: Dispatch
   private readonly modes: ReadonlySet<string>
 
   constructor(private readonly cfg: EntrapmentConfig, raised: boolean) {
     this.initial = { elevator: null, stop: NOT_SEEN, pressedThisStop: false, since: null, raised }
     this.modes = new Set<string>(cfg.modes)
+    // a re-level counts its time (runtime/stop.ts)
+    this.dispatch = { reads: READS, gapMs: cfg.staleAfterMs, idle: (s: unknown) => (s as State).stop.relevelFrom === null }
   }
 
   input(s: State, i: DetectorInput, now: number, link?: LinkState): Step<State> {
@@ -128,17 +133,12 @@ function machineFor(cfg: EntrapmentConfig, raised: boolean): EntrapmentMachine {
   return (pair[raised ? 1 : 0] ??= new EntrapmentMachine(cfg, raised))
 }
 
-const READS = F.occupied | F.door | F.alarmButton | F.mode | F.moving | F.doorZone | F.trip | F.floorIndex
-
 export const entrapment = machineDetector({
   id: 'entrapment',
   types: ['entrapment'],
   configSchema,
-  machine: (cfg, ctx) => ({
-    machine: machineFor(cfg, ctx.active.includes('entrapment')),
-    reads: READS,
-    gapMs: cfg.staleAfterMs,
-    // a re-level counts its time (runtime/stop.ts)
-    idle: (s: unknown) => (s as State).stop.relevelFrom === null,
-  }),
+  machine: (cfg, ctx) => {
+    const machine = machineFor(cfg, ctx.active.includes('entrapment'))
+    return { machine, dispatch: machine.dispatch }
+  },
 })

@@ -61,6 +61,8 @@ function machine(cfg: FaultCodeConfig, raised: AlarmType | null): Machine<State>
 }
 
 const unraised = new WeakMap<FaultCodeConfig, Machine<State>>()
+// a raise or clear follows the code and the mode alone, whenever they come
+const DISPATCH = { reads: F.faultCode | F.faultType | F.mode, gapMs: Infinity }
 
 export const faultCode = machineDetector({
   id: 'fault-code',
@@ -75,6 +77,6 @@ export const faultCode = machineDetector({
       m = machine(cfg, raised)
       if (raised === null) unraised.set(cfg, m)
     }
-    return { machine: m, reads: F.faultCode | F.faultType | F.mode, gapMs: Infinity }
+    return { machine: m, dispatch: DISPATCH }
   },
 })

@@ -142,6 +142,6 @@ export const overspeed = machineDetector({
   configSchema,
   machine: (cfg, ctx) => {
     const condition = conditionMachine(spec, cfg, ctx.elevator ?? null, ctx.active.includes('overspeed'))
-    return { machine: new Escalating(condition), ...condition.dispatch }
+    return { machine: new Escalating(condition), dispatch: condition.dispatch }
   },
 })

@@ -189,7 +189,7 @@ export class ElevatorEngine {
       const cfg = this.hooks.configFor(d, id)
       if (d.machine) {
         const m = d.machine(cfg, ctx)
-        slot.driver = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false, m, shared)
+        slot.driver = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false, m.dispatch ?? null, shared)
       } else {
         slot.driver = streamed(slot, d.create(cfg, ctx))
       }

@@ -4,9 +4,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { MODES, type AlarmType, type Mode, type Telemetry } from '../../protocol/index.ts'
 import { elevatorOf, type Elevator, type Machine, type Step } from './lifecycle.ts'
-import { machineDetector, type Dispatch } from './driver.ts'
+import { machineDetector } from './driver.ts'
 import { F, fresh, freshBefore, type LinkState } from './link.ts'
-import type { AlarmSignal, Detector, DetectorInput, ElevatorFacts } from './types.ts'
+import type { AlarmSignal, Detector, DetectorInput, Dispatch, ElevatorFacts } from './types.ts'
 import { fingerprintOf, type Learned } from './learned.ts'
 
 /** The `modes` setting: service modes in which the condition is watched. */
@@ -89,7 +89,7 @@ class ConditionRules<S extends TSchema, M> {
   readonly modes: ReadonlySet<string>
   readonly initial: ConditionState<M>
   readonly learned: Learned<ConditionState<M>> | undefined
-  readonly dispatch: Dispatch
+  readonly dispatch: Dispatch | undefined
 
   constructor(readonly spec: ConditionSpec<S, M>, readonly cfg: Static<S> & ConditionSettings, raised: boolean) {
     this.modes = new Set<string>(cfg.modes)
@@ -108,7 +108,7 @@ class ConditionRules<S extends TSchema, M> {
     }
     const quiet = spec.quiet
     // the mode decides whether the condition is watched at all
-    this.dispatch = spec.reads === undefined ? {} : {
+    this.dispatch = spec.reads === undefined ? undefined : {
       reads: spec.reads | F.mode,
       gapMs: cfg.staleAfterMs,
       ...(quiet ? { idle: (st: unknown, prev: Telemetry) => quiet((st as ConditionState<M>).memo, prev) } : {}),
@@ -157,7 +157,7 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
   }
 
   /** change-driven dispatch (types.ts DetectorMachine), shared by every machine of this spec and config */
-  get dispatch(): Dispatch {
+  get dispatch(): Dispatch | undefined {
     return this.rules.dispatch
   }
 
@@ -251,7 +251,7 @@ export function conditionDetector<S extends TSchema, M = null>(spec: ConditionSp
     configSchema: spec.configSchema,
     machine: (cfg, ctx) => {
       const machine = new ConditionMachine(spec, cfg as Static<S> & ConditionSettings, ctx.elevator ?? null, ctx.active.includes(spec.type))
-      return { machine, ...machine.dispatch }
+      return { machine, dispatch: machine.dispatch }
     },
   })
 }

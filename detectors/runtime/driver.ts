@@ -4,7 +4,7 @@
 import { Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs'
 import type { Machine, Step } from './lifecycle.ts'
 import type { Static, TSchema } from '@sinclair/typebox'
-import type { AlarmSignal, Detector, DetectorContext, DetectorInput, DetectorMachine } from './types.ts'
+import type { AlarmSignal, Detector, DetectorContext, DetectorInput, DetectorMachine, Dispatch } from './types.ts'
 import { restoreFrom, snapshotOf, type LearnedDrop, type LearnedRecord } from './learned.ts'
 import { LinkState } from './link.ts'
 
@@ -15,8 +15,6 @@ export interface RunOptions {
   readonly dispatch?: Dispatch
 }
 
-/** What change-driven dispatch needs of a machine (types.ts DetectorMachine). */
-export type Dispatch = Pick<DetectorMachine, 'reads' | 'gapMs' | 'idle'>
 
 /** live samples this far apart (1.5 heartbeats) mean the data had a gap */
 const GAP_MS = 15_000
@@ -37,6 +35,15 @@ interface History<S> {
   skew: number
   idle: Subscription | null
   liveSince: DetectorInput[]
+}
+
+/** The last live state before a gap in the data, and the replay session under way. */
+interface Past<S> {
+  gapState: S | null
+  gapWake: number | null
+  gapTs: number
+  gapLive: Telemetry | null
+  history: History<S> | null
 }
 
 /** Where a driver's signals and late failures go (an object, so a driver needs no closures). */
@@ -88,11 +95,8 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   // the state right after the last live telemetry, and after the last one before a gap
   private lastState: S | null = null
   private lastWake: number | null = null
-  private gapState: S | null = null
-  private gapWake: number | null = null
-  private gapTs = -Infinity
-  private gapLive: Telemetry | null = null
-  private history: History<S> | null = null
+  // only after a gap in the live data or with replayed history: allocated then
+  private past: Past<S> | null = null
   private readonly link: LinkState
   private readonly own: boolean
 
@@ -117,13 +121,14 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
         return
       }
       if (this.own) link.live(i, this.scheduler)
-      if (this.lastState !== null && i.ts - link.prevAt! > GAP_MS) {
-        this.gapState = this.lastState
-        this.gapWake = this.lastWake
-        this.gapTs = link.prevAt!
-        this.gapLive = link.prevInput
+      if (this.replay && this.lastState !== null && i.ts - link.prevAt! > GAP_MS) {
+        const p = (this.past ??= { gapState: null, gapWake: null, gapTs: -Infinity, gapLive: null, history: null })
+        p.gapState = this.lastState
+        p.gapWake = this.lastWake
+        p.gapTs = link.prevAt!
+        p.gapLive = link.prevInput
       }
-      const h = this.history
+      const h = this.past?.history
       if (h && h.liveSince.length < MAX_LIVE_KEPT) h.liveSince.push(i)
       if (this.skips(i)) {
         if (this.lastState !== this.state) this.lastState = this.state
@@ -166,8 +171,8 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   dispose(): void {
     this.timer?.unsubscribe()
     this.timer = null
-    this.history?.idle?.unsubscribe()
-    this.history = null
+    this.past?.history?.idle?.unsubscribe()
+    this.past = null
   }
 
   /** @internal the wake-up timer came due */
@@ -183,8 +188,8 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
 
   /** @internal no history for a while: the replay session is over */
   historyEnded(): void {
-    const h = this.history
-    this.history = null
+    const h = this.past?.history
+    if (this.past) this.past.history = null
     // an alarm the history left raised goes to the live state
     if (!h?.state.raised || this.state.raised) return
     this.state = h.state
@@ -204,8 +209,8 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   private skips(i: Telemetry): boolean {
     const d = this.dispatch
     const link = this.link
-    if (d === null || d.reads === undefined || link.prev === null || (link.changed & d.reads) !== 0 || link.prevOffline !== 0) return false
-    const gapMs = d.gapMs ?? 0
+    if (d === null || link.prev === null || (link.changed & d.reads) !== 0 || link.prevOffline !== 0) return false
+    const gapMs = d.gapMs
     if (i.ts - link.prevAt! >= gapMs || i.msg.ts - link.prev.ts >= gapMs) return false
     const timerAt = this.timerAt
     if (timerAt !== null && link.now(this.scheduler) >= timerAt) return false
@@ -228,17 +233,18 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     this.timer = this.scheduler.schedule(wakeWork, Math.max(0, at - this.link.now(this.scheduler)), this as MachineDriver<{ raised: unknown }>)
   }
   private replayed(i: Telemetry): void {
-    let h = this.history
+    const p = (this.past ??= { gapState: null, gapWake: null, gapTs: -Infinity, gapLive: null, history: null })
+    let h = p.history
     if (!h) {
       // the last live sample older than this history is where it starts
-      const gap = this.gapState !== null && this.gapTs <= i.ts
+      const gap = p.gapState !== null && p.gapTs <= i.ts
       const lastTs = this.link.at ?? -Infinity
       const last = !gap && this.lastState !== null && lastTs <= i.ts
-      h = this.history = {
-        state: gap ? this.gapState! : last ? this.lastState! : this.m.initial,
-        wakeAt: gap ? this.gapWake : last ? this.lastWake : null,
-        lastTs: gap ? this.gapTs : last ? lastTs : -Infinity,
-        link: LinkState.after(gap ? this.gapLive : last ? this.link.lastInput : null),
+      h = p.history = {
+        state: gap ? p.gapState! : last ? this.lastState! : this.m.initial,
+        wakeAt: gap ? p.gapWake : last ? this.lastWake : null,
+        lastTs: gap ? p.gapTs : last ? lastTs : -Infinity,
+        link: LinkState.after(gap ? p.gapLive : last ? this.link.lastInput : null),
         skew: 0, idle: null, liveSince: [],
       }
     }
@@ -322,7 +328,7 @@ export function machineDetector<S extends TSchema>(d: {
     ...d,
     create: (cfg, ctx) => {
       const m = d.machine(cfg, ctx)
-      return runMachine(m.machine, ctx.scheduler, { replay: m.replay !== false, dispatch: m })
+      return runMachine(m.machine, ctx.scheduler, { replay: m.replay !== false, ...(m.dispatch ? { dispatch: m.dispatch } : {}) })
     },
   }
 }
