@@ -2,7 +2,9 @@
 // on release. Also evidence for an entrapment, which the entrapment detector reads itself.
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
-import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './runtime/lifecycle.ts'
+import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
+import { F, fresh, freshBefore, type LinkState } from './runtime/link.ts'
+import type { DetectorInput, Dispatch } from './runtime/types.ts'
 import { machineDetector } from './runtime/driver.ts'
 
 const configSchema = Type.Object({
@@ -15,7 +17,6 @@ const configSchema = Type.Object({
 export type AlarmButtonConfig = Static<typeof configSchema>
 
 interface State {
-  readonly link: Link
   readonly elevator: Elevator | null
   /** event time the button was pressed (in a watched mode); null = released */
   readonly since: number | null
@@ -23,11 +24,51 @@ interface State {
   readonly floor: string | null
 }
 
-function machine(cfg: AlarmButtonConfig, raised: boolean): Machine<State> {
-  const modes = new Set<string>(cfg.modes)
-  const evaluate = (s: State, now: number): Step<State> => {
+/** One per configuration and starting state, shared by every elevator; the link is the runtime's (runtime/link.ts). */
+class AlarmButtonMachine implements Machine<State> {
+  readonly initial: State
+  readonly dispatch: Dispatch
+  private readonly modes: ReadonlySet<string>
+
+  constructor(private readonly cfg: AlarmButtonConfig, raised: boolean) {
+    this.initial = { elevator: null, since: null, raised, floor: null }
+    this.modes = new Set<string>(cfg.modes)
+    this.dispatch = { reads: F.alarmButton | F.mode | F.floor, gapMs: cfg.staleAfterMs }
+  }
+
+  input(s: State, i: DetectorInput, now: number, link?: LinkState): Step<State> {
+    const elevator = s.elevator ?? elevatorOf(i)
+    if (i.kind !== 'telemetry') {
+      const since = i.state === 'offline' ? null : s.since
+      return this.evaluate(since === s.since && elevator === s.elevator ? s : { ...s, elevator, since }, now, link!)
+    }
+    const t = i.msg
+    const pressed = t.alarmButton && this.modes.has(t.mode)
+    // released and not raised: the floor is read only once a press counts (a press after any
+    // gap counts from its own sample), so the state stands as it is, no copy
+    if (!pressed && !s.raised && s.since === null && s.elevator !== null) return { state: s }
+    if (s.raised) {
+      if (t.alarmButton) return { state: elevator === s.elevator ? s : { ...s, elevator } }
+      return {
+        state: { ...s, elevator, since: null, raised: false },
+        signals: [{ ...elevatorOf(i), type: 'alarm_button', state: 'cleared', at: i.ts, evidence: { heldMs: s.since === null ? null : i.ts - s.since } }],
+      }
+    }
+    // after a gap in the data the hold counts from this sample
+    const gap = !freshBefore(link!, now, this.cfg.staleAfterMs)
+    const since = pressed ? (gap ? i.ts : s.since ?? i.ts) : null
+    const same = since === s.since && t.floor === s.floor && elevator === s.elevator
+    return this.evaluate(same ? s : { ...s, elevator, since, floor: t.floor }, now, link!)
+  }
+
+  wake(s: State, now: number, link?: LinkState): Step<State> {
+    return this.evaluate(s, now, link!)
+  }
+
+  private evaluate(s: State, now: number, link: LinkState): Step<State> {
+    const cfg = this.cfg
     if (s.raised || s.since === null || !s.elevator) return { state: s }
-    if (!isFresh(s.link, now, cfg.staleAfterMs)) return { state: { ...s, since: null } }
+    if (!fresh(link, now, cfg.staleAfterMs)) return { state: { ...s, since: null } }
     const due = s.since + cfg.holdMs
     if (now < due) return { state: s, wakeAt: due }
     return {
@@ -35,37 +76,22 @@ function machine(cfg: AlarmButtonConfig, raised: boolean): Machine<State> {
       signals: [{ ...s.elevator, type: 'alarm_button', state: 'raised', at: s.since, evidence: { since: s.since, detectedAt: now, holdMs: cfg.holdMs, floor: s.floor } }],
     }
   }
-  return {
-    initial: { link: LINK_UNKNOWN, elevator: null, since: null, raised, floor: null },
-    input(s, i, now) {
-      if (i.kind !== 'telemetry') {
-        const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i) }
-        return evaluate(i.state === 'offline' ? { ...next, since: null } : next, now)
-      }
-      const t = i.msg
-      const pressed = t.alarmButton && modes.has(t.mode)
-      // released and not raised: the link and floor are read only once a press counts (a press
-      // after any gap counts from its own sample), so the state stands as it is, no copy
-      if (!pressed && !s.raised && s.since === null && s.elevator !== null) return { state: s }
-      const next = { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i) }
-      if (s.raised) {
-        if (t.alarmButton) return { state: next }
-        return {
-          state: { ...next, since: null, raised: false },
-          signals: [{ ...elevatorOf(i), type: 'alarm_button', state: 'cleared', at: i.ts, evidence: { heldMs: s.since === null ? null : i.ts - s.since } }],
-        }
-      }
-      // after a gap in the data the hold counts from this sample
-      const gap = !isFresh(s.link, now, cfg.staleAfterMs)
-      return evaluate({ ...next, since: pressed ? (gap ? i.ts : s.since ?? i.ts) : null, floor: t.floor }, now)
-    },
-    wake: evaluate,
-  }
+}
+
+// machines hold no elevator's data: one per configuration (and starting state) for every elevator
+const machines = new WeakMap<AlarmButtonConfig, [AlarmButtonMachine | undefined, AlarmButtonMachine | undefined]>()
+function machineFor(cfg: AlarmButtonConfig, raised: boolean): AlarmButtonMachine {
+  let pair = machines.get(cfg)
+  if (!pair) machines.set(cfg, (pair = [undefined, undefined]))
+  return (pair[raised ? 1 : 0] ??= new AlarmButtonMachine(cfg, raised))
 }
 
 export const alarmButton = machineDetector({
   id: 'alarm-button',
   types: ['alarm_button'],
   configSchema,
-  machine: (cfg, ctx) => ({ machine: machine(cfg, ctx.active.includes('alarm_button')) }),
+  machine: (cfg, ctx) => {
+    const machine = machineFor(cfg, ctx.active.includes('alarm_button'))
+    return { machine, dispatch: machine.dispatch }
+  },
 })

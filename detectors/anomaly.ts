@@ -9,7 +9,8 @@ import { modesSetting, staleSetting } from './runtime/condition.ts'
 import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
 import { machineDetector } from './runtime/driver.ts'
 import { fingerprintOf, isRecord, type Learned } from './runtime/learned.ts'
-import type { AlarmSignal, DetectorInput } from './runtime/types.ts'
+import type { AlarmSignal, DetectorInput, Dispatch } from './runtime/types.ts'
+import { F, type LinkState } from './runtime/link.ts'
 
 const configSchema = Type.Object({
   threshold: Type.Number({ exclusiveMinimum: 0, default: 4, description: 'drift of the recent median from the baseline median, in MADs (× 1.4826)' }),
@@ -175,10 +176,13 @@ export function anomalyMachine(cfg: AnomalyConfig, raised: boolean): Machine<Ano
     return out
   }
 
-  const telemetry = (s: AnomalyState, i: Extract<DetectorInput, { kind: 'telemetry' }>): Step<AnomalyState> => {
+  const telemetry = (s: AnomalyState, i: Extract<DetectorInput, { kind: 'telemetry' }>, link: LinkState | undefined): Step<AnomalyState> => {
     const t = i.msg
+    // the runtime's link knows the sample before this one even when this machine was not given it
+    const lastTs = link ? link.prevAt : s.lastTs
     // a transition after a gap, or outside the watched modes, times nothing
-    const ok = !s.offline && s.lastTs !== null && i.ts - s.lastTs < cfg.staleAfterMs && modes.has(t.mode)
+    const ok = !s.offline && lastTs !== null && i.ts - lastTs < cfg.staleAfterMs && modes.has(t.mode)
+    if (link) s.floorIndex = link.prev?.floorIndex ?? 0
     s.elevator ??= elevatorOf(i)
     s.lastTs = i.ts
     s.offline = false
@@ -203,8 +207,8 @@ export function anomalyMachine(cfg: AnomalyConfig, raised: boolean): Machine<Ano
     // a getter: every subscription starts from its own state
     get initial() { return fresh() },
     learned: anomalyLearned(cfg),
-    input(s, i) {
-      if (i.kind === 'telemetry') return telemetry(s, i)
+    input(s, i, _now, link) {
+      if (i.kind === 'telemetry') return telemetry(s, i, link)
       s.elevator ??= elevatorOf(i)
       if (i.state === 'offline') {
         s.offline = true
@@ -261,10 +265,30 @@ function learnedFor(cfg: AnomalyConfig): Learned<AnomalyState> {
   }
 }
 
+// the machine's closures hold no elevator's data (each state is its own): one per configuration
+const machines = new WeakMap<AnomalyConfig, [Machine<AnomalyState> | undefined, Machine<AnomalyState> | undefined]>()
+function machineFor(cfg: AnomalyConfig, raised: boolean): Machine<AnomalyState> {
+  let pair = machines.get(cfg)
+  if (!pair) machines.set(cfg, (pair = [undefined, undefined]))
+  return (pair[raised ? 1 : 0] ??= anomalyMachine(cfg, raised))
+}
+
+const dispatches = new WeakMap<AnomalyConfig, Dispatch>()
+function dispatchFor(cfg: AnomalyConfig): Dispatch {
+  let d = dispatches.get(cfg)
+  // transitions of the door and of motion are what it times; an offline report since the last sample voids the next
+  if (!d) dispatches.set(cfg, (d = { reads: F.door | F.moving | F.mode, gapMs: cfg.staleAfterMs, idle: (s: unknown) => !(s as AnomalyState).offline }))
+  return d
+}
+
 export const anomaly = machineDetector({
   id: 'anomaly',
   types: ['anomaly'],
   configSchema,
-  // its state changes in place, so it cannot fork a copy for replayed history; a trend needs none
-  machine: (cfg, ctx) => ({ machine: anomalyMachine(cfg, ctx.active.includes('anomaly')), replay: false }),
+  machine: (cfg, ctx) => ({
+    machine: machineFor(cfg, ctx.active.includes('anomaly')),
+    // its state changes in place, so it cannot fork a copy for replayed history; a trend needs none
+    replay: false,
+    dispatch: dispatchFor(cfg),
+  }),
 })

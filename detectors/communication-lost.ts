@@ -6,9 +6,10 @@
 // outage's start — at once when the gateway reports the controller offline, after `returnGraceMs`
 // when it just sends nothing.
 import { Type, type Static } from '@sinclair/typebox'
-import { LINK_UNKNOWN, elevatorOf, linkLost, linkStep, type Elevator, type Link, type Machine, type Step } from './runtime/lifecycle.ts'
+import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
+import { F, lost, type LinkState } from './runtime/link.ts'
 import { machineDetector } from './runtime/driver.ts'
-import type { DetectorInput } from './runtime/types.ts'
+import type { DetectorInput, Dispatch } from './runtime/types.ts'
 
 const configSchema = Type.Object({
   heartbeatMs: Type.Integer({ minimum: 100, default: 10_000, description: "the gateways' heartbeat interval" }),
@@ -21,7 +22,6 @@ const configSchema = Type.Object({
 export type CommunicationLostConfig = Static<typeof configSchema>
 
 interface State {
-  readonly link: Link
   readonly elevator: Elevator | null
   /** the gateway serving the elevator, for grouping by gateway (detectors/runtime/inhibit.ts) */
   readonly gatewayId: string | null
@@ -36,59 +36,86 @@ interface State {
 
 type Cause = 'gateway' | 'availability' | 'silence'
 
-const raise = (s: State, cause: Cause, at: number, now: number, silenceMs: number, extra: Record<string, unknown> = {}): Step<State> => {
-  const l = s.link
-  const evidence: Record<string, unknown> = { cause, gatewayId: s.gatewayId, lastTelemetryAt: l.telemetryAt, detectedAt: now, ...extra }
+const raise = (s: State, l: LinkState, cause: Cause, at: number, now: number, silenceMs: number, extra: Record<string, unknown> = {}): Step<State> => {
+  const evidence: Record<string, unknown> = { cause, gatewayId: s.gatewayId, lastTelemetryAt: l.at, detectedAt: now, ...extra }
   if (cause === 'silence') evidence.silenceMs = silenceMs
-  if (cause === 'availability' && l.availabilityOffline?.reason) evidence.reason = l.availabilityOffline.reason
+  if (cause === 'availability' && l.availabilityReason) evidence.reason = l.availabilityReason
   return { state: { ...s, raised: true, cause, since: at, backAt: null }, signals: [{ ...s.elevator!, type: 'communication_lost', state: 'raised', at, evidence }] }
 }
 
-function machine(cfg: CommunicationLostConfig, raised: boolean): Machine<State> {
-  const silenceMs = cfg.heartbeatMs * cfg.missedHeartbeats
-  const evaluate = (s: State, now: number, recovery?: string): Step<State> => {
-    const l = s.link
+/** One per configuration and starting state, shared by every elevator; the link is the runtime's (runtime/link.ts). */
+class CommunicationLostMachine implements Machine<State> {
+  readonly initial: State
+  readonly silenceMs: number
+  readonly dispatch: Dispatch
+
+  constructor(private readonly cfg: CommunicationLostConfig, raised: boolean) {
+    this.initial = { elevator: null, gatewayId: null, raised, cause: null, since: null, backAt: null }
+    this.silenceMs = cfg.heartbeatMs * cfg.missedHeartbeats
+    // a sample from the same gateway only moves the silence wake-up later, which a pending one no later stands for
+    this.dispatch = {
+      reads: F.gateway, gapMs: this.silenceMs,
+      idle: (s: unknown, _prev: unknown, timerPending: boolean) => !(s as State).raised && (s as State).backAt === null && timerPending,
+    }
+  }
+
+  input(s: State, i: DetectorInput, now: number, link?: LinkState): Step<State> {
+    const elevator = s.elevator ?? elevatorOf(i)
+    const backAt = this.backAt(s, i, now)
+    const next = elevator === s.elevator && i.gatewayId === s.gatewayId && backAt === s.backAt ? s : { ...s, elevator, gatewayId: i.gatewayId, backAt }
+    return this.evaluate(next, now, link!, i.kind === 'telemetry' ? 'telemetry' : `${i.kind} ${i.state}`)
+  }
+
+  wake(s: State, now: number, link?: LinkState): Step<State> {
+    return this.evaluate(s, now, link!)
+  }
+
+  private evaluate(s: State, now: number, l: LinkState, recovery?: string): Step<State> {
+    const silenceMs = this.silenceMs
     if (!s.elevator) return { state: s }
-    const cause = linkLost(l, now, silenceMs)
+    const cause = lost(l, now, silenceMs)
     if (s.raised) {
       if (cause) {
         if (cause === 'gateway' || s.backAt === null) return { state: s }
         // the gateway is back: its next heartbeat shows whether this controller answers
-        const due = s.backAt + cfg.returnGraceMs
+        const due = s.backAt + this.cfg.returnGraceMs
         if (cause === 'silence' && now < due) return { state: s, wakeAt: due }
-        return raise(s, cause, s.since ?? now, now, silenceMs, { gatewayOnlineAt: s.backAt })
+        return raise(s, l, cause, s.since ?? now, now, silenceMs, { gatewayOnlineAt: s.backAt })
       }
       return {
         state: { ...s, raised: false, cause: null, since: null, backAt: null },
         signals: [{ ...s.elevator, type: 'communication_lost', state: 'cleared', at: now, evidence: { recovery: recovery ?? 'unknown' } }],
       }
     }
-    const silentFrom = l.telemetryAt ?? l.heardAt ?? now
+    const silentFrom = l.at ?? l.heardAt ?? now
     // offline reports raise at once; silence wakes us when it reaches its limit
     if (!cause) return { state: s, wakeAt: silentFrom + silenceMs }
-    const at = cause === 'gateway' ? l.gatewayOffline!.at : cause === 'availability' ? l.availabilityOffline!.at : silentFrom
-    return raise(s, cause, at, now, silenceMs)
+    const at = cause === 'gateway' ? l.gatewayAt! : cause === 'availability' ? l.availabilityAt! : silentFrom
+    return raise(s, l, cause, at, now, silenceMs)
   }
+
   // the gateway's status: back online while the alarm is (or, taken over, may be) the gateway's; offline again
-  const backAt = (s: State, i: DetectorInput, now: number): number | null => {
+  private backAt(s: State, i: DetectorInput, now: number): number | null {
     if (i.kind !== 'gateway') return s.backAt
     return i.state === 'online' && s.raised && s.cause !== 'availability' && s.cause !== 'silence' ? s.backAt ?? now : null
   }
-  return {
-    initial: { link: LINK_UNKNOWN, elevator: null, gatewayId: null, raised, cause: null, since: null, backAt: null },
-    input: (s, i, now) => evaluate(
-      { ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), gatewayId: i.gatewayId, backAt: backAt(s, i, now) },
-      now,
-      i.kind === 'telemetry' ? 'telemetry' : `${i.kind} ${i.state}`,
-    ),
-    wake: (s, now) => evaluate(s, now),
-  }
+}
+
+// machines hold no elevator's data: one per configuration (and starting state) for every elevator
+const machines = new WeakMap<CommunicationLostConfig, [CommunicationLostMachine | undefined, CommunicationLostMachine | undefined]>()
+function machineFor(cfg: CommunicationLostConfig, raised: boolean): CommunicationLostMachine {
+  let pair = machines.get(cfg)
+  if (!pair) machines.set(cfg, (pair = [undefined, undefined]))
+  return (pair[raised ? 1 : 0] ??= new CommunicationLostMachine(cfg, raised))
 }
 
 export const communicationLost = machineDetector({
   id: 'communication-lost',
   types: ['communication_lost'],
   configSchema,
-  // replayed history says nothing about the link now
-  machine: (cfg, ctx) => ({ machine: machine(cfg, ctx.active.includes('communication_lost')), replay: false }),
+  machine: (cfg, ctx) => {
+    const machine = machineFor(cfg, ctx.active.includes('communication_lost'))
+    // replayed history says nothing about the link now
+    return { machine, replay: false, dispatch: machine.dispatch }
+  },
 })

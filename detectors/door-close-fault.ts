@@ -5,6 +5,7 @@
 import { Type } from '@sinclair/typebox'
 import type { Telemetry } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
@@ -30,6 +31,7 @@ export const doorCloseFault = conditionDetector({
   id: 'door-close-fault',
   type: 'door_close_fault',
   configSchema,
+  reads: F.door | F.trip,
   memo: {
     initial: NONE,
     next(m, t, prev, cfg) {

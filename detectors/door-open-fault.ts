@@ -7,6 +7,7 @@
 // landing with its door shut is still waiting for it.
 import { Type } from '@sinclair/typebox'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { NOT_SEEN, nextStop, stopped, type Stop } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
@@ -23,6 +24,9 @@ export const doorOpenFault = conditionDetector({
   id: 'door-open-fault',
   type: 'door_open_fault',
   configSchema,
+  reads: F.moving | F.trip | F.doorZone | F.floorIndex | F.door,
+  // a re-level counts its time (runtime/stop.ts)
+  quiet: (m) => m.stop.relevelFrom === null,
   memo: {
     initial: NO,
     next(m, t, prev, cfg) {

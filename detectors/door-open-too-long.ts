@@ -4,6 +4,7 @@
 // open on purpose, and technicians in inspection or maintenance hold the door as they need.
 import { Type } from '@sinclair/typebox'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
@@ -16,6 +17,7 @@ export const doorOpenTooLong = conditionDetector({
   id: 'door-open-too-long',
   type: 'door_open_too_long',
   configSchema,
+  reads: F.door | F.trip,
   // `unknown` is no evidence of an open door; a door open on a trip is another alarm's business
   holds: (t, _memo, cfg) => (t.door === 'closed' || t.door === 'unknown' || onTrip(t) ? null : { holdMs: cfg.holdMs, evidence: { door: t.door } }),
   clearedEvidence: (t) => ({ door: t.door, moving: t.moving, floor: t.floor, mode: t.mode }),

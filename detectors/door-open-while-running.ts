@@ -6,6 +6,7 @@
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { DEPARTURE_UNSEEN, nextDeparture } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
@@ -18,6 +19,7 @@ export const doorOpenWhileRunning = conditionDetector({
   id: 'door-open-while-running',
   type: 'door_open_while_running',
   configSchema,
+  reads: F.moving | F.door | F.trip | F.doorZone,
   memo: {
     initial: DEPARTURE_UNSEEN,
     next: (m, t, prev, cfg) => nextDeparture(m, t, prev, cfg.staleAfterMs, cfg.holdMs),

@@ -9,9 +9,10 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
 import { NOT_SEEN, nextStop, stopped, type Stop } from './runtime/stop.ts'
-import { LINK_UNKNOWN, elevatorOf, isFresh, linkStep, type Elevator, type Link, type Machine, type Step } from './runtime/lifecycle.ts'
+import { elevatorOf, type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
+import { F, fresh, freshBefore, type LinkState } from './runtime/link.ts'
 import { machineDetector } from './runtime/driver.ts'
-import type { DetectorInput } from './runtime/types.ts'
+import type { DetectorInput, Dispatch } from './runtime/types.ts'
 
 const configSchema = Type.Object({
   outsideDoorZoneMs: Type.Integer({ minimum: 1000, default: 15_000, description: 'stopped outside the door zone this long with a passenger' }),
@@ -25,9 +26,7 @@ const configSchema = Type.Object({
 export type EntrapmentConfig = Static<typeof configSchema>
 
 interface State {
-  readonly link: Link
   readonly elevator: Elevator | null
-  readonly last: Telemetry | null
   readonly stop: Stop
   /** the alarm button was pressed since the car stopped, with the door not open since */
   readonly pressedThisStop: boolean
@@ -36,75 +35,110 @@ interface State {
   readonly raised: boolean
 }
 
-function machine(cfg: EntrapmentConfig, raised: boolean): Machine<State> {
-  const modes = new Set<string>(cfg.modes)
-  const threshold = (t: Telemetry) => (t.doorZone ? cfg.insideDoorZoneMs : cfg.outsideDoorZoneMs)
+type TelemetryInput = Extract<DetectorInput, { kind: 'telemetry' }>
 
-  const evaluate = (s: State, now: number): Step<State> => {
-    if (s.raised || s.since === null || !s.last || !s.elevator) return { state: s }
+const READS = F.occupied | F.door | F.alarmButton | F.mode | F.moving | F.doorZone | F.trip | F.floorIndex
+
+/**
+ * One per configuration and starting state, shared by every elevator: the link (when data last
+ * came, the last sample) is the runtime's (runtime/link.ts), the rest is in the state.
+ */
+class EntrapmentMachine implements Machine<State> {
+  readonly initial: State
+  readonly dispatch: Dispatch
+  private readonly modes: ReadonlySet<string>
+
+  constructor(private readonly cfg: EntrapmentConfig, raised: boolean) {
+    this.initial = { elevator: null, stop: NOT_SEEN, pressedThisStop: false, since: null, raised }
+    this.modes = new Set<string>(cfg.modes)
+    // a re-level counts its time (runtime/stop.ts)
+    this.dispatch = { reads: READS, gapMs: cfg.staleAfterMs, idle: (s: unknown) => (s as State).stop.relevelFrom === null }
+  }
+
+  input(s: State, i: DetectorInput, now: number, link?: LinkState): Step<State> {
+    if (i.kind === 'telemetry') return this.telemetry(s, i, now, link!)
+    // an offline report means what we hold may no longer be true; a raised alarm stays raised
+    // (only an open door or an empty car ends an entrapment)
+    const since = i.state === 'offline' ? null : s.since
+    const elevator = s.elevator ?? elevatorOf(i)
+    return this.evaluate(since === s.since && elevator === s.elevator ? s : { ...s, elevator, since }, now, link!)
+  }
+
+  wake(s: State, now: number, link?: LinkState): Step<State> {
+    return this.evaluate(s, now, link!)
+  }
+
+  private threshold(t: Telemetry): number {
+    return t.doorZone ? this.cfg.insideDoorZoneMs : this.cfg.outsideDoorZoneMs
+  }
+
+  private evaluate(s: State, now: number, link: LinkState): Step<State> {
+    const t = link.last
+    if (s.raised || s.since === null || t === null || !s.elevator) return { state: s }
     // a condition seen across a gap in the data is not known to have held: start again
-    if (!isFresh(s.link, now, cfg.staleAfterMs)) return { state: { ...s, since: null } }
-    const t = s.last
-    const due = s.since + threshold(t)
+    if (!fresh(link, now, this.cfg.staleAfterMs)) return { state: { ...s, since: null } }
+    const due = s.since + this.threshold(t)
     if (now < due) return { state: s, wakeAt: due }
     return {
       state: { ...s, raised: true },
       signals: [{
         ...s.elevator, type: 'entrapment', state: 'raised', at: s.since,
         evidence: {
-          since: s.since, detectedAt: now, thresholdMs: threshold(t), floor: t.floor, floorIndex: t.floorIndex, position: t.position,
+          since: s.since, detectedAt: now, thresholdMs: this.threshold(t), floor: t.floor, floorIndex: t.floorIndex, position: t.position,
           doorZone: t.doorZone, door: t.door, occupied: t.occupied, alarmButtonThisStop: s.pressedThisStop, mode: t.mode, faultCode: t.faultCode,
         },
       }],
     }
   }
 
-  const telemetry = (s: State, i: Extract<DetectorInput, { kind: 'telemetry' }>, now: number): Step<State> => {
+  private telemetry(s: State, i: TelemetryInput, now: number, link: LinkState): Step<State> {
     const t = i.msg
+    const prev = link.prev
+    const cfg = this.cfg
     // a raised state this instance has not seen telemetry for (restored after a broker restart, or
     // after its elevator's state was evicted) is judged on the car as it is now: nobody inside
-    const emptied = t.occupied === false && (s.last?.occupied === true || (s.raised && s.last === null))
+    const emptied = t.occupied === false && (prev?.occupied === true || (s.raised && prev === null))
     const released = t.door === 'open' || emptied
-    const stop = nextStop(s.stop, t, s.last, cfg.staleAfterMs)
+    const stop = nextStop(s.stop, t, prev, cfg.staleAfterMs)
     const still = stopped(stop)
     // the passenger could leave through an open door; a trip starts a new stop
     let pressed = s.pressedThisStop && !released && still
     if (t.alarmButton && still && t.door !== 'open') pressed = true
-    const link = linkStep(s.link, i, now)
     const elevator = s.elevator ?? elevatorOf(i)
     if (s.raised) {
-      if (!released) return { state: { ...s, link, elevator, last: t, stop, pressedThisStop: pressed } }
+      if (!released) return { state: stop === s.stop && pressed === s.pressedThisStop && elevator === s.elevator ? s : { ...s, elevator, stop, pressedThisStop: pressed } }
       return {
-        state: { ...s, link, elevator, last: t, stop, pressedThisStop: pressed, since: null, raised: false },
+        state: { ...s, elevator, stop, pressedThisStop: pressed, since: null, raised: false },
         signals: [{
           ...elevatorOf(i), type: 'entrapment', state: 'cleared', at: i.ts,
           evidence: { door: t.door, occupied: t.occupied, floor: t.floor },
         }],
       }
     }
-    const holding = modes.has(t.mode) && still && t.door !== 'open' && (t.occupied === true || pressed)
+    const holding = this.modes.has(t.mode) && still && t.door !== 'open' && (t.occupied === true || pressed)
     // after a gap in the data the count starts from this sample
-    const gap = !isFresh(s.link, now, cfg.staleAfterMs)
-    // one new state per sample, not a copy of a copy
-    return evaluate({ ...s, link, elevator, last: t, stop, pressedThisStop: pressed, since: holding ? (gap ? i.ts : s.since ?? i.ts) : null }, now)
+    const gap = !freshBefore(link, now, cfg.staleAfterMs)
+    const since = holding ? (gap ? i.ts : s.since ?? i.ts) : null
+    // one new state per sample at most, none when nothing changed
+    const same = stop === s.stop && pressed === s.pressedThisStop && since === s.since && elevator === s.elevator
+    return this.evaluate(same ? s : { elevator, stop, pressedThisStop: pressed, since, raised: false }, now, link)
   }
+}
 
-  return {
-    initial: { link: LINK_UNKNOWN, elevator: null, last: null, stop: NOT_SEEN, pressedThisStop: false, since: null, raised },
-    input(s, i, now) {
-      if (i.kind === 'telemetry') return telemetry(s, i, now)
-      // an offline report means what we hold may no longer be true; a raised alarm stays raised
-      // (only an open door or an empty car ends an entrapment)
-      const since = i.state === 'offline' ? null : s.since
-      return evaluate({ ...s, link: linkStep(s.link, i, now), elevator: s.elevator ?? elevatorOf(i), since }, now)
-    },
-    wake: evaluate,
-  }
+// machines hold no elevator's data: one per configuration (and starting state) for every elevator
+const machines = new WeakMap<EntrapmentConfig, [EntrapmentMachine | undefined, EntrapmentMachine | undefined]>()
+function machineFor(cfg: EntrapmentConfig, raised: boolean): EntrapmentMachine {
+  let pair = machines.get(cfg)
+  if (!pair) machines.set(cfg, (pair = [undefined, undefined]))
+  return (pair[raised ? 1 : 0] ??= new EntrapmentMachine(cfg, raised))
 }
 
 export const entrapment = machineDetector({
   id: 'entrapment',
   types: ['entrapment'],
   configSchema,
-  machine: (cfg, ctx) => ({ machine: machine(cfg, ctx.active.includes('entrapment')) }),
+  machine: (cfg, ctx) => {
+    const machine = machineFor(cfg, ctx.active.includes('entrapment'))
+    return { machine, dispatch: machine.dispatch }
+  },
 })

@@ -7,6 +7,7 @@ import { elevatorOf, type Machine, type Step } from './runtime/lifecycle.ts'
 import { machineDetector } from './runtime/driver.ts'
 import { modesSetting } from './runtime/condition.ts'
 import type { AlarmSignal, DetectorInput } from './runtime/types.ts'
+import { F } from './runtime/link.ts'
 
 // our own types have conditions no controller reports as a fault code
 const MAPPABLE = FAULT_CODE_TYPES
@@ -59,10 +60,23 @@ function machine(cfg: FaultCodeConfig, raised: AlarmType | null): Machine<State>
   }
 }
 
+const unraised = new WeakMap<FaultCodeConfig, Machine<State>>()
+// a raise or clear follows the code and the mode alone, whenever they come
+const DISPATCH = { reads: F.faultCode | F.faultType | F.mode, gapMs: Infinity }
+
 export const faultCode = machineDetector({
   id: 'fault-code',
   types: MAPPABLE,
   configSchema,
   // only the types its map can raise are its own: the others in `active` belong to other detectors
-  machine: (cfg, ctx) => ({ machine: machine(cfg, ctx.active.find((t) => Object.values(cfg.faultCodes).includes(t)) ?? null) }),
+  machine: (cfg, ctx) => {
+    const raised = ctx.active.find((t) => Object.values(cfg.faultCodes).includes(t)) ?? null
+    // its map and modes hold no elevator's data: one machine per configuration for the elevators with nothing raised
+    let m = raised === null ? unraised.get(cfg) : undefined
+    if (!m) {
+      m = machine(cfg, raised)
+      if (raised === null) unraised.set(cfg, m)
+    }
+    return { machine: m, dispatch: DISPATCH }
+  },
 })

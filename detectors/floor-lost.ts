@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import type { ElevatorFacts } from './runtime/types.ts'
 
 // inspection/maintenance: a technician may be running a shaft-learning trip, when the floor
@@ -41,6 +42,7 @@ export const floorLost = conditionDetector({
   id: 'floor-lost',
   type: 'floor_lost',
   configSchema,
+  reads: F.moving | F.position | F.floor | F.floorIndex,
   memo: {
     initial: { restAt: null, positioned: false } as Memo,
     next: (memo, t, prev, cfg) => {

@@ -3,6 +3,7 @@
 // the end of the last trip, or from the first sample this instance saw.
 import { Type } from '@sinclair/typebox'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { onTrip } from './runtime/stop.ts'
 import { isRecord, isTime } from './runtime/learned.ts'
 
@@ -24,6 +25,7 @@ export const longIdle = conditionDetector({
   id: 'long-idle',
   type: 'long_idle',
   configSchema,
+  reads: F.trip | F.floorIndex,
   memo: {
     initial: { idleSince: null, floorIndex: null } as Memo,
     next: (memo, t, _prev, cfg) => {

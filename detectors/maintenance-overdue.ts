@@ -30,6 +30,9 @@ export const maintenanceOverdue = conditionDetector({
   id: 'maintenance-overdue',
   type: 'maintenance_overdue',
   configSchema,
+  reads: 0,
+  // a session under way counts its time; a visit restarts the period on every sample
+  quiet: (m) => m.sessionStart === null && !m.visiting,
   memo: {
     initial: { sessionStart: null, visiting: false, periodStart: null } as Memo,
     next: (memo, t, _prev, cfg) => {

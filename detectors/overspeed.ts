@@ -13,6 +13,7 @@ import { conditionMachine, modesSetting, staleSetting, type ConditionSpec, type 
 import { type Elevator, type Machine, type Step } from './runtime/lifecycle.ts'
 import { machineDetector } from './runtime/driver.ts'
 import type { DetectorInput, ElevatorFacts } from './runtime/types.ts'
+import { F, type LinkState } from './runtime/link.ts'
 
 // a car above its rated speed is never intended, whoever drives it; technicians test the
 // governor and safety gear in maintenance
@@ -72,6 +73,7 @@ const spec: ConditionSpec<typeof configSchema, Memo> = {
   type: 'overspeed',
   configSchema,
   memo: { initial: { running: false, peak: 0, overAt: null, governor: null }, next },
+  reads: F.moving | F.speed | F.safetyCircuit,
   holds: (t, memo, cfg, facts) => {
     const ratedSpeed = ratedOf(cfg, facts)
     const rated = { ratedSpeed, warningSpeed: (ratedSpeed ?? 0) * cfg.warningFactor }
@@ -107,12 +109,12 @@ class Escalating<S extends Raisable> implements Machine<Reported<S>> {
     this.initial = initial
   }
 
-  input(s: Reported<S>, i: DetectorInput, now: number): Step<Reported<S>> {
-    return this.after(s, this.m.input(s.condition, i, now), now)
+  input(s: Reported<S>, i: DetectorInput, now: number, link?: LinkState): Step<Reported<S>> {
+    return this.after(s, this.m.input(s.condition, i, now, link), now)
   }
 
-  wake(s: Reported<S>, now: number): Step<Reported<S>> {
-    return this.after(s, this.m.wake(s.condition, now), now)
+  wake(s: Reported<S>, now: number, link?: LinkState): Step<Reported<S>> {
+    return this.after(s, this.m.wake(s.condition, now, link), now)
   }
 
   private after(before: Reported<S>, step: Step<S>, now: number): Step<Reported<S>> {
@@ -138,5 +140,8 @@ export const overspeed = machineDetector({
   id: 'overspeed',
   types: ['overspeed'],
   configSchema,
-  machine: (cfg, ctx) => ({ machine: new Escalating(conditionMachine(spec, cfg, ctx.elevator ?? null, ctx.active.includes('overspeed'))) }),
+  machine: (cfg, ctx) => {
+    const condition = conditionMachine(spec, cfg, ctx.elevator ?? null, ctx.active.includes('overspeed'))
+    return { machine: new Escalating(condition), dispatch: condition.dispatch }
+  },
 })

@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 
 // the final limit switches are tested in inspection during periodic checks (TSG T7001): a
 // technician at work, not a fault
@@ -17,6 +18,7 @@ export const overtravelBottom = conditionDetector({
   id: 'overtravel-bottom',
   type: 'overtravel_bottom',
   configSchema,
+  reads: F.downLimit | F.position,
   holds: (t, _memo, cfg) => {
     // positions count from the lowest landing, so no registry fact is needed here
     const below = t.position !== null && t.position < -cfg.toleranceM

@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 
 // the final limit switches are tested in inspection during periodic checks (TSG T7001): a
 // technician at work, not a fault
@@ -17,6 +18,7 @@ export const overtravelTop = conditionDetector({
   id: 'overtravel-top',
   type: 'overtravel_top',
   configSchema,
+  reads: F.upLimit | F.position,
   holds: (t, _memo, cfg, facts) => {
     // without a registered travel only the limit switch can tell
     const travel = facts?.travel ?? null

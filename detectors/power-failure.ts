@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox'
 import { MODES } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 0, default: 5_000, description: 'off or on battery this long' }),
@@ -14,6 +15,7 @@ export const powerFailure = conditionDetector({
   id: 'power-failure',
   type: 'power_failure',
   configSchema,
+  reads: F.power,
   holds: (t, _memo, cfg) => (t.power === 'mains' ? null : { holdMs: cfg.holdMs, evidence: { power: t.power } }),
   clearedEvidence: (t) => ({ power: t.power }),
 })

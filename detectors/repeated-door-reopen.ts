@@ -4,6 +4,7 @@
 // in inspection and maintenance, and the special modes run the door by their own rules.
 import { Type } from '@sinclair/typebox'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
@@ -24,6 +25,7 @@ export const repeatedDoorReopen = conditionDetector({
   id: 'repeated-door-reopen',
   type: 'repeated_door_reopen',
   configSchema,
+  reads: F.trip | F.door,
   memo: {
     initial: NONE,
     next(m, t, prev, cfg) {

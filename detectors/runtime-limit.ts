@@ -7,6 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { Telemetry } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { NOT_SEEN, nextStop, type Stop } from './runtime/stop.ts'
 import type { ElevatorFacts } from './runtime/types.ts'
 
@@ -37,6 +38,9 @@ export const runtimeLimit = conditionDetector({
   id: 'runtime-limit',
   type: 'runtime_limit',
   configSchema,
+  reads: F.moving | F.trip | F.doorZone | F.floorIndex,
+  // a re-level counts its time (runtime/stop.ts)
+  quiet: (m) => m.relevelFrom === null,
   memo: { initial: NOT_SEEN, next },
   holds: (t, memo, cfg, facts) => {
     if (memo.tripFrom === null) return null

@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { Mode, Telemetry } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { onTrip } from './runtime/stop.ts'
 
 const configSchema = Type.Object({
@@ -42,6 +43,9 @@ export const safetyCircuitOpen = conditionDetector({
   id: 'safety-circuit-open',
   type: 'safety_circuit_open',
   configSchema,
+  reads: F.trip | F.safetyCircuit,
+  // on a trip the memo keeps the last sample of it: every one counts
+  quiet: (_m, prev) => !onTrip(prev),
   memo: { initial: { trip: null, open: null } as Memo, next },
   holds: (t, memo, cfg) => {
     const open = memo.open

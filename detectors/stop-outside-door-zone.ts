@@ -4,6 +4,7 @@
 // inching in inspection or maintenance stops between floors on purpose.
 import { Type } from '@sinclair/typebox'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 
 const configSchema = Type.Object({
   holdMs: Type.Integer({ minimum: 1000, default: 45_000, description: 'stopped outside the door zone this long' }),
@@ -16,6 +17,7 @@ export const stopOutsideDoorZone = conditionDetector({
   id: 'stop-outside-door-zone',
   type: 'stop_outside_door_zone',
   configSchema,
+  reads: F.moving | F.doorZone,
   holds: (t, _memo, cfg) => (t.moving || t.doorZone ? null : {
     holdMs: cfg.holdMs,
     // a stop on mains loss raises power_failure as well: where the car stands decides the urgency

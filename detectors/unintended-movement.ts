@@ -10,6 +10,7 @@
 import { Type } from '@sinclair/typebox'
 import { MODES, type Telemetry } from '../protocol/index.ts'
 import { conditionDetector, modesSetting, staleSetting } from './runtime/condition.ts'
+import { F } from './runtime/link.ts'
 import { DEPARTURE_UNSEEN, RELEVEL_MAX_SPEED, nextDeparture } from './runtime/stop.ts'
 
 // A brake that fails to hold does not care about the service mode, so every mode is watched but
@@ -32,6 +33,9 @@ export const unintendedMovement = conditionDetector({
   id: 'unintended-movement',
   type: 'unintended_movement',
   configSchema,
+  reads: F.moving | F.door | F.trip | F.doorZone,
+  // moving slowly in the door zone with the door open, the speed decides (re-levelling or not)
+  quiet: (run, prev) => !(prev.moving && prev.doorZone && !run.wasClosed && DOOR_NOT_CLOSED.has(prev.door)),
   memo: {
     initial: DEPARTURE_UNSEEN,
     next: (m, t, prev, cfg) => nextDeparture(m, t, prev, cfg.staleAfterMs, cfg.holdMs),

@@ -7,6 +7,7 @@ import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } 
 import type { Detector, DetectorContext, DetectorInput, AlarmSignal } from '../../detectors/index.ts'
 import { MachineDriver, type DriverSink } from '../../detectors/runtime/driver.ts'
 import type { LearnedDrop, LearnedRecord } from '../../detectors/runtime/learned.ts'
+import { LinkState } from '../../detectors/runtime/link.ts'
 
 /** One detector's learned state about one elevator (detectors/runtime/learned.ts). */
 export interface LearnedRow { readonly elevatorId: string; readonly detectorId: string; readonly record: LearnedRecord }
@@ -37,6 +38,8 @@ interface Driven {
 interface Group {
   readonly elevatorId: string
   readonly slots: Slot[]
+  /** the elevator's link, written once per input for every driver launched with the group (detectors/runtime/link.ts) */
+  readonly link: LinkState
   lastSeen: number
 }
 
@@ -78,10 +81,10 @@ export class ElevatorEngine {
     if (this.stopped) return
     let g = this.groups.get(i.elevatorId)
     if (!g) {
-      const group: Group = { elevatorId: i.elevatorId, slots: [], lastSeen: 0 }
+      const group: Group = { elevatorId: i.elevatorId, slots: [], link: new LinkState(), lastSeen: 0 }
       for (const d of this.detectors) group.slots.push(new Slot(d, group, this))
       this.groups.set(i.elevatorId, (g = group))
-      for (const slot of g.slots) this.launch(slot)
+      for (const slot of g.slots) this.launch(slot, group.link)
       this.restore(group)
       this.sweeping ??= this.scheduler.schedule(sweepWork, this.sweepEvery(), this)
     }
@@ -93,6 +96,7 @@ export class ElevatorEngine {
       this.launch(slot)
     }
     g.lastSeen = this.scheduler.now()
+    if (i.kind !== 'telemetry' || i.msg.reason !== 'replay') g.link.live(i, this.scheduler)
     for (const slot of g.slots) {
       const driver = slot.driver
       if (!driver) continue
@@ -172,7 +176,11 @@ export class ElevatorEngine {
     return Math.max(1, Math.min(this.evictAfterMs / 10, 60_000))
   }
 
-  private launch(slot: Slot): void {
+  /**
+   * A driver launched with its group shares the group's link; one launched later (a restart)
+   * has not seen the inputs before and keeps a link of its own.
+   */
+  private launch(slot: Slot, shared: LinkState | null = null): void {
     const { d } = slot
     const id = slot.group.elevatorId
     slot.driver = null
@@ -181,7 +189,7 @@ export class ElevatorEngine {
       const cfg = this.hooks.configFor(d, id)
       if (d.machine) {
         const m = d.machine(cfg, ctx)
-        slot.driver = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false)
+        slot.driver = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false, m.dispatch ?? null, shared)
       } else {
         slot.driver = streamed(slot, d.create(cfg, ctx))
       }

@@ -5,7 +5,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { MODES, type AlarmType, type Mode, type Telemetry } from '../../protocol/index.ts'
 import { elevatorOf, type Elevator, type Machine, type Step } from './lifecycle.ts'
 import { machineDetector } from './driver.ts'
-import type { AlarmSignal, Detector, DetectorInput, ElevatorFacts } from './types.ts'
+import { F, fresh, freshBefore, type LinkState } from './link.ts'
+import type { AlarmSignal, Detector, DetectorInput, Dispatch, ElevatorFacts } from './types.ts'
 import { fingerprintOf, type Learned } from './learned.ts'
 
 /** The `modes` setting: service modes in which the condition is watched. */
@@ -47,27 +48,28 @@ export interface ConditionSpec<S extends TSchema, M> {
     readonly settings: readonly (keyof Static<S> & string)[]
     parse(data: unknown): M | null
   }
+  /**
+   * Change-driven dispatch (link.ts `F` bits): the fields `memo.next` and `holds` read to decide
+   * (the mode is added); evidence alone need not be named, it is taken again when raised. Absent
+   * = every sample is stepped.
+   */
+  readonly reads?: number
+  /**
+   * A repeat of `prev` (the same fields read, no gap) leaves this memo as it is (default: always,
+   * when `reads` is given). False where a repeat still moves it, e.g. a count of time.
+   */
+  quiet?(memo: M, prev: Telemetry): boolean
   /** the evidence of a clear; default the floor and mode */
   clearedEvidence?(t: Telemetry, memo: M): Record<string, unknown>
 }
 
-/** `offline` bits: the availability topic or the gateway reports offline (lifecycle.ts `Link`). */
-const AVAILABILITY_OFFLINE = 1
-const GATEWAY_OFFLINE = 2
-
 /**
  * One elevator's condition, an immutable value: the driver keeps old states to replay history
- * from. The link to the elevator is `Link` flattened to what `isFresh` reads.
- *
- * `telemetryAt` and `last` are read only while the condition is pending (and `last` by a memo),
- * so a sample that changes nothing else may keep the previous state, leaving them behind.
+ * from. The link to the elevator (when telemetry last came, offline reports, the last sample)
+ * is the runtime's, shared by every detector of the elevator (link.ts), not copied in here.
  */
 export interface ConditionState<M> {
   readonly elevator: Elevator | null
-  /** input ts of the last live telemetry; null = none yet */
-  readonly telemetryAt: number | null
-  readonly offline: number
-  readonly last: Telemetry | null
   readonly memo: M
   /** event time the condition began; null = not holding */
   readonly since: number | null
@@ -76,9 +78,8 @@ export interface ConditionState<M> {
 }
 
 // one allocation site, all fields in one order: one hidden class for every condition's state
-const conditionState = <M>(elevator: Elevator | null, telemetryAt: number | null, offline: number, last: Telemetry | null, memo: M,
-  since: number | null, pending: Holds | null, raised: boolean): ConditionState<M> =>
-  ({ elevator, telemetryAt, offline, last, memo, since, pending, raised })
+const conditionState = <M>(elevator: Elevator | null, memo: M, since: number | null, pending: Holds | null, raised: boolean): ConditionState<M> =>
+  ({ elevator, memo, since, pending, raised })
 
 /**
  * What the machines of one spec and config share, by whether they start raised: a machine holds
@@ -88,10 +89,11 @@ class ConditionRules<S extends TSchema, M> {
   readonly modes: ReadonlySet<string>
   readonly initial: ConditionState<M>
   readonly learned: Learned<ConditionState<M>> | undefined
+  readonly dispatch: Dispatch | undefined
 
   constructor(readonly spec: ConditionSpec<S, M>, readonly cfg: Static<S> & ConditionSettings, raised: boolean) {
     this.modes = new Set<string>(cfg.modes)
-    this.initial = conditionState(null, null, 0, null, spec.memo?.initial as M, null, null, raised)
+    this.initial = conditionState(null, spec.memo?.initial as M, null, null, raised)
     const l = spec.learned
     const none = spec.memo?.initial
     this.learned = l && {
@@ -101,8 +103,15 @@ class ConditionRules<S extends TSchema, M> {
       snapshot: (st) => (st.memo === none ? null : st.memo),
       restore: (st, data) => {
         const memo = l.parse(data)
-        return memo === null ? null : conditionState(st.elevator, st.telemetryAt, st.offline, st.last, memo, st.since, st.pending, st.raised)
+        return memo === null ? null : conditionState(st.elevator, memo, st.since, st.pending, st.raised)
       },
+    }
+    const quiet = spec.quiet
+    // the mode decides whether the condition is watched at all
+    this.dispatch = spec.reads === undefined ? undefined : {
+      reads: spec.reads | F.mode,
+      gapMs: cfg.staleAfterMs,
+      ...(quiet ? { idle: (st: unknown, prev: Telemetry) => quiet((st as ConditionState<M>).memo, prev) } : {}),
     }
   }
 }
@@ -147,32 +156,35 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
     return this.rules.learned
   }
 
-  input(s: ConditionState<M>, i: DetectorInput, now: number): Step<ConditionState<M>> {
-    if (i.kind === 'telemetry') return this.telemetry(s, i, now)
+  /** change-driven dispatch (types.ts DetectorMachine), shared by every machine of this spec and config */
+  get dispatch(): Dispatch | undefined {
+    return this.rules.dispatch
+  }
+
+  input(s: ConditionState<M>, i: DetectorInput, now: number, link?: LinkState): Step<ConditionState<M>> {
+    if (i.kind === 'telemetry') return this.telemetry(s, i, now, link!)
     // an offline report: what we hold may no longer be true; a raised alarm stays raised
     // until fresh data shows the condition has ended
     const lost = i.state === 'offline'
-    const bit = i.kind === 'availability' ? AVAILABILITY_OFFLINE : GATEWAY_OFFLINE
-    return this.settle(s, s.elevator ?? elevatorFor(i), s.telemetryAt, lost ? s.offline | bit : s.offline & ~bit, s.last, s.memo,
-      lost ? null : s.since, lost ? null : s.pending, now)
+    return this.settle(s, s.elevator ?? elevatorFor(i), s.memo, lost ? null : s.since, lost ? null : s.pending, now, link!, null)
   }
 
-  wake(s: ConditionState<M>, now: number): Step<ConditionState<M>> {
-    return this.settle(s, s.elevator, s.telemetryAt, s.offline, s.last, s.memo, s.since, s.pending, now)
+  wake(s: ConditionState<M>, now: number, link?: LinkState): Step<ConditionState<M>> {
+    return this.settle(s, s.elevator, s.memo, s.since, s.pending, now, link!, null)
   }
 
-  private telemetry(s: ConditionState<M>, i: TelemetryInput, now: number): Step<ConditionState<M>> {
+  private telemetry(s: ConditionState<M>, i: TelemetryInput, now: number, link: LinkState): Step<ConditionState<M>> {
     const { spec, cfg, modes } = this.rules
     const facts = this.facts
     const t = i.msg
-    const memo = spec.memo ? spec.memo.next(s.memo, t, s.last, cfg, facts) : s.memo
+    const memo = spec.memo ? spec.memo.next(s.memo, t, link.prev, cfg, facts) : s.memo
     const elevator = s.elevator ?? elevatorFor(i)
     // a raised alarm is judged in any mode: switching to inspection is not a repair
     const h = s.raised || modes.has(t.mode) ? spec.holds(t, memo, cfg, facts) : null
     if (s.raised) {
-      if (h) return { state: conditionState(elevator, i.ts, 0, t, memo, s.since, h, true) }
+      if (h) return { state: conditionState(elevator, memo, s.since, h, true) }
       return {
-        state: conditionState(elevator, i.ts, 0, t, memo, null, null, false),
+        state: conditionState(elevator, memo, null, null, false),
         signals: [{
           elevatorId: i.elevatorId, region: i.region, type: spec.type, state: 'cleared', at: i.ts,
           evidence: spec.clearedEvidence ? spec.clearedEvidence(t, memo) : { floor: t.floor, mode: t.mode },
@@ -180,48 +192,48 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
       }
     }
     if (!h) {
-      // still not holding, and no memo reads the sample: nothing here is read before it holds again
-      if (s.since === null && s.pending === null && s.offline === 0 && s.elevator !== null && !spec.memo) return { state: s }
-      return { state: conditionState(elevator, i.ts, 0, t, memo, null, null, false) }
+      // still not holding: nothing here is read before it holds again
+      if (s.since === null && s.pending === null && s.elevator !== null && memo === s.memo) return { state: s }
+      return { state: conditionState(elevator, memo, null, null, false) }
     }
     // after a gap in the data the count starts from this sample (a since from memory stands)
-    const since = h.since ?? (s.since === null || !this.fresh(s.telemetryAt, s.offline, now) ? i.ts : s.since)
-    return this.settle(s, elevator, i.ts, 0, t, memo, since, h, now)
+    const since = h.since ?? (s.since === null || !freshBefore(link, now, cfg.staleAfterMs) ? i.ts : s.since)
+    return this.settle(s, elevator, memo, since, h, now, link, h)
   }
 
-  /** Judges a pending condition with these fields at `now`; a new state only when a field changes. */
-  private settle(s: ConditionState<M>, elevator: Elevator | null, telemetryAt: number | null, offline: number, last: Telemetry | null, memo: M,
-    since: number | null, pending: Holds | null, now: number): Step<ConditionState<M>> {
+  /**
+   * Judges a pending condition with these fields at `now`; a new state only when a field changes.
+   * `current` is what holds on the sample being stepped; null on a wake-up or offline report,
+   * when the evidence is taken again from the last live sample (the memo is the one it left).
+   */
+  private settle(s: ConditionState<M>, elevator: Elevator | null, memo: M, since: number | null, pending: Holds | null, now: number,
+    link: LinkState, current: Holds | null): Step<ConditionState<M>> {
     let wakeAt: number | null = null
     if (!s.raised && since !== null && pending !== null && elevator !== null) {
-      if (!this.fresh(telemetryAt, offline, now)) {
+      if (!fresh(link, now, this.rules.cfg.staleAfterMs)) {
         // a condition seen across a gap in the data is not known to have held: start again
         since = null
         pending = null
       } else if (now >= since + pending.holdMs) {
+        const last = link.last
+        const evidence = current ?? (last === null ? null : this.rules.spec.holds(last, memo, this.rules.cfg, this.facts)) ?? pending
         return {
-          state: conditionState(elevator, telemetryAt, offline, last, memo, since, pending, true),
-          signals: [this.raisedSignal(elevator, since, pending, last, now)],
+          state: conditionState(elevator, memo, since, pending, true),
+          signals: [this.raisedSignal(elevator, since, pending, evidence, last, now)],
         }
       } else {
         wakeAt = since + pending.holdMs
       }
     }
-    const same = elevator === s.elevator && telemetryAt === s.telemetryAt && offline === s.offline && last === s.last && memo === s.memo &&
-      since === s.since && pending === s.pending
-    const state = same ? s : conditionState(elevator, telemetryAt, offline, last, memo, since, pending, s.raised)
+    const same = elevator === s.elevator && memo === s.memo && since === s.since && pending === s.pending
+    const state = same ? s : conditionState(elevator, memo, since, pending, s.raised)
     return wakeAt === null ? { state } : { state, wakeAt }
   }
 
-  /** `isFresh` of lifecycle.ts on the flattened link */
-  private fresh(telemetryAt: number | null, offline: number, now: number): boolean {
-    return telemetryAt !== null && offline === 0 && now - telemetryAt < this.rules.cfg.staleAfterMs
-  }
-
-  private raisedSignal(elevator: Elevator, since: number, pending: Holds, last: Telemetry | null, now: number): AlarmSignal {
+  private raisedSignal(elevator: Elevator, since: number, pending: Holds, current: Holds, last: Telemetry | null, now: number): AlarmSignal {
     return {
       elevatorId: elevator.elevatorId, region: elevator.region, type: this.rules.spec.type, state: 'raised', at: since,
-      evidence: { since, detectedAt: now, thresholdMs: pending.holdMs, floor: last?.floor, mode: last?.mode, ...pending.evidence },
+      evidence: { since, detectedAt: now, thresholdMs: pending.holdMs, floor: last?.floor, mode: last?.mode, ...current.evidence },
     }
   }
 }
@@ -237,8 +249,9 @@ export function conditionDetector<S extends TSchema, M = null>(spec: ConditionSp
     id: spec.id,
     types: [spec.type],
     configSchema: spec.configSchema,
-    machine: (cfg, ctx) => ({
-      machine: new ConditionMachine(spec, cfg as Static<S> & ConditionSettings, ctx.elevator ?? null, ctx.active.includes(spec.type)),
-    }),
+    machine: (cfg, ctx) => {
+      const machine = new ConditionMachine(spec, cfg as Static<S> & ConditionSettings, ctx.elevator ?? null, ctx.active.includes(spec.type))
+      return { machine, dispatch: machine.dispatch }
+    },
   })
 }

@@ -4,13 +4,17 @@
 import { Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs'
 import type { Machine, Step } from './lifecycle.ts'
 import type { Static, TSchema } from '@sinclair/typebox'
-import type { AlarmSignal, Detector, DetectorContext, DetectorInput, DetectorMachine } from './types.ts'
+import type { AlarmSignal, Detector, DetectorContext, DetectorInput, DetectorMachine, Dispatch } from './types.ts'
 import { restoreFrom, snapshotOf, type LearnedDrop, type LearnedRecord } from './learned.ts'
+import { LinkState } from './link.ts'
 
 export interface RunOptions {
   /** evaluate replayed history in event time (default true); false = ignore it */
   readonly replay?: boolean
+  /** change-driven dispatch (types.ts DetectorMachine); absent = every sample */
+  readonly dispatch?: Dispatch
 }
+
 
 /** live samples this far apart (1.5 heartbeats) mean the data had a gap */
 const GAP_MS = 15_000
@@ -25,10 +29,21 @@ interface History<S> {
   state: S
   wakeAt: number | null
   lastTs: number
+  /** the history's own link: its samples, on their own clock */
+  link: LinkState
   /** the gateway's clock minus ours for the replayed sample being evaluated */
   skew: number
   idle: Subscription | null
   liveSince: DetectorInput[]
+}
+
+/** The last live state before a gap in the data, and the replay session under way. */
+interface Past<S> {
+  gapState: S | null
+  gapWake: number | null
+  gapTs: number
+  gapLive: Telemetry | null
+  history: History<S> | null
 }
 
 /** Where a driver's signals and late failures go (an object, so a driver needs no closures). */
@@ -57,6 +72,11 @@ function historyWork(this: SchedulerAction<MachineDriver<{ raised: unknown }>>, 
  * scheduler's own clock stands in. Signals carry `gatewayAt`, their `at` on the gateway's clock,
  * when that differs.
  *
+ * The link (link.ts) is either the driver's own, or one shared by every driver of an elevator
+ * and written by the runtime before the drivers see the input (`shared`). A live sample that
+ * changes nothing the machine reads, in a state a repeat cannot move, is not given to it
+ * (`dispatch`): the step would have been the identity.
+ *
  * Telemetry a gateway replays from its outbox after an outage (`reason: "replay"`) is history:
  * it runs through a second copy of the machine, started from the state at the last live sample
  * before the gap and timed by the samples' own `ts`, so a condition that held during the outage
@@ -70,57 +90,61 @@ function historyWork(this: SchedulerAction<MachineDriver<{ raised: unknown }>>, 
  */
 export class MachineDriver<S extends { readonly raised: unknown }> {
   private state: S
-  private base: number | null = null
-  private baseAt = 0
   private timer: Subscription | null = null
   private timerAt: number | null = null
   // the state right after the last live telemetry, and after the last one before a gap
   private lastState: S | null = null
   private lastWake: number | null = null
-  private lastTs = -Infinity
-  private lastLive: Telemetry | null = null
-  /** the gateway's clock minus ours, at the last live telemetry */
-  private skew = 0
-  private gapState: S | null = null
-  private gapWake: number | null = null
-  private gapTs = -Infinity
-  private history: History<S> | null = null
+  // only after a gap in the live data or with replayed history: allocated then
+  private past: Past<S> | null = null
+  private readonly link: LinkState
+  private readonly own: boolean
 
   constructor(
     private readonly m: Machine<S>,
     private readonly scheduler: SchedulerLike,
     private readonly sink: DriverSink,
     private readonly replay = true,
+    private readonly dispatch: Dispatch | null = null,
+    shared: LinkState | null = null,
   ) {
     this.state = m.initial
+    this.own = shared === null
+    this.link = shared ?? new LinkState()
   }
 
   input(i: DetectorInput): void {
+    const link = this.link
     if (i.kind === 'telemetry') {
       if (i.msg.reason === 'replay') {
         if (this.replay) this.replayed(i)
         return
       }
-      if (this.lastState !== null && i.ts - this.lastTs > GAP_MS) {
-        this.gapState = this.lastState
-        this.gapWake = this.lastWake
-        this.gapTs = this.lastTs
+      if (this.own) link.live(i, this.scheduler)
+      if (this.replay && this.lastState !== null && i.ts - link.prevAt! > GAP_MS) {
+        const p = (this.past ??= { gapState: null, gapWake: null, gapTs: -Infinity, gapLive: null, history: null })
+        p.gapState = this.lastState
+        p.gapWake = this.lastWake
+        p.gapTs = link.prevAt!
+        p.gapLive = link.prevInput
       }
-      const h = this.history
+      const h = this.past?.history
       if (h && h.liveSince.length < MAX_LIVE_KEPT) h.liveSince.push(i)
-      this.lastLive = i
-      this.skew = (i.gatewayTs ?? i.ts) - i.ts
-      this.base = i.ts
-      this.baseAt = this.scheduler.now()
+      if (this.skips(i)) {
+        if (this.lastState !== this.state) this.lastState = this.state
+        this.lastWake = this.timerAt
+        return
+      }
+    } else if (this.own) {
+      link.live(i, this.scheduler)
     }
     // a wake-up due by this input's time comes first: the old state held until now
-    const now = this.now()
-    if (this.timerAt !== null && now >= this.timerAt) this.apply(this.m.wake(this.state, now))
-    this.apply(this.m.input(this.state, i, now))
+    const now = link.now(this.scheduler)
+    if (this.timerAt !== null && now >= this.timerAt) this.apply(this.m.wake(this.state, now, link))
+    this.apply(this.m.input(this.state, i, now, link))
     if (i.kind === 'telemetry') {
       this.lastState = this.state
       this.lastWake = this.timerAt
-      this.lastTs = i.ts
     }
   }
 
@@ -137,7 +161,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   restore(r: LearnedRecord): true | LearnedDrop {
     const l = this.m.learned
     if (!l) return 'version'
-    if (this.base !== null || this.lastState !== null) return 'invalid'
+    if ((this.own && this.link.base !== null) || this.lastState !== null) return 'invalid'
     const s = restoreFrom(l, this.state, r)
     if (typeof s === 'string') return s
     this.state = s
@@ -147,8 +171,8 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   dispose(): void {
     this.timer?.unsubscribe()
     this.timer = null
-    this.history?.idle?.unsubscribe()
-    this.history = null
+    this.past?.history?.idle?.unsubscribe()
+    this.past = null
   }
 
   /** @internal the wake-up timer came due */
@@ -156,7 +180,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     this.timer = null
     this.timerAt = null
     try {
-      this.apply(this.m.wake(this.state, this.now()))
+      this.apply(this.m.wake(this.state, this.link.now(this.scheduler), this.link))
     } catch (err) {
       this.sink.fail(err, this)
     }
@@ -164,26 +188,40 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
 
   /** @internal no history for a while: the replay session is over */
   historyEnded(): void {
-    const h = this.history
-    this.history = null
+    const h = this.past?.history
+    if (this.past) this.past.history = null
     // an alarm the history left raised goes to the live state
     if (!h?.state.raised || this.state.raised) return
     this.state = h.state
     try {
-      for (const i of h.liveSince) if (i.ts > h.lastTs) this.apply(this.m.input(this.state, i, i.ts))
+      const link = h.link
+      for (const i of h.liveSince) {
+        if (i.kind !== 'telemetry' || i.ts <= h.lastTs) continue
+        link.history(i)
+        this.apply(this.m.input(this.state, i, i.ts, link))
+      }
     } catch (err) {
       this.sink.fail(err, this)
     }
   }
 
-  private now(): number {
-    return this.base === null ? this.scheduler.now() : this.base + (this.scheduler.now() - this.baseAt)
+  /** Change-driven dispatch: this live sample would leave the machine's state as it is. */
+  private skips(i: Telemetry): boolean {
+    const d = this.dispatch
+    const link = this.link
+    if (d === null || link.prev === null || (link.changed & d.reads) !== 0 || link.prevOffline !== 0) return false
+    const gapMs = d.gapMs
+    if (i.ts - link.prevAt! >= gapMs || i.msg.ts - link.prev.ts >= gapMs) return false
+    const timerAt = this.timerAt
+    if (timerAt !== null && link.now(this.scheduler) >= timerAt) return false
+    return d.idle === undefined || d.idle(this.state, link.prev, timerAt !== null)
   }
 
   private apply(step: Step<S>): void {
     this.state = step.state
     const signals = step.signals
-    if (signals) for (const s of signals) this.sink.signal(this.skew === 0 ? s : { ...s, gatewayAt: s.at + this.skew })
+    const skew = this.link.skew
+    if (signals) for (const s of signals) this.sink.signal(skew === 0 ? s : { ...s, gatewayAt: s.at + skew })
     const at = step.wakeAt ?? null
     // a wake-up already due no later is kept: the machine re-evaluates then and asks again, so
     // a steady stream of heartbeats does not churn timers
@@ -192,19 +230,21 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     this.timer = null
     this.timerAt = at
     if (at === null) return
-    this.timer = this.scheduler.schedule(wakeWork, Math.max(0, at - this.now()), this as MachineDriver<{ raised: unknown }>)
+    this.timer = this.scheduler.schedule(wakeWork, Math.max(0, at - this.link.now(this.scheduler)), this as MachineDriver<{ raised: unknown }>)
   }
-
   private replayed(i: Telemetry): void {
-    let h = this.history
+    const p = (this.past ??= { gapState: null, gapWake: null, gapTs: -Infinity, gapLive: null, history: null })
+    let h = p.history
     if (!h) {
       // the last live sample older than this history is where it starts
-      const gap = this.gapState !== null && this.gapTs <= i.ts
-      const last = !gap && this.lastState !== null && this.lastTs <= i.ts
-      h = this.history = {
-        state: gap ? this.gapState! : last ? this.lastState! : this.m.initial,
-        wakeAt: gap ? this.gapWake : last ? this.lastWake : null,
-        lastTs: gap ? this.gapTs : last ? this.lastTs : -Infinity,
+      const gap = p.gapState !== null && p.gapTs <= i.ts
+      const lastTs = this.link.at ?? -Infinity
+      const last = !gap && this.lastState !== null && lastTs <= i.ts
+      h = p.history = {
+        state: gap ? p.gapState! : last ? this.lastState! : this.m.initial,
+        wakeAt: gap ? p.gapWake : last ? this.lastWake : null,
+        lastTs: gap ? p.gapTs : last ? lastTs : -Infinity,
+        link: LinkState.after(gap ? p.gapLive : last ? this.link.lastInput : null),
         skew: 0, idle: null, liveSince: [],
       }
     }
@@ -216,9 +256,10 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     for (let n = 0; h.wakeAt !== null && h.wakeAt <= i.ts && n < 100; n++) {
       const at = h.wakeAt
       h.wakeAt = null
-      this.late(h, this.m.wake(h.state, at), at)
+      this.late(h, this.m.wake(h.state, at, h.link), at)
     }
-    this.late(h, this.m.input(h.state, i, i.ts), i.ts)
+    h.link.history(i)
+    this.late(h, this.m.input(h.state, i, i.ts, h.link), i.ts)
     h.lastTs = i.ts
   }
 
@@ -235,14 +276,16 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
 
   /**
    * Whether a condition the history raised at `now` still holds by the live data: the history's
-   * state tried on the newest live sample (a pure step, nothing kept). Unknown without live data
-   * newer than the history.
+   * state tried on the newest live sample (a pure step on a copy of the history's link, nothing
+   * kept). Unknown without live data newer than the history.
    */
   private ongoing(h: History<S>, s: AlarmSignal, now: number): boolean | undefined {
-    const live = this.lastLive
+    const live = this.link.lastInput
     if (!live || live.ts <= now) return undefined
     try {
-      const step = this.m.input(h.state, live, live.ts)
+      const link = h.link.copy()
+      link.history(live)
+      const step = this.m.input(h.state, live, live.ts, link)
       return !step.signals?.some((x) => x.type === s.type && x.state === 'cleared')
     } catch {
       // the live machine will meet the same sample and report its failure itself
@@ -255,7 +298,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
 export function runMachine<S extends { readonly raised: unknown }>(m: Machine<S>, scheduler: SchedulerLike, opts: RunOptions = {}): OperatorFunction<DetectorInput, AlarmSignal> {
   return (input$) => new Observable<AlarmSignal>((subscriber) => {
     // an exception in the machine ends this instance with an error; the runtime restarts it
-    const d = new MachineDriver(m, scheduler, { signal: (s) => subscriber.next(s), fail: (err) => subscriber.error(err) }, opts.replay !== false)
+    const d = new MachineDriver(m, scheduler, { signal: (s) => subscriber.next(s), fail: (err) => subscriber.error(err) }, opts.replay !== false, opts.dispatch ?? null)
     const sub = input$.subscribe({
       next: (i) => {
         try {
@@ -285,7 +328,7 @@ export function machineDetector<S extends TSchema>(d: {
     ...d,
     create: (cfg, ctx) => {
       const m = d.machine(cfg, ctx)
-      return runMachine(m.machine, ctx.scheduler, { replay: m.replay !== false })
+      return runMachine(m.machine, ctx.scheduler, { replay: m.replay !== false, ...(m.dispatch ? { dispatch: m.dispatch } : {}) })
     },
   }
 }

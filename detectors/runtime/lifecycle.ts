@@ -4,6 +4,7 @@
 // and message `ts`.
 import type { AlarmSignal, DetectorInput } from './types.ts'
 import type { Learned } from './learned.ts'
+import type { LinkState } from './link.ts'
 
 /** What a detector's state machine does with one input or wake-up. */
 export interface Step<S> {
@@ -15,10 +16,13 @@ export interface Step<S> {
 
 export interface Machine<S> {
   readonly initial: S
-  /** a live input (replayed telemetry is filtered out before), at event time `now` */
-  input(state: S, input: DetectorInput, now: number): Step<S>
+  /**
+   * a live input (replayed telemetry is filtered out before), at event time `now`; `link` is the
+   * elevator's link with this input already in it (link.ts), which the driver always passes
+   */
+  input(state: S, input: DetectorInput, now: number, link?: LinkState): Step<S>
   /** a wake-up came due: at or after the time a step asked for, or earlier (then ask again) */
-  wake(state: S, now: number): Step<S>
+  wake(state: S, now: number, link?: LinkState): Step<S>
   /** what it learns that should survive a restart (learned.ts); absent = nothing */
   readonly learned?: Learned<S>
 }

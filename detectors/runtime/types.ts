@@ -71,6 +71,21 @@ export interface DetectorMachine {
   readonly machine: Machine<{ readonly raised: unknown }>
   /** evaluate replayed history in event time (default true) */
   readonly replay?: boolean
+  /** change-driven dispatch, one object shared by the machines of a configuration; absent = every sample is stepped */
+  readonly dispatch?: Dispatch
+}
+
+/**
+ * Change-driven dispatch (link.ts): the telemetry fields (`F` bits) the machine reads. A live
+ * sample that changes none of them from the previous one, comes less than `gapMs` after it
+ * with no offline report between, and finds no wake-up due, is not given to the machine when
+ * `idle(state, previous sample)` says such a repeat leaves the state as it is and asks no new
+ * wake-up (`timerPending`: one is pending now).
+ */
+export interface Dispatch {
+  readonly reads: number
+  readonly gapMs: number
+  idle?(state: unknown, prev: Telemetry, timerPending: boolean): boolean
 }
 
 export interface Detector<S extends TSchema = TSchema> {
