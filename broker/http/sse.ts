@@ -32,7 +32,24 @@ export const defaultSseOptions: Readonly<SseOptions> = Object.freeze({
   heartbeatMs: 15_000, maxBacklog: 1000, maxStallMs: 60_000, replay: 4096, maxClients: 500, maxPerUser: 4, retryMs: 2000,
 })
 
-interface Entry { seq: number; id: string; key: string; strict: boolean; event: LiveEvent; chunk: string }
+/**
+ * One published event. Its id, coalescing key and serialisation are made when a stream first
+ * needs them: with no stream open, publishing an event costs no string at all.
+ */
+class Entry {
+  private text: string | undefined
+  private coalesce: string | undefined
+
+  constructor(private readonly stream: string, readonly seq: number, readonly event: LiveEvent) {}
+
+  get id(): string { return `${this.stream}:${this.seq}` }
+  /** alarms (and acks) are never skipped: each keeps a key of its own */
+  get strict(): boolean { return coalesceKey(this.event) === undefined }
+  get key(): string { return (this.coalesce ??= coalesceKey(this.event) ?? `#${this.seq}`) }
+  get chunk(): string { return (this.text ??= chunkOf(this.id, this.event)) }
+  /** the same event as one principal sees it (a cut gateway alarm): serialised apart */
+  as(event: LiveEvent): Entry { return event === this.event ? this : new Entry(this.stream, this.seq, event) }
+}
 
 /** the event as a principal may see it (BrokerView.visibleTo); undefined: not for it */
 export type EventFilter = (e: LiveEvent, p: Principal) => LiveEvent | undefined
@@ -177,9 +194,7 @@ export class EventHub {
 
   private publish(e: LiveEvent): void {
     const seq = ++this.seq
-    const id = `${this.stream}:${seq}`
-    const key = coalesceKey(e)
-    const entry: Entry = { seq, id, key: key ?? `#${seq}`, strict: key === undefined, event: e, chunk: chunkOf(id, e) }
+    const entry = new Entry(this.stream, seq, e)
     this.ring[seq % this.ring.length] = entry
     this.metrics.sseEvents.inc({ kind: e.kind })
     for (const c of this.clients) this.deliver(c, entry)
@@ -190,7 +205,7 @@ export class EventHub {
     const seen = this.filter(whole.event, c.principal)
     if (!seen) return
     // most events pass whole and share one serialisation; a cut gateway alarm gets its own
-    const e = seen === whole.event ? whole : { ...whole, event: seen, chunk: chunkOf(whole.id, seen) }
+    const e = whole.as(seen)
     if (c.behindSince === 0) { this.write(c, e.chunk); return }
     if (c.pending.delete(e.key)) this.metrics.sseCoalesced.inc()
     else if (e.strict) c.strict++

@@ -1,8 +1,8 @@
 // InfluxDB line protocol for the two measurements of docs/telemetry-storage.md. After this file
 // lines are the unit everywhere: the client batches them and the spool stores them.
 import { Point } from '@influxdata/influxdb-client'
-import type { AlarmEvent } from '../../protocol/index.ts'
-import { TELEMETRY_FIELDS, TELEMETRY_TAGS } from './fields.ts'
+import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
+import { TELEMETRY_FIELDS } from './fields.ts'
 import type { StoredTelemetry } from './types.ts'
 
 export const TELEMETRY_MEASUREMENT = 'lift_telemetry'
@@ -14,8 +14,12 @@ export const EVIDENCE_MAX_CHARS = 16_384
 const MS = { convertTime: (t: string | number | Date | undefined) => (t === undefined ? undefined : String(t)) }
 
 export function telemetryLine(t: StoredTelemetry): string {
-  const p = new Point(TELEMETRY_MEASUREMENT)
-  for (const { tag, from } of TELEMETRY_TAGS) p.tag(tag, t[from])
+  return sampleLine(t, t.elevatorId, t.region)
+}
+
+/** telemetryLine({ ...msg, elevatorId, region }) without that object; tags as fields.ts TELEMETRY_TAGS */
+export function sampleLine(t: Telemetry, elevatorId: string, region: string): string {
+  const p = new Point(TELEMETRY_MEASUREMENT).tag('elevator', elevatorId).tag('region', region).tag('gateway', t.gateway)
   for (const f of TELEMETRY_FIELDS) {
     const v = t[f.name]
     // line protocol has no null: an unknown value is an absent field

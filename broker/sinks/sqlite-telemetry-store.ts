@@ -2,7 +2,7 @@
 // The same sample again (series, time, boot and seq: a replay) replaces its row; two samples in one
 // millisecond are two rows. Knows nothing of timers.
 import type Database from 'better-sqlite3'
-import type { AlarmEvent } from '../../protocol/index.ts'
+import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
 import { TELEMETRY_FIELDS, type FieldKind } from './fields.ts'
 import type { StoredTelemetry } from './types.ts'
 
@@ -10,10 +10,25 @@ const SQL_TYPE: Record<FieldKind, string> = { int: 'INTEGER', float: 'REAL', boo
 const q = (name: string) => `"${name}"`
 
 type Row = Record<string, string | number | null>
-type Value = string | number | null
+export type Value = string | number | null
+
+/** Values per telemetry row: elevator, region, gateway, ts, then each field of fields.ts. */
+export const ROW_VALUES = 4 + TELEMETRY_FIELDS.length
+// rows per multi-row INSERT: one statement step instead of 64 (SQLite's limit is 32766 values)
+const ROWS_PER_INSERT = 64
+
+/** Appends one sample's row to `out` (rows flat, ROW_VALUES each, in column order). */
+export function pushTelemetryRow(out: Value[], msg: Telemetry, elevatorId: string, region: string): void {
+  out.push(elevatorId, region, msg.gateway, msg.ts)
+  for (const f of TELEMETRY_FIELDS) {
+    const v = msg[f.name] as string | number | boolean | null | undefined
+    out.push(v === undefined || v === null ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v)
+  }
+}
 
 export interface TelemetryStore {
-  insert(telemetry: readonly StoredTelemetry[], alarms: readonly AlarmEvent[]): void
+  /** `telemetry`: rows as pushTelemetryRow lays them out */
+  insert(telemetry: readonly Value[], alarms: readonly AlarmEvent[]): void
   latest(elevatorId: string): StoredTelemetry | undefined
   range(elevatorId: string, from: number, to: number, limit: number): StoredTelemetry[]
   alarms(elevatorId: string, from: number, to: number, limit: number): AlarmEvent[]
@@ -51,7 +66,17 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
     CREATE UNIQUE INDEX IF NOT EXISTS telemetry_sample ON telemetry (elevator, ts, gateway, "boot", "seq")`)
 
   const cols = ['elevator', 'region', 'gateway', 'ts', ...TELEMETRY_FIELDS.map((f) => f.name)]
-  const insertTelemetry = db.prepare<Value[]>(`INSERT OR REPLACE INTO telemetry (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
+  const insertInto = `INSERT OR REPLACE INTO telemetry (${cols.map(q).join(', ')}) VALUES `
+  const rowParams = `(${cols.map(() => '?').join(', ')})`
+  const insertTelemetry = db.prepare<Value[][]>(insertInto + rowParams)
+  const insertMany = db.prepare<Value[][]>(insertInto + Array.from({ length: ROWS_PER_INSERT }, () => rowParams).join(', '))
+  // reused argument arrays: a run() binds them element by element
+  const one = new Array<Value>(ROW_VALUES)
+  const many = new Array<Value>(ROW_VALUES * ROWS_PER_INSERT)
+  const copy = (rows: readonly Value[], from: number, into: Value[]) => {
+    for (let i = 0; i < into.length; i++) into[i] = rows[from + i]!
+    return into
+  }
   const insertAlarm = db.prepare<Value[]>(`INSERT OR REPLACE INTO alarm_events
     (id, state, ts, key, type, code, severity, elevator, region, raisedAt, clearedAt, drill, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const latest = db.prepare<[string], Row>('SELECT * FROM telemetry WHERE elevator = ? ORDER BY ts DESC, seq DESC LIMIT 1')
@@ -62,8 +87,11 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
   const count = (table: string) => db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`)
   const counts = { telemetry: count('telemetry'), alarms: count('alarm_events') }
 
-  const insert = db.transaction((telemetry: readonly StoredTelemetry[], events: readonly AlarmEvent[]) => {
-    for (const t of telemetry) insertTelemetry.run(...telemetryValues(t))
+  const insert = db.transaction((telemetry: readonly Value[], events: readonly AlarmEvent[]) => {
+    // rows stay in order, so a later sample replaces an earlier one of the same key as before
+    let at = 0
+    for (; at + many.length <= telemetry.length; at += many.length) insertMany.run(copy(telemetry, at, many))
+    for (; at < telemetry.length; at += ROW_VALUES) insertTelemetry.run(copy(telemetry, at, one))
     for (const a of events) {
       const ts = a.state === 'cleared' && a.clearedAt !== null ? a.clearedAt : a.raisedAt
       insertAlarm.run(a.id, a.state, ts, a.key, a.type, a.code, a.severity, a.elevatorId, a.region, a.raisedAt, a.clearedAt, a.drill ? 1 : 0, JSON.stringify(a.evidence))
@@ -82,15 +110,6 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
     deleteAlarmsBefore: (cutoff, limit) => oldAlarms.run(cutoff, limit).changes,
     rows: () => ({ telemetry: counts.telemetry.get()!.n, alarms: counts.alarms.get()!.n }),
   }
-}
-
-function telemetryValues(t: StoredTelemetry): Value[] {
-  const out: Value[] = [t.elevatorId, t.region, t.gateway, t.ts]
-  for (const f of TELEMETRY_FIELDS) {
-    const v = t[f.name] as string | number | boolean | null | undefined
-    out.push(v === undefined || v === null ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v)
-  }
-  return out
 }
 
 function toTelemetry(r: Row): StoredTelemetry {
