@@ -38,14 +38,19 @@ export const defaultSseOptions: Readonly<SseOptions> = Object.freeze({
  */
 class Entry {
   private text: string | undefined
-  private coalesce: string | undefined
+  /** undefined: not yet made; null: the event has none (an alarm, an ack) */
+  private coalesce: string | null | undefined
 
   constructor(private readonly stream: string, readonly seq: number, readonly event: LiveEvent) {}
 
   get id(): string { return `${this.stream}:${this.seq}` }
   /** alarms (and acks) are never skipped: each keeps a key of its own */
-  get strict(): boolean { return coalesceKey(this.event) === undefined }
-  get key(): string { return (this.coalesce ??= coalesceKey(this.event) ?? `#${this.seq}`) }
+  get strict(): boolean { return this.coalesceKey() === null }
+  get key(): string { return this.coalesceKey() ?? `#${this.seq}` }
+  private coalesceKey(): string | null {
+    if (this.coalesce === undefined) this.coalesce = coalesceKey(this.event) ?? null
+    return this.coalesce
+  }
   get chunk(): string { return (this.text ??= chunkOf(this.id, this.event)) }
   /** the same event as one principal sees it (a cut gateway alarm): serialised apart */
   as(event: LiveEvent): Entry { return event === this.event ? this : new Entry(this.stream, this.seq, event) }
@@ -83,6 +88,8 @@ export class EventHub {
   readonly stream = Date.now().toString(36)
   private seq = 0
   private readonly ring: (Entry | undefined)[]
+  /** per coalescing key, its newest entry in the ring */
+  private readonly latest = new Map<string, Entry>()
   private readonly clients = new Set<Client>()
   private sub: Subscription | undefined
   private timer: NodeJS.Timeout | undefined
@@ -195,7 +202,18 @@ export class EventHub {
   private publish(e: LiveEvent): void {
     const seq = ++this.seq
     const entry = new Entry(this.stream, seq, e)
-    this.ring[seq % this.ring.length] = entry
+    const slot = seq % this.ring.length
+    const leaving = this.ring[slot]
+    if (leaving && !leaving.strict && this.latest.get(leaving.key) === leaving) this.latest.delete(leaving.key)
+    this.ring[slot] = entry
+    if (!entry.strict) {
+      // a resuming client needs only the newest state of an elevator (incident of an incident), as a
+      // slow one gets: the older one leaves the ring now, so the ring keeps no more of them than
+      // there are elevators, not the last `replay` samples of a busy fleet
+      const older = this.latest.get(entry.key)
+      if (older && this.ring[older.seq % this.ring.length] === older) this.ring[older.seq % this.ring.length] = undefined
+      this.latest.set(entry.key, entry)
+    }
     this.metrics.sseEvents.inc({ kind: e.kind })
     for (const c of this.clients) this.deliver(c, entry)
   }

@@ -13,22 +13,32 @@ type Row = Record<string, string | number | null>
 export type Value = string | number | null
 
 /** Values per telemetry row: elevator, region, gateway, ts, then each field of fields.ts. */
-export const ROW_VALUES = 4 + TELEMETRY_FIELDS.length
+const ROW_VALUES = 4 + TELEMETRY_FIELDS.length
 // rows per multi-row INSERT: one statement step instead of 64 (SQLite's limit is 32766 values)
 const ROWS_PER_INSERT = 64
 
-/** Appends one sample's row to `out` (rows flat, ROW_VALUES each, in column order). */
-export function pushTelemetryRow(out: Value[], msg: Telemetry, elevatorId: string, region: string): void {
-  out.push(elevatorId, region, msg.gateway, msg.ts)
-  for (const f of TELEMETRY_FIELDS) {
-    const v = msg[f.name] as string | number | boolean | null | undefined
-    out.push(v === undefined || v === null ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v)
+/**
+ * Samples waiting for their commit, three entries each: the message as ingest accepted it, its
+ * elevatorId and its region. Rows are made from them only inside the insert.
+ */
+export type PendingSamples = (Telemetry | string)[]
+export const PENDING_ENTRIES = 3
+
+/** Writes sample `i` of `samples` as one row's values into `into` from `at`. */
+function rowInto(into: Value[], at: number, samples: PendingSamples, i: number): void {
+  const msg = samples[i * PENDING_ENTRIES] as Telemetry
+  into[at] = samples[i * PENDING_ENTRIES + 1] as string
+  into[at + 1] = samples[i * PENDING_ENTRIES + 2] as string
+  into[at + 2] = msg.gateway
+  into[at + 3] = msg.ts
+  for (let k = 0; k < TELEMETRY_FIELDS.length; k++) {
+    const v = msg[TELEMETRY_FIELDS[k]!.name] as string | number | boolean | null | undefined
+    into[at + 4 + k] = v === undefined || v === null ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v
   }
 }
 
 export interface TelemetryStore {
-  /** `telemetry`: rows as pushTelemetryRow lays them out */
-  insert(telemetry: readonly Value[], alarms: readonly AlarmEvent[]): void
+  insert(telemetry: PendingSamples, alarms: readonly AlarmEvent[]): void
   latest(elevatorId: string): StoredTelemetry | undefined
   range(elevatorId: string, from: number, to: number, limit: number): StoredTelemetry[]
   alarms(elevatorId: string, from: number, to: number, limit: number): AlarmEvent[]
@@ -71,12 +81,8 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
   const insertTelemetry = db.prepare<Value[][]>(insertInto + rowParams)
   const insertMany = db.prepare<Value[][]>(insertInto + Array.from({ length: ROWS_PER_INSERT }, () => rowParams).join(', '))
   // reused argument arrays: a run() binds them element by element
-  const one = new Array<Value>(ROW_VALUES)
-  const many = new Array<Value>(ROW_VALUES * ROWS_PER_INSERT)
-  const copy = (rows: readonly Value[], from: number, into: Value[]) => {
-    for (let i = 0; i < into.length; i++) into[i] = rows[from + i]!
-    return into
-  }
+  const one = new Array<Value>(ROW_VALUES).fill(null)
+  const many = new Array<Value>(ROW_VALUES * ROWS_PER_INSERT).fill(null)
   const insertAlarm = db.prepare<Value[]>(`INSERT OR REPLACE INTO alarm_events
     (id, state, ts, key, type, code, severity, elevator, region, raisedAt, clearedAt, drill, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const latest = db.prepare<[string], Row>('SELECT * FROM telemetry WHERE elevator = ? ORDER BY ts DESC, seq DESC LIMIT 1')
@@ -87,11 +93,18 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
   const count = (table: string) => db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`)
   const counts = { telemetry: count('telemetry'), alarms: count('alarm_events') }
 
-  const insert = db.transaction((telemetry: readonly Value[], events: readonly AlarmEvent[]) => {
+  const insert = db.transaction((telemetry: PendingSamples, events: readonly AlarmEvent[]) => {
     // rows stay in order, so a later sample replaces an earlier one of the same key as before
-    let at = 0
-    for (; at + many.length <= telemetry.length; at += many.length) insertMany.run(copy(telemetry, at, many))
-    for (; at < telemetry.length; at += ROW_VALUES) insertTelemetry.run(copy(telemetry, at, one))
+    const n = telemetry.length / PENDING_ENTRIES
+    let i = 0
+    for (; i + ROWS_PER_INSERT <= n; i += ROWS_PER_INSERT) {
+      for (let r = 0; r < ROWS_PER_INSERT; r++) rowInto(many, r * ROW_VALUES, telemetry, i + r)
+      insertMany.run(many)
+    }
+    for (; i < n; i++) {
+      rowInto(one, 0, telemetry, i)
+      insertTelemetry.run(one)
+    }
     for (const a of events) {
       const ts = a.state === 'cleared' && a.clearedAt !== null ? a.clearedAt : a.raisedAt
       insertAlarm.run(a.id, a.state, ts, a.key, a.type, a.code, a.severity, a.elevatorId, a.region, a.raisedAt, a.clearedAt, a.drill ? 1 : 0, JSON.stringify(a.evidence))

@@ -9,7 +9,7 @@ import { parseSection } from './config.ts'
 import { SinkError, SinkErrorCode } from './errors.ts'
 import { LogThrottle } from '../../core/rate-limit.ts'
 import { openSqlite } from '../../core/sqlite.ts'
-import { ROW_VALUES, TELEMETRY_MIGRATIONS, openTelemetryStore, pushTelemetryRow, type TelemetryStore, type Value } from './sqlite-telemetry-store.ts'
+import { PENDING_ENTRIES, TELEMETRY_MIGRATIONS, openTelemetryStore, type PendingSamples, type TelemetryStore } from './sqlite-telemetry-store.ts'
 import type { StoredTelemetry, TelemetrySink } from './types.ts'
 
 const Int = (def: number, description: string, minimum = 0) => Type.Integer({ minimum, default: def, description })
@@ -40,8 +40,8 @@ export class SqliteTelemetrySink implements TelemetrySink {
   private readonly log: Logger
   private db: Database.Database | undefined
   private store: TelemetryStore | undefined
-  /** pending rows, flat (sqlite-telemetry-store.ts pushTelemetryRow): no object per sample waits here */
-  private telemetry: Value[] = []
+  /** pending samples, flat (sqlite-telemetry-store.ts PendingSamples): no object per sample is made for them */
+  private telemetry: PendingSamples = []
   private alarmEvents: AlarmEvent[] = []
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined
   private retry: NodeJS.Timeout | undefined
@@ -106,7 +106,7 @@ export class SqliteTelemetrySink implements TelemetrySink {
 
   writeSample(msg: Telemetry, elevatorId: string, region: string): void {
     this.accept()
-    pushTelemetryRow(this.telemetry, msg, elevatorId, region)
+    this.telemetry.push(msg, elevatorId, region)
     this.schedule()
   }
 
@@ -179,7 +179,7 @@ export class SqliteTelemetrySink implements TelemetrySink {
     this.telemetry = []
     this.alarmEvents = []
     this.counters.commits++
-    this.counters.written += telemetry.length / ROW_VALUES + alarms.length
+    this.counters.written += telemetry.length / PENDING_ENTRIES + alarms.length
   }
 
   stats() {
@@ -190,7 +190,7 @@ export class SqliteTelemetrySink implements TelemetrySink {
   }
 
   private pendingRows(): number {
-    return this.telemetry.length / ROW_VALUES + this.alarmEvents.length
+    return this.telemetry.length / PENDING_ENTRIES + this.alarmEvents.length
   }
 
   private accept(): void {
@@ -226,8 +226,8 @@ export class SqliteTelemetrySink implements TelemetrySink {
     const excess = this.pendingRows() - MAX_PENDING
     if (excess > 0) {
       // alarm events are few and matter more: the oldest telemetry goes first
-      const fromTelemetry = Math.min(excess, this.telemetry.length / ROW_VALUES)
-      this.telemetry.splice(0, fromTelemetry * ROW_VALUES)
+      const fromTelemetry = Math.min(excess, this.telemetry.length / PENDING_ENTRIES)
+      this.telemetry.splice(0, fromTelemetry * PENDING_ENTRIES)
       this.alarmEvents.splice(0, excess - fromTelemetry)
       this.counters.dropped += excess
     }
