@@ -21,7 +21,6 @@ export const SqliteTelemetrySinkConfigSchema = Type.Object({
   pruneBatchRows: Int(2000, 'rows deleted per transaction; other work runs between transactions', 1),
   batchWindowMs: Int(0, '0: one insert transaction per event-loop turn; more: one per window of this many ms'),
   minCommitIntervalMs: Int(0, 'with batchWindowMs 0: a commit comes at most this often; under load rows wait for it and share its transaction (less CPU per row, longer event-loop stalls)'),
-  checkpointPages: Int(1000, "WAL pages (4 KiB) after which a commit copies them into the file (SQLite's wal_autocheckpoint): more is less CPU per row, rarer but longer stalls", 1),
   sync: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'normal', description: 'SQLite synchronous: full also survives power loss' }),
 }, { additionalProperties: false, default: {} })
 export type SqliteTelemetrySinkConfig = Static<typeof SqliteTelemetrySinkConfigSchema>
@@ -67,7 +66,6 @@ export class SqliteTelemetrySink implements TelemetrySink {
     let db: Database.Database | undefined
     try {
       db = openSqlite(path, { migrations: TELEMETRY_MIGRATIONS, synchronous: sync })
-      db.pragma(`wal_autocheckpoint = ${this.cfg.checkpointPages}`)
       this.store = openTelemetryStore(db)
     } catch (err) {
       db?.close()
