@@ -20,7 +20,6 @@ export const SqliteTelemetrySinkConfigSchema = Type.Object({
   pruneIntervalMs: Int(60_000, 'how often rows past retention are looked for', 10),
   pruneBatchRows: Int(2000, 'rows deleted per transaction; other work runs between transactions', 1),
   batchWindowMs: Int(0, '0: one insert transaction per event-loop turn; more: one per window of this many ms'),
-  minCommitIntervalMs: Int(0, 'with batchWindowMs 0: a commit comes at most this often; under load rows wait for it and share its transaction (less CPU per row, longer event-loop stalls)'),
   sync: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'normal', description: 'SQLite synchronous: full also survives power loss' }),
 }, { additionalProperties: false, default: {} })
 export type SqliteTelemetrySinkConfig = Static<typeof SqliteTelemetrySinkConfigSchema>
@@ -45,8 +44,6 @@ export class SqliteTelemetrySink implements TelemetrySink {
   private telemetry: PendingSamples = []
   private alarmEvents: AlarmEvent[] = []
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined
-  /** performance.now() of the last commit */
-  private committedAt = -Infinity
   private retry: NodeJS.Timeout | undefined
   private pruneTimer: NodeJS.Timeout | undefined
   private pruning: Promise<number> | undefined
@@ -181,7 +178,6 @@ export class SqliteTelemetrySink implements TelemetrySink {
     }
     this.telemetry = []
     this.alarmEvents = []
-    this.committedAt = performance.now()
     this.counters.commits++
     this.counters.written += telemetry.length / PENDING_ENTRIES + alarms.length
   }
@@ -210,14 +206,9 @@ export class SqliteTelemetrySink implements TelemetrySink {
 
   private schedule(): void {
     if (this.retry || this.scheduled) return
-    // setImmediate runs after this turn's I/O callbacks: one transaction for all of them. With
-    // minCommitIntervalMs the next one waits until that long after the last: a commit writes every
-    // index page its rows touched to the WAL, and with rows of a thousand elevators in a
-    // transaction that is a page per row, unless the transaction holds several rows per elevator
-    // (docs/performance.md#pipeline-against-bare-aedes-ingest)
+    // setImmediate runs after this turn's I/O callbacks: one transaction for all of them
     const run = () => { this.scheduled = undefined; this.flush() }
-    const wait = this.committedAt + this.cfg.minCommitIntervalMs - performance.now()
-    this.scheduled = this.cfg.batchWindowMs > 0 ? setTimeout(run, this.cfg.batchWindowMs) : wait > 0 ? setTimeout(run, wait) : setImmediate(run)
+    this.scheduled = this.cfg.batchWindowMs > 0 ? setTimeout(run, this.cfg.batchWindowMs) : setImmediate(run)
   }
 
   private cancelScheduled(): void {
