@@ -56,6 +56,8 @@ export interface BrokerBenchOptions {
   baseline?: string
   /** node options for this tree's pipeline brokers (e.g. --max-semi-space-size=64); the baseline's run without */
   brokerNodeArgs?: string[]
+  /** telemetry.sqlite settings for this tree's SQLite runs (e.g. { checkpointPages: 10000 }); the baseline's run with the defaults */
+  sqlite?: Record<string, unknown>
   /** profile the broker: always, never, or when the pipeline misses a target (default) */
   profile?: 'auto' | 'always' | 'never'
   /** keep the raw .cpuprofile (for DevTools) in this directory */
@@ -119,7 +121,7 @@ export async function benchBroker(opts: BrokerBenchOptions = {}): Promise<object
       writeFileSync(file, stringify({ ...base, alarms: { path: join(dir, `${n}-alarms.db`) }, accounts: { path: join(dir, `${n}-accounts.db`) }, telemetry: telemetry(n) }))
       return file
     }
-    const sqliteConfig = () => writeConfig('sqlite', (n) => ({ sqlite: { path: join(dir, `${n}-telemetry.db`) } }))
+    const sqliteConfig = (over: Record<string, unknown> = {}) => writeConfig('sqlite', (n) => ({ sqlite: { ...over, path: join(dir, `${n}-telemetry.db`) } }))
     const load = { fleet, inflight, seconds }
     const inject: InjectSpec = { everyMs, startAfterMs: WARMUP_MS, stopAfterMs: WARMUP_MS + seconds * 1000 - thresholdMs - 500 }
     const trees = { ...(opts.baseline ? { baseline: opts.baseline } : {}), current: ROOT }
@@ -132,7 +134,7 @@ export async function benchBroker(opts: BrokerBenchOptions = {}): Promise<object
         if (phases.has('ingest')) runs.ingest.push(await runBare(load, false))
         if (phases.has('forward')) runs.forward.push(await runBare(load, true))
         for (const [tree, root] of Object.entries(trees)) {
-          if (phases.has('sqlite')) (runs.sqlite[tree] ??= []).push(await runPipeline(load, sqliteConfig(), { inject, thresholdMs, root, nodeArgs: tree === 'current' ? opts.brokerNodeArgs : undefined }))
+          if (phases.has('sqlite')) (runs.sqlite[tree] ??= []).push(await runPipeline(load, sqliteConfig(tree === 'current' ? opts.sqlite : {}), { inject, thresholdMs, root, nodeArgs: tree === 'current' ? opts.brokerNodeArgs : undefined }))
         }
         for (const [tree, root] of Object.entries(trees)) {
           if (!vm) break
@@ -393,7 +395,7 @@ if (isEntry && process.argv[2] === '--serve-aedes') {
   process.once('disconnect', () => process.exit(0))
   process.send?.({ port })
 } else if (isEntry) {
-  // node bin/run-ts.js bench/broker.ts [seconds] [--rounds N] [--phases a,b] [--baseline DIR] [--broker-node-args '…']
+  // node bin/run-ts.js bench/broker.ts [seconds] [--rounds N] [--phases a,b] [--baseline DIR] [--broker-node-args '…'] [--sqlite JSON]
   //   [--profile-out DIR] [--profile always|never|auto]
   const args = process.argv.slice(2)
   const flag = (name: string) => {
@@ -406,9 +408,11 @@ if (isEntry && process.argv[2] === '--serve-aedes') {
   const phases = flag('--phases')?.split(',') as Phase[] | undefined
   const baseline = flag('--baseline')
   const nodeArgs = flag('--broker-node-args')?.split(' ')
+  const sqlite = flag('--sqlite')
   const seconds = args[0] === undefined ? undefined : Number(args[0])
   console.log(JSON.stringify(await benchBroker({
     seconds, ...(rounds ? { rounds: Number(rounds) } : {}), ...(phases ? { phases } : {}), ...(baseline ? { baseline } : {}), ...(nodeArgs ? { brokerNodeArgs: nodeArgs } : {}),
+    ...(sqlite ? { sqlite: JSON.parse(sqlite) as Record<string, unknown> } : {}),
     ...(profileOut ? { profileOut, profile: profile ?? 'always' } : profile ? { profile } : {}),
   }), null, 2))
 }
