@@ -9,9 +9,12 @@ const LIFTWATCH = fileURLToPath(new URL('../bin/liftwatch.js', import.meta.url))
 
 export interface BrokerProcess { proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null> }
 
-/** Started under `nodeArgs`; a log line at warn or above is a problem unless `expected(msg)`. */
-export async function startBroker(configFile: string, opts: { nodeArgs?: string[]; expected?: (msg: string) => boolean } = {}): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [...opts.nodeArgs ?? [], LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Started under `nodeArgs`; a log line at warn or above is a problem unless `expected(msg)`.
+ * `liftwatch`: another checkout's bin/liftwatch.js (bench/broker.ts's before/after runs).
+ */
+export async function startBroker(configFile: string, opts: { nodeArgs?: string[]; expected?: (msg: string) => boolean; liftwatch?: string } = {}): Promise<BrokerProcess> {
+  const proc = spawn(process.execPath, [...opts.nodeArgs ?? [], opts.liftwatch ?? LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
   const stderr: string[] = []
   const problems: string[] = []
   let adminPassword: string | null = null

@@ -123,7 +123,7 @@ export class Broker {
     const ingest = this.ingest = new Ingest({ registry, log: log.child({ component: 'ingest' }), config: cfg.ingest, ...(scheduler ? { now: () => scheduler.now() } : {}) })
     this.host = new MqttHost({
       config: cfg.mqtt, registry, log: log.child({ component: 'mqtt' }),
-      onPublish: (m) => isForwarded(ingest.handle({ topic: m.topic, payload: m.payload, gatewayId: m.gatewayId, clientId: m.clientId })),
+      onPublish: (m) => isForwarded(ingest.handle(m)),
     })
     this.runtime = new DetectorRuntime({
       input$: ingest.events$, config: cfg.detectors, active: this.store.active(), log: log.child({ component: 'detectors' }),
@@ -149,7 +149,7 @@ export class Broker {
     })
     this.subs.push(
       ingest.events$.subscribe((e) => view.onInput(e)),
-      ingest.telemetry$.subscribe((t) => this.sink!.writeTelemetry({ ...t.msg, elevatorId: t.elevatorId, region: t.region })),
+      ingest.telemetry$.subscribe((t) => this.sink!.writeSample(t.msg, t.elevatorId, t.region)),
       this.runtime.alarms$.subscribe((a) => this.onAlarm(a)),
     )
     this.runtime.start()

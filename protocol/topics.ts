@@ -33,8 +33,26 @@ export type ParsedTopic =
   | { kind: 'status'; gatewayId: string }
   | { kind: 'gateway-alarm'; gatewayId: string }
 
+// A broker parses the same few thousand topics over and over (the ACL, then ingest, for every
+// publish): a lookup is cheaper than splitting and matching the id patterns. Only topics as short
+// as a v1 topic can be are kept, at most MEMO_MAX of them (then the memo starts afresh), so topics
+// a client makes up cost bounded memory. Results are frozen: every caller gets the same object.
+const MEMO_MAX = 65_536
+const MEMO_TOPIC_CHARS = 160
+const memo = new Map<string, ParsedTopic | null>()
+
 /** null for anything that is not a well-formed v1 topic (wrong root, bad id, unknown leaf). */
 export function parseTopic(topic: string): ParsedTopic | null {
+  if (topic.length > MEMO_TOPIC_CHARS) return parse(topic)
+  const known = memo.get(topic)
+  if (known !== undefined) return known
+  const parsed = parse(topic)
+  if (memo.size >= MEMO_MAX) memo.clear()
+  memo.set(topic, parsed && Object.freeze(parsed))
+  return parsed
+}
+
+function parse(topic: string): ParsedTopic | null {
   const parts = topic.split('/')
   if (parts.length !== 5 || parts[0] !== 'lift' || parts[1] !== 'v1') return null
   const [, , a, b, leaf] = parts as [string, string, string, string, string]

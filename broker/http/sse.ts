@@ -32,7 +32,29 @@ export const defaultSseOptions: Readonly<SseOptions> = Object.freeze({
   heartbeatMs: 15_000, maxBacklog: 1000, maxStallMs: 60_000, replay: 4096, maxClients: 500, maxPerUser: 4, retryMs: 2000,
 })
 
-interface Entry { seq: number; id: string; key: string; strict: boolean; event: LiveEvent; chunk: string }
+/**
+ * One published event. Its id, coalescing key and serialisation are made when a stream first
+ * needs them: with no stream open, publishing an event costs no string at all.
+ */
+class Entry {
+  private text: string | undefined
+  /** undefined: not yet made; null: the event has none (an alarm, an ack) */
+  private coalesce: string | null | undefined
+
+  constructor(private readonly stream: string, readonly seq: number, readonly event: LiveEvent) {}
+
+  get id(): string { return `${this.stream}:${this.seq}` }
+  /** alarms (and acks) are never skipped: each keeps a key of its own */
+  get strict(): boolean { return this.coalesceKey() === null }
+  get key(): string { return this.coalesceKey() ?? `#${this.seq}` }
+  private coalesceKey(): string | null {
+    if (this.coalesce === undefined) this.coalesce = coalesceKey(this.event) ?? null
+    return this.coalesce
+  }
+  get chunk(): string { return (this.text ??= chunkOf(this.id, this.event)) }
+  /** the same event as one principal sees it (a cut gateway alarm): serialised apart */
+  as(event: LiveEvent): Entry { return event === this.event ? this : new Entry(this.stream, this.seq, event) }
+}
 
 /** the event as a principal may see it (BrokerView.visibleTo); undefined: not for it */
 export type EventFilter = (e: LiveEvent, p: Principal) => LiveEvent | undefined
@@ -66,6 +88,8 @@ export class EventHub {
   readonly stream = Date.now().toString(36)
   private seq = 0
   private readonly ring: (Entry | undefined)[]
+  /** per coalescing key, its newest entry in the ring */
+  private readonly latest = new Map<string, Entry>()
   private readonly clients = new Set<Client>()
   private sub: Subscription | undefined
   private timer: NodeJS.Timeout | undefined
@@ -177,10 +201,19 @@ export class EventHub {
 
   private publish(e: LiveEvent): void {
     const seq = ++this.seq
-    const id = `${this.stream}:${seq}`
-    const key = coalesceKey(e)
-    const entry: Entry = { seq, id, key: key ?? `#${seq}`, strict: key === undefined, event: e, chunk: chunkOf(id, e) }
-    this.ring[seq % this.ring.length] = entry
+    const entry = new Entry(this.stream, seq, e)
+    const slot = seq % this.ring.length
+    const leaving = this.ring[slot]
+    if (leaving && !leaving.strict && this.latest.get(leaving.key) === leaving) this.latest.delete(leaving.key)
+    this.ring[slot] = entry
+    if (!entry.strict) {
+      // a resuming client needs only the newest state of an elevator (incident of an incident), as a
+      // slow one gets: the older one leaves the ring now, so the ring keeps no more of them than
+      // there are elevators, not the last `replay` samples of a busy fleet
+      const older = this.latest.get(entry.key)
+      if (older && this.ring[older.seq % this.ring.length] === older) this.ring[older.seq % this.ring.length] = undefined
+      this.latest.set(entry.key, entry)
+    }
     this.metrics.sseEvents.inc({ kind: e.kind })
     for (const c of this.clients) this.deliver(c, entry)
   }
@@ -190,7 +223,7 @@ export class EventHub {
     const seen = this.filter(whole.event, c.principal)
     if (!seen) return
     // most events pass whole and share one serialisation; a cut gateway alarm gets its own
-    const e = seen === whole.event ? whole : { ...whole, event: seen, chunk: chunkOf(whole.id, seen) }
+    const e = whole.as(seen)
     if (c.behindSince === 0) { this.write(c, e.chunk); return }
     if (c.pending.delete(e.key)) this.metrics.sseCoalesced.inc()
     else if (e.strict) c.strict++

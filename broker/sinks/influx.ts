@@ -5,11 +5,11 @@
 // re-sent oldest first until it is empty. A line leaves the spool only after the server took it.
 import { HttpError, InfluxDB, setLogger, type Logger as ClientLogger, type WriteApi } from '@influxdata/influxdb-client'
 import type { Logger } from 'pino'
-import type { AlarmEvent } from '../../protocol/index.ts'
+import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
 import { backoffDelay } from '../../core/backoff.ts'
 import { SinkError, SinkErrorCode } from './errors.ts'
 import type { InfluxSinkConfig } from './influx-config.ts'
-import { alarmLine, telemetryLine } from './line-protocol.ts'
+import { alarmLine, sampleLine, telemetryLine } from './line-protocol.ts'
 import { LogThrottle } from '../../core/rate-limit.ts'
 import { CHUNK_LINES, Spool } from './spool.ts'
 import type { StoredTelemetry, TelemetrySink } from './types.ts'
@@ -96,6 +96,10 @@ export class InfluxSink implements TelemetrySink {
 
   writeTelemetry(t: StoredTelemetry): void {
     this.write(telemetryLine(t))
+  }
+
+  writeSample(msg: Telemetry, elevatorId: string, region: string): void {
+    this.write(sampleLine(msg, elevatorId, region))
   }
 
   writeAlarm(a: AlarmEvent): void {

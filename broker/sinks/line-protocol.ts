@@ -1,8 +1,8 @@
 // InfluxDB line protocol for the two measurements of docs/telemetry-storage.md. After this file
 // lines are the unit everywhere: the client batches them and the spool stores them.
 import { Point } from '@influxdata/influxdb-client'
-import type { AlarmEvent } from '../../protocol/index.ts'
-import { TELEMETRY_FIELDS, TELEMETRY_TAGS } from './fields.ts'
+import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
+import { TELEMETRY_FIELDS } from './fields.ts'
 import type { StoredTelemetry } from './types.ts'
 
 export const TELEMETRY_MEASUREMENT = 'lift_telemetry'
@@ -14,20 +14,56 @@ export const EVIDENCE_MAX_CHARS = 16_384
 const MS = { convertTime: (t: string | number | Date | undefined) => (t === undefined ? undefined : String(t)) }
 
 export function telemetryLine(t: StoredTelemetry): string {
-  const p = new Point(TELEMETRY_MEASUREMENT)
-  for (const { tag, from } of TELEMETRY_TAGS) p.tag(tag, t[from])
-  for (const f of TELEMETRY_FIELDS) {
+  return sampleLine(t, t.elevatorId, t.region)
+}
+
+// A telemetry line is made for every accepted sample: written here by hand, as the client's
+// Point writes it (fields and tags sorted by name, the same escaping), without a Point per sample.
+// test/broker/sinks/line-protocol.test.ts compares the two.
+const SORTED_FIELDS = [...TELEMETRY_FIELDS].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+const TAG_SPECIAL = /[, =\n\r\t]/
+const TAG_ESCAPES: Record<string, string> = { ',': '\\,', ' ': '\\ ', '=': '\\=', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+const tagValue = (v: string) => (TAG_SPECIAL.test(v) ? v.replace(/[, =\n\r\t]/g, (c) => TAG_ESCAPES[c]!) : v)
+const quoted = (v: string) => `"${/["\\]/.test(v) ? v.replace(/["\\]/g, (c) => `\\${c}`) : v}"`
+
+/** telemetryLine({ ...msg, elevatorId, region }) without that object; tags as fields.ts TELEMETRY_TAGS */
+export function sampleLine(t: Telemetry, elevatorId: string, region: string): string {
+  // tags sorted by name; an empty tag value is left out, as Point does
+  let line = TELEMETRY_MEASUREMENT
+  if (elevatorId) line += `,elevator=${tagValue(elevatorId)}`
+  if (t.gateway) line += `,gateway=${tagValue(t.gateway)}`
+  if (region) line += `,region=${tagValue(region)}`
+  let first = true
+  for (const f of SORTED_FIELDS) {
     const v = t[f.name]
     // line protocol has no null: an unknown value is an absent field
     if (v === null || v === undefined) continue
+    line += first ? ' ' : ','
+    first = false
+    line += f.name
     switch (f.kind) {
-      case 'int': p.intField(f.name, v); break
-      case 'float': p.floatField(f.name, v); break
-      case 'bool': p.booleanField(f.name, v as boolean); break
-      case 'string': p.stringField(f.name, v); break
+      case 'int': line += `=${intValue(f.name, v)}i`; break
+      case 'float': line += `=${floatValue(f.name, v)}`; break
+      case 'bool': line += v ? '=T' : '=F'; break
+      case 'string': line += `=${quoted(String(v))}`; break
     }
   }
-  return p.timestamp(t.ts).toLineProtocol(MS)!
+  return `${line} ${t.ts}`
+}
+
+// Point's bounds: a 64-bit integer
+const INT_BOUND = 9_223_372_036_854_776_000
+
+function intValue(name: string, v: unknown): number {
+  const n = Number(v)
+  if (Number.isNaN(n) || n <= -INT_BOUND || n >= INT_BOUND) throw new Error(`invalid integer value for field '${name}': '${String(v)}'!`)
+  return Math.floor(n)
+}
+
+function floatValue(name: string, v: unknown): number {
+  const n = Number(v)
+  if (!Number.isFinite(n)) throw new Error(`invalid float value for field '${name}': ${String(v)}`)
+  return n
 }
 
 export function alarmLine(a: AlarmEvent): string {

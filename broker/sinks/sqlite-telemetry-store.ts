@@ -2,7 +2,7 @@
 // The same sample again (series, time, boot and seq: a replay) replaces its row; two samples in one
 // millisecond are two rows. Knows nothing of timers.
 import type Database from 'better-sqlite3'
-import type { AlarmEvent } from '../../protocol/index.ts'
+import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
 import { TELEMETRY_FIELDS, type FieldKind } from './fields.ts'
 import type { StoredTelemetry } from './types.ts'
 
@@ -10,10 +10,35 @@ const SQL_TYPE: Record<FieldKind, string> = { int: 'INTEGER', float: 'REAL', boo
 const q = (name: string) => `"${name}"`
 
 type Row = Record<string, string | number | null>
-type Value = string | number | null
+export type Value = string | number | null
+
+/** Values per telemetry row: elevator, region, gateway, ts, then each field of fields.ts. */
+const ROW_VALUES = 4 + TELEMETRY_FIELDS.length
+// rows per multi-row INSERT: one statement step instead of 64 (SQLite's limit is 32766 values)
+const ROWS_PER_INSERT = 64
+
+/**
+ * Samples waiting for their commit, three entries each: the message as ingest accepted it, its
+ * elevatorId and its region. Rows are made from them only inside the insert.
+ */
+export type PendingSamples = (Telemetry | string)[]
+export const PENDING_ENTRIES = 3
+
+/** Writes sample `i` of `samples` as one row's values into `into` from `at`. */
+function rowInto(into: Value[], at: number, samples: PendingSamples, i: number): void {
+  const msg = samples[i * PENDING_ENTRIES] as Telemetry
+  into[at] = samples[i * PENDING_ENTRIES + 1] as string
+  into[at + 1] = samples[i * PENDING_ENTRIES + 2] as string
+  into[at + 2] = msg.gateway
+  into[at + 3] = msg.ts
+  for (let k = 0; k < TELEMETRY_FIELDS.length; k++) {
+    const v = msg[TELEMETRY_FIELDS[k]!.name] as string | number | boolean | null | undefined
+    into[at + 4 + k] = v === undefined || v === null ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v
+  }
+}
 
 export interface TelemetryStore {
-  insert(telemetry: readonly StoredTelemetry[], alarms: readonly AlarmEvent[]): void
+  insert(telemetry: PendingSamples, alarms: readonly AlarmEvent[]): void
   latest(elevatorId: string): StoredTelemetry | undefined
   range(elevatorId: string, from: number, to: number, limit: number): StoredTelemetry[]
   alarms(elevatorId: string, from: number, to: number, limit: number): AlarmEvent[]
@@ -51,7 +76,13 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
     CREATE UNIQUE INDEX IF NOT EXISTS telemetry_sample ON telemetry (elevator, ts, gateway, "boot", "seq")`)
 
   const cols = ['elevator', 'region', 'gateway', 'ts', ...TELEMETRY_FIELDS.map((f) => f.name)]
-  const insertTelemetry = db.prepare<Value[]>(`INSERT OR REPLACE INTO telemetry (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
+  const insertInto = `INSERT OR REPLACE INTO telemetry (${cols.map(q).join(', ')}) VALUES `
+  const rowParams = `(${cols.map(() => '?').join(', ')})`
+  const insertTelemetry = db.prepare<Value[][]>(insertInto + rowParams)
+  const insertMany = db.prepare<Value[][]>(insertInto + Array.from({ length: ROWS_PER_INSERT }, () => rowParams).join(', '))
+  // reused argument arrays: a run() binds them element by element
+  const one = new Array<Value>(ROW_VALUES).fill(null)
+  const many = new Array<Value>(ROW_VALUES * ROWS_PER_INSERT).fill(null)
   const insertAlarm = db.prepare<Value[]>(`INSERT OR REPLACE INTO alarm_events
     (id, state, ts, key, type, code, severity, elevator, region, raisedAt, clearedAt, drill, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const latest = db.prepare<[string], Row>('SELECT * FROM telemetry WHERE elevator = ? ORDER BY ts DESC, seq DESC LIMIT 1')
@@ -62,8 +93,18 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
   const count = (table: string) => db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`)
   const counts = { telemetry: count('telemetry'), alarms: count('alarm_events') }
 
-  const insert = db.transaction((telemetry: readonly StoredTelemetry[], events: readonly AlarmEvent[]) => {
-    for (const t of telemetry) insertTelemetry.run(...telemetryValues(t))
+  const insert = db.transaction((telemetry: PendingSamples, events: readonly AlarmEvent[]) => {
+    // rows stay in order, so a later sample replaces an earlier one of the same key as before
+    const n = telemetry.length / PENDING_ENTRIES
+    let i = 0
+    for (; i + ROWS_PER_INSERT <= n; i += ROWS_PER_INSERT) {
+      for (let r = 0; r < ROWS_PER_INSERT; r++) rowInto(many, r * ROW_VALUES, telemetry, i + r)
+      insertMany.run(many)
+    }
+    for (; i < n; i++) {
+      rowInto(one, 0, telemetry, i)
+      insertTelemetry.run(one)
+    }
     for (const a of events) {
       const ts = a.state === 'cleared' && a.clearedAt !== null ? a.clearedAt : a.raisedAt
       insertAlarm.run(a.id, a.state, ts, a.key, a.type, a.code, a.severity, a.elevatorId, a.region, a.raisedAt, a.clearedAt, a.drill ? 1 : 0, JSON.stringify(a.evidence))
@@ -82,15 +123,6 @@ export function openTelemetryStore(db: Database.Database): TelemetryStore {
     deleteAlarmsBefore: (cutoff, limit) => oldAlarms.run(cutoff, limit).changes,
     rows: () => ({ telemetry: counts.telemetry.get()!.n, alarms: counts.alarms.get()!.n }),
   }
-}
-
-function telemetryValues(t: StoredTelemetry): Value[] {
-  const out: Value[] = [t.elevatorId, t.region, t.gateway, t.ts]
-  for (const f of TELEMETRY_FIELDS) {
-    const v = t[f.name] as string | number | boolean | null | undefined
-    out.push(v === undefined || v === null ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v)
-  }
-  return out
 }
 
 function toTelemetry(r: Row): StoredTelemetry {

@@ -4,12 +4,12 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type Database from 'better-sqlite3'
 import type { Logger } from 'pino'
-import type { AlarmEvent } from '../../protocol/index.ts'
+import type { AlarmEvent, Telemetry } from '../../protocol/index.ts'
 import { parseSection } from './config.ts'
 import { SinkError, SinkErrorCode } from './errors.ts'
 import { LogThrottle } from '../../core/rate-limit.ts'
 import { openSqlite } from '../../core/sqlite.ts'
-import { TELEMETRY_MIGRATIONS, openTelemetryStore, type TelemetryStore } from './sqlite-telemetry-store.ts'
+import { PENDING_ENTRIES, TELEMETRY_MIGRATIONS, openTelemetryStore, type PendingSamples, type TelemetryStore } from './sqlite-telemetry-store.ts'
 import type { StoredTelemetry, TelemetrySink } from './types.ts'
 
 const Int = (def: number, description: string, minimum = 0) => Type.Integer({ minimum, default: def, description })
@@ -40,7 +40,8 @@ export class SqliteTelemetrySink implements TelemetrySink {
   private readonly log: Logger
   private db: Database.Database | undefined
   private store: TelemetryStore | undefined
-  private telemetry: StoredTelemetry[] = []
+  /** pending samples, flat (sqlite-telemetry-store.ts PendingSamples): no object per sample is made for them */
+  private telemetry: PendingSamples = []
   private alarmEvents: AlarmEvent[] = []
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined
   private retry: NodeJS.Timeout | undefined
@@ -86,7 +87,7 @@ export class SqliteTelemetrySink implements TelemetrySink {
     await Promise.allSettled([this.pruning])
     this.flush()
     this.cancelScheduled()
-    const lost = this.telemetry.length + this.alarmEvents.length
+    const lost = this.pendingRows()
     if (lost > 0) {
       this.counters.dropped += lost
       this.log.error({ err: new SinkError(SinkErrorCode.Lost, 'telemetry store closed with uncommitted rows', { rows: lost, path: this.cfg.path }) }, 'telemetry rows lost')
@@ -100,8 +101,12 @@ export class SqliteTelemetrySink implements TelemetrySink {
   }
 
   writeTelemetry(t: StoredTelemetry): void {
+    this.writeSample(t, t.elevatorId, t.region)
+  }
+
+  writeSample(msg: Telemetry, elevatorId: string, region: string): void {
     this.accept()
-    this.telemetry.push(t)
+    this.telemetry.push(msg, elevatorId, region)
     this.schedule()
   }
 
@@ -174,14 +179,18 @@ export class SqliteTelemetrySink implements TelemetrySink {
     this.telemetry = []
     this.alarmEvents = []
     this.counters.commits++
-    this.counters.written += telemetry.length + alarms.length
+    this.counters.written += telemetry.length / PENDING_ENTRIES + alarms.length
   }
 
   stats() {
     return {
       counters: { ...this.counters },
-      gauges: { running: this.db ? 1 : 0, pendingRows: this.telemetry.length + this.alarmEvents.length },
+      gauges: { running: this.db ? 1 : 0, pendingRows: this.pendingRows() },
     }
+  }
+
+  private pendingRows(): number {
+    return this.telemetry.length / PENDING_ENTRIES + this.alarmEvents.length
   }
 
   private accept(): void {
@@ -214,17 +223,17 @@ export class SqliteTelemetrySink implements TelemetrySink {
 
   private writeFailed(err: unknown): void {
     this.counters.writeErrors++
-    const excess = this.telemetry.length + this.alarmEvents.length - MAX_PENDING
+    const excess = this.pendingRows() - MAX_PENDING
     if (excess > 0) {
       // alarm events are few and matter more: the oldest telemetry goes first
-      const fromTelemetry = Math.min(excess, this.telemetry.length)
-      this.telemetry.splice(0, fromTelemetry)
+      const fromTelemetry = Math.min(excess, this.telemetry.length / PENDING_ENTRIES)
+      this.telemetry.splice(0, fromTelemetry * PENDING_ENTRIES)
       this.alarmEvents.splice(0, excess - fromTelemetry)
       this.counters.dropped += excess
     }
     const suppressed = this.errorLog.take()
     if (suppressed !== null) {
-      this.log.error({ err, path: this.cfg.path, pending: this.telemetry.length + this.alarmEvents.length, suppressed }, 'telemetry write failed')
+      this.log.error({ err, path: this.cfg.path, pending: this.pendingRows(), suppressed }, 'telemetry write failed')
     }
     this.retry = setTimeout(() => { this.retry = undefined; this.flush() }, RETRY_MS)
   }

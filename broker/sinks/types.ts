@@ -19,6 +19,8 @@ export interface TelemetrySink {
   stop(): Promise<void>
   /** Queues one point. Throws LW_ERR_SINK_NOT_STARTED outside start() … stop(). */
   writeTelemetry(t: StoredTelemetry): void
+  /** The same as writeTelemetry({ ...msg, elevatorId, region }), without making that object. */
+  writeSample(msg: Telemetry, elevatorId: string, region: string): void
   writeAlarm(a: AlarmEvent): void
   stats(): SinkStats
 }

@@ -6,7 +6,23 @@ import { TELEMETRY_FIELDS } from '../../../broker/sinks/fields.ts'
 import { alarmLine, telemetryLine } from '../../../broker/sinks/line-protocol.ts'
 import { parseInfluxSinkConfig } from '../../../broker/sinks/influx.ts'
 import { parseTelemetryStorageConfig } from '../../../broker/sinks/index.ts'
+import { Point } from '@influxdata/influxdb-client'
+import type { StoredTelemetry } from '../../../broker/sinks/types.ts'
 import { alarmEvent, stored } from './fixtures.ts'
+
+// the line as the client's Point writes it: what the hand-written sampleLine must equal
+function pointLine(t: StoredTelemetry): string {
+  const p = new Point('lift_telemetry').tag('elevator', t.elevatorId).tag('region', t.region).tag('gateway', t.gateway)
+  for (const f of TELEMETRY_FIELDS) {
+    const v = t[f.name]
+    if (v === null || v === undefined) continue
+    if (f.kind === 'int') p.intField(f.name, v)
+    else if (f.kind === 'float') p.floatField(f.name, v)
+    else if (f.kind === 'bool') p.booleanField(f.name, v as boolean)
+    else p.stringField(f.name, v)
+  }
+  return p.timestamp(t.ts).toLineProtocol({ convertTime: (x) => String(x) })!
+}
 
 describe('line protocol', () => {
   it('writes a telemetry point with typed fields, tags, and the message ts in ms', () => {
@@ -15,6 +31,16 @@ describe('line protocol', () => {
       + 'alarmButton=F,boot="b-1",direction="none",door="open",doorZone=T,downLimit=F,faultCode=0i,floor="B1",floorIndex=0i,'
       + 'load=12.5,mode="normal",moving=F,occupied=F,position=2,power="mains",reason="change",safetyCircuit=T,seq=3i,speed=0.5,upLimit=F '
       + '1764000000123')
+  })
+
+  it("writes what the client's Point writes, escapes and absent fields included", () => {
+    const samples = [
+      stored(),
+      stored({ ts: 1_764_000_000_123, seq: 9_007_199_254_740_991, position: -3.25, speed: 1e-7, load: 1000, faultCode: 65535, faultType: 'door_close_fault' }),
+      stored({ position: null, speed: null, occupied: null, load: null, faultType: null, floor: 'a "b"\\c,d e=f', boot: '\\"' }),
+      stored({ elevatorId: 'E 1,x=y', region: 'r\tn', gateway: 'g\n1', reason: 'replay', moving: true, door: 'opening' }),
+    ]
+    for (const t of samples) expect(telemetryLine(t)).toBe(pointLine(t))
   })
 
   it('leaves null fields out and escapes strings', () => {
