@@ -9,9 +9,20 @@ const LIFTWATCH = fileURLToPath(new URL('../bin/liftwatch.js', import.meta.url))
 
 export interface BrokerProcess { proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null> }
 
+const PROBE = fileURLToPath(new URL('./process-probe.js', import.meta.url))
+
+export interface BrokerStartOptions {
+  nodeArgs?: string[]
+  expected?: (msg: string) => boolean
+  /** bench/process-probe.js appends the broker's memory and event loop figures to this file */
+  probe?: { file: string; everyMs: number }
+}
+
 /** Started under `nodeArgs`; a log line at warn or above is a problem unless `expected(msg)`. */
-export async function startBroker(configFile: string, opts: { nodeArgs?: string[]; expected?: (msg: string) => boolean } = {}): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [...opts.nodeArgs ?? [], LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startBroker(configFile: string, opts: BrokerStartOptions = {}): Promise<BrokerProcess> {
+  const probeArgs = opts.probe ? ['--import', PROBE] : []
+  const env = opts.probe ? { ...process.env, LW_BENCH_PROBE_FILE: opts.probe.file, LW_BENCH_PROBE_MS: String(opts.probe.everyMs) } : process.env
+  const proc = spawn(process.execPath, [...probeArgs, ...opts.nodeArgs ?? [], LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env })
   const stderr: string[] = []
   const problems: string[] = []
   let adminPassword: string | null = null

@@ -1,0 +1,139 @@
+// A county of 20,000 elevators on one host (issue 14): a real `liftwatch broker` process (SQLite
+// telemetry sink) with 20,000 registered elevators, each publishing 2 msg/s (a gateway's real
+// rate) — 400 gateway connections × 50 elevators, 40,000 msg/s, QoS 1, paced evenly over the
+// connections and over time (bench/broker-load.ts `pace`) — for `seconds` (default 600). Every
+// `sampleEverySeconds` the broker's RSS and heapUsed (bench/process-probe.js, in the broker), its
+// CPU (/proc) and the publishers' counters are sampled.
+// Targets: broker RSS < 1 GiB, broker CPU < 1 core, flat memory (the slope of a linear fit of RSS
+// and of heapUsed over the second half < 1 MiB/min); and whether the publishers offered the rate.
+//   node bin/run-ts.js bench/fleet.ts [seconds]   → JSON on stdout
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { pathToFileURL } from 'node:url'
+import { adminCookie, startBroker, type BrokerProcess } from './broker-process.ts'
+import { LoadChild } from './load-child.ts'
+import { makeFleet, writeFleetConfig } from './fleet-config.ts'
+import { metric, slope } from './figures.ts'
+import { readProbe } from './probe-file.ts'
+import { cpuSeconds, machineJiffies, peakRssBytes } from './proc.ts'
+import type { LoadSample, PubackFigures } from './broker-load.ts'
+
+export interface FleetBenchOptions {
+  seconds?: number
+  gateways?: number
+  elevatorsPerGateway?: number
+  /** msg/s per elevator */
+  perElevatorPerSecond?: number
+  sampleEverySeconds?: number
+  warmupSeconds?: number
+}
+
+const TARGETS = { rssMiB: 1024, brokerCores: 1, slopeMiBPerMinute: 1, offeredShare: 0.98 }
+const MiB = 1048576
+const loadNow = () => loadavg().map((x) => Number(x.toFixed(2)))
+const r2 = (x: number) => Math.round(x * 100) / 100
+
+interface Point { at: number; cpu: { broker: number; pub: number }; pub: LoadSample; accepted: number; machine: { busy: number; total: number } }
+
+export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> {
+  const o = { seconds: 600, gateways: 400, elevatorsPerGateway: 50, perElevatorPerSecond: 2, sampleEverySeconds: 10, warmupSeconds: 10, ...opts }
+  const dir = mkdtempSync(join(tmpdir(), 'lw-bench-fleet-'))
+  const loadBefore = loadNow()
+  const fleet = makeFleet(o.gateways, o.elevatorsPerGateway)
+  const elevators = o.gateways * o.elevatorsPerGateway
+  const offered = elevators * o.perElevatorPerSecond
+  const probeFile = join(dir, 'probe.jsonl')
+  let broker: BrokerProcess | undefined
+  let pub: LoadChild | undefined
+  try {
+    const t0 = performance.now()
+    broker = await startBroker(await writeFleetConfig(dir, fleet), { probe: { file: probeFile, everyMs: o.sampleEverySeconds * 1000 } })
+    const startSeconds = r2((performance.now() - t0) / 1000)
+    const cookie = await adminCookie(broker)
+    const scrape = async () => (await fetch(`http://127.0.0.1:${broker!.httpPort}/metrics`, { headers: { cookie } })).text()
+    const accepted = async () => metric(await scrape().catch(scrape), 'liftwatch_broker_ingest', { stat: 'accepted' })
+
+    pub = await LoadChild.fork()
+    const t1 = performance.now()
+    await pub.request({ cmd: 'publishers', port: broker.mqttPort, gateways: fleet, inflight: 100 })
+    const connectSeconds = r2((performance.now() - t1) / 1000)
+    await pub.request({ cmd: 'go', pace: { msgPerSecond: offered, tickMs: 10, maxInflight: 1000 } })
+    await delay(o.warmupSeconds * 1000)
+    const point = async (): Promise<Point> => {
+      const [s, acc] = await Promise.all([pub!.request<LoadSample>({ cmd: 'sample' }), accepted()])
+      return { at: performance.now(), cpu: { broker: cpuSeconds(broker!.pid), pub: cpuSeconds(pub!.pid) }, pub: s, accepted: acc, machine: machineJiffies() }
+    }
+    await pub.request({ cmd: 'latency', reset: true })
+    const from = Date.now()
+    const points: Point[] = [await point()]
+    const end = performance.now() + o.seconds * 1000
+    while (performance.now() < end) {
+      await delay(Math.min(o.sampleEverySeconds * 1000, end - performance.now()))
+      points.push(await point())
+    }
+    const puback = await pub.request<PubackFigures>({ cmd: 'latency' })
+    const to = Date.now()
+    const peakRss = peakRssBytes(broker.pid)
+    await pub.request({ cmd: 'stop' })
+
+    const a = points[0]!
+    const b = points.at(-1)!
+    const wall = (b.at - a.at) / 1000
+    const rate = (f: (p: Point) => number) => Math.round((f(b) - f(a)) / wall)
+    const cores = (x: Point, y: Point, f: (p: Point) => number) => r2((f(y) - f(x)) / ((y.at - x.at) / 1000))
+    const intervals = points.slice(1).map((p, i) => cores(points[i]!, p, (q) => q.cpu.broker))
+    const probe = readProbe(probeFile).filter((l) => l.at >= from && l.at <= to)
+    const half = probe.filter((l) => l.at >= from + (to - from) / 2)
+    const series = (f: (l: (typeof probe)[number]) => number) => {
+      const ys = probe.map(f)
+      return {
+        minMiB: Math.round(Math.min(...ys) / MiB), maxMiB: Math.round(Math.max(...ys) / MiB),
+        slopeSecondHalfMiBPerMinute: r2(slope(half.map((l) => [(l.at - from) / 60_000, f(l) / MiB]))),
+      }
+    }
+    const rss = series((l) => l.rss)
+    const heapUsed = series((l) => l.heapUsed)
+    const external = series((l) => l.external)
+    const brokerCores = cores(a, b, (p) => p.cpu.broker)
+    const sentPerSecond = rate((p) => p.pub.sent)
+    const met = {
+      rss: Math.max(rss.maxMiB, Math.round(peakRss / MiB)) < TARGETS.rssMiB,
+      brokerCpu: brokerCores < TARGETS.brokerCores,
+      flatMemory: half.length >= 3 && Math.abs(rss.slopeSecondHalfMiBPerMinute) < TARGETS.slopeMiBPerMinute && Math.abs(heapUsed.slopeSecondHalfMiBPerMinute) < TARGETS.slopeMiBPerMinute,
+      offeredRate: sentPerSecond >= TARGETS.offeredShare * offered,
+    }
+    return {
+      seconds: r2(wall),
+      machine: { cores: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadNow(), busyCores: r2(((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cpus().length) },
+      load: {
+        gateways: o.gateways, elevatorsPerGateway: o.elevatorsPerGateway, elevators, perElevatorPerSecond: o.perElevatorPerSecond, qos: 1,
+        offeredPerSecond: offered, brokerStartSeconds: startSeconds, connectSeconds,
+      },
+      publishers: {
+        sentPerSecond, ackedPerSecond: rate((p) => p.pub.acked), skipped: b.pub.skipped - a.pub.skipped,
+        achievedShareOfOffered: r2(sentPerSecond / offered), cores: cores(a, b, (p) => p.cpu.pub), pubackMs: puback,
+      },
+      broker: {
+        acceptedPerSecond: rate((p) => p.accepted), cores: brokerCores, coresPerInterval: { min: Math.min(...intervals), max: Math.max(...intervals) },
+        rss, heapUsed, external, peakRssMiB: Math.round(peakRss / MiB),
+        eventLoop: { utilisationMean: r2(probe.reduce((s, l) => s + l.elu, 0) / Math.max(1, probe.length)), delayP99MsWorst: Math.max(0, ...probe.map((l) => l.loopDelayMs.p99)) },
+        samples: probe.map((l) => ({ t: Math.round((l.at - from) / 1000), rssMiB: Math.round(l.rss / MiB), heapUsedMiB: Math.round(l.heapUsed / MiB), externalMiB: Math.round(l.external / MiB), elu: l.elu })),
+        cpuPerInterval: intervals,
+        warnings: broker.problems,
+      },
+      targets: { ...TARGETS, met },
+    }
+  } finally {
+    await pub?.kill()
+    await broker?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url
+if (isEntry) {
+  const seconds = process.argv[2] === undefined ? undefined : Number(process.argv[2])
+  console.log(JSON.stringify(await benchFleet({ seconds }), null, 2))
+}
