@@ -11,7 +11,7 @@
 //      parts (bench/figures.ts alarmLatency), PUBACK p50/p99 over the window, the broker's event
 //      loop (bench/process-probe.js).
 // Targets: alarm p99 < 50 ms and PUBACK p99 < 20 ms in steady; burst p99 ≤ 2 × steady p99.
-//   node bin/run-ts.js bench/latency.ts [rounds]   → JSON on stdout
+//   node bin/run-ts.js bench/latency.ts [rounds] [--profile] [--rate=MSG_PER_S] [--sink-batch-ms=MS] [--data-dir=DIR]   → JSON on stdout
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +34,8 @@ export interface LatencyBenchOptions {
   thresholdMs?: number
   saturateSeconds?: number
   paceFraction?: number
+  /** pace at this msg/s instead of `paceFraction` of the maximum (to compare settings at one rate) */
+  rate?: number
   rounds?: number
   steadyCount?: number
   steadyEveryMs?: number
@@ -42,6 +44,8 @@ export interface LatencyBenchOptions {
   profile?: boolean
   /** the SQLite sink's batchWindowMs (unset: the broker's default) */
   sinkBatchWindowMs?: number
+  /** the broker's files in this directory (e.g. /dev/shm: no fsync reaches a disk) instead of the OS temp dir */
+  dataDir?: string
 }
 
 const TARGETS = { alarmP99Ms: 50, pubackP99Ms: 20, burstOverSteadyP99: 2 }
@@ -55,7 +59,7 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
     gateways: 50, elevatorsPerGateway: 20, inflight: 100, thresholdMs: 2000, saturateSeconds: 8, paceFraction: 0.5,
     rounds: 3, steadyCount: 40, steadyEveryMs: 500, burst: 100, ...opts,
   }
-  const dir = mkdtempSync(join(tmpdir(), 'lw-bench-latency-'))
+  const dir = mkdtempSync(join(o.dataDir ?? tmpdir(), 'lw-bench-latency-'))
   const loadBefore = loadNow()
   const fleet = makeFleet(o.gateways, o.elevatorsPerGateway)
   if ((o.steadyCount + o.burst) * o.rounds > o.gateways * o.elevatorsPerGateway) throw new Error('more entrapments than elevators')
@@ -64,7 +68,7 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
   let pub: LoadChild | undefined
   try {
     const profDir = join(dir, 'cpu-prof')
-    const windows: Record<'saturated' | 'steady', ProfileWindow[]> = { saturated: [], steady: [] }
+    const windows: Record<'saturated' | 'steady' | 'burst', ProfileWindow[]> = { saturated: [], steady: [], burst: [] }
     broker = await startBroker(await writeFleetConfig(dir, fleet, { thresholdMs: o.thresholdMs, sinkBatchWindowMs: o.sinkBatchWindowMs }), {
       probe: { file: probeFile, everyMs: 1000 }, ...(o.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}),
     })
@@ -116,7 +120,7 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
     await delay(2000) // the sink writes what it holds
 
     // 2. paced at a fraction of it
-    const rate = Math.round(maxRate * o.paceFraction)
+    const rate = o.rate ?? Math.round(maxRate * o.paceFraction)
     await pub.request({ cmd: 'pace', pace: { msgPerSecond: rate } })
     await delay(3000)
     let trappedSoFar = 0
@@ -135,7 +139,7 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
       const b = await pub!.request<LoadSample>({ cmd: 'sample' })
       const cb = cpu()
       const kb = await sink()
-      if (everyMs > 0) windows.steady.push({ fromUs: m, toUs: monoUs() })
+      windows[everyMs > 0 ? 'steady' : 'burst'].push({ fromUs: m, toUs: monoUs() })
       const { entrapments } = await pub!.request<{ entrapments: Injected[] }>({ cmd: 'entrapments' })
       const w = (cb.at - ca.at) / 1000
       return {
@@ -164,7 +168,7 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
       await broker.stop() // SIGTERM → exit: the profile is written
       // the main thread's profile is the largest (tsx's loader thread writes one too)
       const main = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)).sort((x, y) => statSync(y).size - statSync(x).size)[0]
-      if (main) profile = { saturated: summarizeProfile(main, ROOT, windows.saturated), steadyPaced: summarizeProfile(main, ROOT, windows.steady) }
+      if (main) profile = { saturated: summarizeProfile(main, ROOT, windows.saturated), steadyPaced: summarizeProfile(main, ROOT, windows.steady), burstPaced: summarizeProfile(main, ROOT, windows.burst) }
     }
 
     const med = (f: (r: (typeof rounds)[number]) => number) => Math.round(median(rounds.map(f)) * 100) / 100
@@ -208,7 +212,11 @@ if (isEntry) {
   // node bin/run-ts.js bench/latency.ts [rounds] [--profile]
   const args = process.argv.slice(2)
   const profile = args.includes('--profile')
-  const batch = args.find((a) => a.startsWith('--sink-batch-ms='))
+  const option = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a === undefined ? undefined : Number(a.split('=')[1]) }
+  const batch = option('sink-batch-ms')
+  const rate = option('rate')
+  const dataDir = args.find((x) => x.startsWith('--data-dir='))?.split('=')[1]
   const rounds = args.find((a) => /^\d+$/.test(a))
-  console.log(JSON.stringify(await benchLatency({ rounds: rounds === undefined ? undefined : Number(rounds), profile, ...(batch ? { sinkBatchWindowMs: Number(batch.split('=')[1]) } : {}) }), null, 2))
+  console.log(JSON.stringify(await benchLatency({ rounds: rounds === undefined ? undefined : Number(rounds), profile,
+    ...(batch === undefined ? {} : { sinkBatchWindowMs: batch }), ...(rate === undefined ? {} : { rate }), ...(dataDir ? { dataDir } : {}) }), null, 2))
 }
