@@ -168,7 +168,7 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
       await broker.stop() // SIGTERM → exit: the profile is written
       // the main thread's profile is the largest (tsx's loader thread writes one too)
       const main = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)).sort((x, y) => statSync(y).size - statSync(x).size)[0]
-      if (main) profile = { saturated: summarizeProfile(main, ROOT, windows.saturated), steadyPaced: summarizeProfile(main, ROOT, windows.steady), burstPaced: summarizeProfile(main, ROOT, windows.burst) }
+      if (main) profile = { saturated: summarizeProfile(main, ROOT, windows.saturated, 40), steadyPaced: summarizeProfile(main, ROOT, windows.steady, 40), burstPaced: summarizeProfile(main, ROOT, windows.burst, 40) }
     }
 
     const med = (f: (r: (typeof rounds)[number]) => number) => Math.round(median(rounds.map(f)) * 100) / 100
