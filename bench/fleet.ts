@@ -6,7 +6,7 @@
 // CPU (/proc) and the publishers' counters are sampled.
 // Targets: broker RSS < 1 GiB, broker CPU < 1 core, flat memory (the slope of a linear fit of RSS
 // and of heapUsed over the second half < 1 MiB/min); and whether the publishers offered the rate.
-//   node bin/run-ts.js bench/fleet.ts [seconds]   → JSON on stdout
+//   node bin/run-ts.js bench/fleet.ts [seconds] [--per-elevator=MSG_PER_S] [--gateways=N]   → JSON on stdout
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,7 +17,8 @@ import { LoadChild } from './load-child.ts'
 import { makeFleet, writeFleetConfig } from './fleet-config.ts'
 import { metric, slope } from './figures.ts'
 import { readProbe } from './probe-file.ts'
-import { cpuSeconds, machineJiffies, peakRssBytes } from './proc.ts'
+import { cpuSeconds, machineJiffies, peakRssBytes, stopProcess } from './proc.ts'
+import { forkBareAedes } from './bare-aedes.ts'
 import type { LoadSample, PubackFigures } from './broker-load.ts'
 
 export interface FleetBenchOptions {
@@ -28,6 +29,10 @@ export interface FleetBenchOptions {
   perElevatorPerSecond?: number
   sampleEverySeconds?: number
   warmupSeconds?: number
+  /** first, the same paced load against bare aedes for this many seconds: can the publishers offer it at all (0: skip) */
+  checkSeconds?: number
+  /** unacknowledged publishes per connection beyond which a connection skips what falls due */
+  maxInflight?: number
 }
 
 const TARGETS = { rssMiB: 1024, brokerCores: 1, slopeMiBPerMinute: 1, offeredShare: 0.98 }
@@ -38,7 +43,7 @@ const r2 = (x: number) => Math.round(x * 100) / 100
 interface Point { at: number; cpu: { broker: number; pub: number }; pub: LoadSample; accepted: number; machine: { busy: number; total: number } }
 
 export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> {
-  const o = { seconds: 600, gateways: 400, elevatorsPerGateway: 50, perElevatorPerSecond: 2, sampleEverySeconds: 10, warmupSeconds: 10, ...opts }
+  const o = { seconds: 600, gateways: 400, elevatorsPerGateway: 50, perElevatorPerSecond: 2, sampleEverySeconds: 10, warmupSeconds: 10, checkSeconds: 20, maxInflight: 100, ...opts }
   const dir = mkdtempSync(join(tmpdir(), 'lw-bench-fleet-'))
   const loadBefore = loadNow()
   const fleet = makeFleet(o.gateways, o.elevatorsPerGateway)
@@ -48,6 +53,7 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
   let broker: BrokerProcess | undefined
   let pub: LoadChild | undefined
   try {
+    const publisherCheck = o.checkSeconds > 0 ? await offerToBareAedes(fleet, offered, o.maxInflight, o.checkSeconds) : null
     const t0 = performance.now()
     broker = await startBroker(await writeFleetConfig(dir, fleet), { probe: { file: probeFile, everyMs: o.sampleEverySeconds * 1000 } })
     const startSeconds = r2((performance.now() - t0) / 1000)
@@ -59,7 +65,7 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
     const t1 = performance.now()
     await pub.request({ cmd: 'publishers', port: broker.mqttPort, gateways: fleet, inflight: 100 })
     const connectSeconds = r2((performance.now() - t1) / 1000)
-    await pub.request({ cmd: 'go', pace: { msgPerSecond: offered, tickMs: 10, maxInflight: 1000 } })
+    await pub.request({ cmd: 'go', pace: { msgPerSecond: offered, tickMs: 10, maxInflight: o.maxInflight } })
     await delay(o.warmupSeconds * 1000)
     const point = async (): Promise<Point> => {
       const [s, acc] = await Promise.all([pub!.request<LoadSample>({ cmd: 'sample' }), accepted()])
@@ -109,8 +115,9 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
       machine: { cores: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadNow(), busyCores: r2(((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cpus().length) },
       load: {
         gateways: o.gateways, elevatorsPerGateway: o.elevatorsPerGateway, elevators, perElevatorPerSecond: o.perElevatorPerSecond, qos: 1,
-        offeredPerSecond: offered, brokerStartSeconds: startSeconds, connectSeconds,
+        offeredPerSecond: offered, maxInflightPerConnection: o.maxInflight, brokerStartSeconds: startSeconds, connectSeconds,
       },
+      publisherCheckAgainstBareAedes: publisherCheck,
       publishers: {
         sentPerSecond, ackedPerSecond: rate((p) => p.pub.acked), skipped: b.pub.skipped - a.pub.skipped,
         achievedShareOfOffered: r2(sentPerSecond / offered), cores: cores(a, b, (p) => p.cpu.pub), pubackMs: puback,
@@ -132,8 +139,43 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
   }
 }
 
+/** The same publishers, paced the same, against bare aedes: what they can offer when nothing holds them back. */
+async function offerToBareAedes(fleet: ReturnType<typeof makeFleet>, offered: number, maxInflight: number, seconds: number) {
+  const aedes = await forkBareAedes()
+  const pub = await LoadChild.fork()
+  try {
+    await pub.request({ cmd: 'publishers', port: aedes.port, gateways: fleet, inflight: 100 })
+    await pub.request({ cmd: 'go', pace: { msgPerSecond: offered, tickMs: 10, maxInflight } })
+    await delay(3000)
+    const a = await pub.request<LoadSample>({ cmd: 'sample', resetLatency: true })
+    const ca = { at: performance.now(), pub: cpuSeconds(pub.pid), aedes: cpuSeconds(aedes.proc.pid!) }
+    await delay(seconds * 1000)
+    const b = await pub.request<LoadSample>({ cmd: 'sample' })
+    const cb = { at: performance.now(), pub: cpuSeconds(pub.pid), aedes: cpuSeconds(aedes.proc.pid!) }
+    const puback = await pub.request<PubackFigures>({ cmd: 'latency' })
+    const wall = (cb.at - ca.at) / 1000
+    return {
+      seconds, sentPerSecond: Math.round((b.sent - a.sent) / wall), ackedPerSecond: Math.round((b.acked - a.acked) / wall), skipped: b.skipped - a.skipped,
+      publisherCores: r2((cb.pub - ca.pub) / wall), aedesCores: r2((cb.aedes - ca.aedes) / wall), pubackMs: puback,
+    }
+  } finally {
+    await pub.kill()
+    await stopProcess(aedes.proc)
+  }
+}
+
 const isEntry = process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url
 if (isEntry) {
-  const seconds = process.argv[2] === undefined ? undefined : Number(process.argv[2])
-  console.log(JSON.stringify(await benchFleet({ seconds }), null, 2))
+  // node bin/run-ts.js bench/fleet.ts [seconds] [--per-elevator=MSG_PER_S] [--gateways=N]
+  const args = process.argv.slice(2)
+  const option = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a === undefined ? undefined : Number(a.split('=')[1]) }
+  const seconds = args.find((a) => /^\d+$/.test(a))
+  const perElevatorPerSecond = option('per-elevator')
+  const gateways = option('gateways')
+  console.log(JSON.stringify(await benchFleet({
+    ...(seconds === undefined ? {} : { seconds: Number(seconds) }),
+    ...(perElevatorPerSecond === undefined ? {} : { perElevatorPerSecond }),
+    // the same 20,000 elevators over fewer connections
+    ...(gateways === undefined ? {} : { gateways, elevatorsPerGateway: Math.round(20_000 / gateways) }),
+  }), null, 2))
 }
