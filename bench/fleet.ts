@@ -6,12 +6,13 @@
 // CPU (/proc) and the publishers' counters are sampled.
 // Targets: broker RSS < 1 GiB, broker CPU < 1 core, flat memory (the slope of a linear fit of RSS
 // and of heapUsed over the second half < 1 MiB/min); and whether the publishers offered the rate.
-//   node bin/run-ts.js bench/fleet.ts [seconds] [--per-elevator=MSG_PER_S] [--gateways=N]   → JSON on stdout
-import { mkdtempSync, rmSync } from 'node:fs'
+//   node bin/run-ts.js bench/fleet.ts [seconds] [--per-elevator=MSG_PER_S] [--gateways=N] [--profile]   → JSON on stdout
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { summarizeProfile } from './cpu-profile.ts'
 import { adminCookie, startBroker, type BrokerProcess } from './broker-process.ts'
 import { LoadChild } from './load-child.ts'
 import { makeFleet, writeFleetConfig } from './fleet-config.ts'
@@ -33,6 +34,8 @@ export interface FleetBenchOptions {
   checkSeconds?: number
   /** unacknowledged publishes per connection beyond which a connection skips what falls due */
   maxInflight?: number
+  /** run the broker under `node --cpu-prof` and summarise the measured window */
+  profile?: boolean
 }
 
 const TARGETS = { rssMiB: 1024, brokerCores: 1, slopeMiBPerMinute: 1, offeredShare: 0.98 }
@@ -55,7 +58,10 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
   try {
     const publisherCheck = o.checkSeconds > 0 ? await offerToBareAedes(fleet, offered, o.maxInflight, o.checkSeconds) : null
     const t0 = performance.now()
-    broker = await startBroker(await writeFleetConfig(dir, fleet), { probe: { file: probeFile, everyMs: o.sampleEverySeconds * 1000 } })
+    const profDir = join(dir, 'cpu-prof')
+    broker = await startBroker(await writeFleetConfig(dir, fleet), {
+      probe: { file: probeFile, everyMs: o.sampleEverySeconds * 1000 }, ...(o.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}),
+    })
     const startSeconds = r2((performance.now() - t0) / 1000)
     const cookie = await adminCookie(broker)
     const scrape = async () => (await fetch(`http://127.0.0.1:${broker!.httpPort}/metrics`, { headers: { cookie } })).text()
@@ -73,6 +79,7 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
     }
     await pub.request({ cmd: 'latency', reset: true })
     const from = Date.now()
+    const fromUs = Number(process.hrtime.bigint() / 1000n)
     const points: Point[] = [await point()]
     const end = performance.now() + o.seconds * 1000
     while (performance.now() < end) {
@@ -81,8 +88,15 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
     }
     const puback = await pub.request<PubackFigures>({ cmd: 'latency' })
     const to = Date.now()
+    const toUs = Number(process.hrtime.bigint() / 1000n)
     const peakRss = peakRssBytes(broker.pid)
     await pub.request({ cmd: 'stop' })
+    let profile: object | undefined
+    if (o.profile) {
+      await broker.stop() // SIGTERM → exit: the profile is written
+      const main = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)).sort((x, y) => statSync(y).size - statSync(x).size)[0]
+      if (main) profile = summarizeProfile(main, fileURLToPath(new URL('..', import.meta.url)), { fromUs, toUs }, 30)
+    }
 
     const a = points[0]!
     const b = points.at(-1)!
@@ -131,6 +145,7 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
         warnings: broker.problems,
       },
       targets: { ...TARGETS, met },
+      ...(profile ? { profile } : {}),
     }
   } finally {
     await pub?.kill()
@@ -172,8 +187,9 @@ if (isEntry) {
   const seconds = args.find((a) => /^\d+$/.test(a))
   const perElevatorPerSecond = option('per-elevator')
   const gateways = option('gateways')
+  const profile = args.includes('--profile')
   console.log(JSON.stringify(await benchFleet({
-    ...(seconds === undefined ? {} : { seconds: Number(seconds) }),
+    ...(seconds === undefined ? {} : { seconds: Number(seconds) }), profile, checkSeconds: profile ? 0 : 20,
     ...(perElevatorPerSecond === undefined ? {} : { perElevatorPerSecond }),
     // the same 20,000 elevators over fewer connections
     ...(gateways === undefined ? {} : { gateways, elevatorsPerGateway: Math.round(20_000 / gateways) }),
