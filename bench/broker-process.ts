@@ -7,7 +7,11 @@ import { stopProcess } from './proc.ts'
 
 const LIFTWATCH = fileURLToPath(new URL('../bin/liftwatch.js', import.meta.url))
 
-export interface BrokerProcess { proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null> }
+export interface BrokerProcess {
+  proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null>
+  /** throws, with the last lines the broker wrote to stderr, when it is no longer running */
+  assertRunning(): void
+}
 
 const PROBE = fileURLToPath(new URL('./process-probe.js', import.meta.url))
 
@@ -43,7 +47,11 @@ export async function startBroker(configFile: string, opts: BrokerStartOptions =
   process.once('exit', orphan)
   proc.once('exit', () => process.off('exit', orphan))
   const s = await started
-  return { proc, pid: proc.pid!, mqttPort: s.mqtt.tcp, httpPort: s.http, adminPassword, problems, stop: () => stopProcess(proc) }
+  const assertRunning = () => {
+    if (proc.exitCode === null && proc.signalCode === null) return
+    throw new Error(`broker exited ${proc.exitCode ?? proc.signalCode} during the bench: ${stderr.slice(-20).join('\n')}\n${problems.join('\n')}`)
+  }
+  return { proc, pid: proc.pid!, mqttPort: s.mqtt.tcp, httpPort: s.http, adminPassword, problems, stop: () => stopProcess(proc), assertRunning }
 }
 
 /** Logged in as the first admin; the session cookie. */

@@ -74,6 +74,7 @@ export async function benchFleet(opts: FleetBenchOptions = {}): Promise<object> 
     await pub.request({ cmd: 'go', pace: { msgPerSecond: offered, tickMs: 10, maxInflight: o.maxInflight } })
     await delay(o.warmupSeconds * 1000)
     const point = async (): Promise<Point> => {
+      broker!.assertRunning()
       const [s, acc] = await Promise.all([pub!.request<LoadSample>({ cmd: 'sample' }), accepted()])
       return { at: performance.now(), cpu: { broker: cpuSeconds(broker!.pid), pub: cpuSeconds(pub!.pid) }, pub: s, accepted: acc, machine: machineJiffies() }
     }

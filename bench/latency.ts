@@ -99,7 +99,7 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
       ({ commitsPerSecond: Math.round((b.commits - a.commits) / w), rowsPerCommit: Math.round(((b.written - a.written) / Math.max(1, b.commits - a.commits)) * 10) / 10 })
     pub = await LoadChild.fork()
     await pub.request({ cmd: 'publishers', port: broker.mqttPort, gateways: fleet, inflight: o.inflight })
-    const cpu = () => ({ at: performance.now(), broker: cpuSeconds(broker!.pid), pub: cpuSeconds(pub!.pid) })
+    const cpu = () => (broker!.assertRunning(), { at: performance.now(), broker: cpuSeconds(broker!.pid), pub: cpuSeconds(pub!.pid) })
 
     // 1. the maximum rate
     await pub.request({ cmd: 'go' })
