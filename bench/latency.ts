@@ -75,16 +75,19 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
     const monitor = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.mqttPort}`, { ...MONITOR, clientId: 'monitor:bench', reconnectPeriod: 0 })
     const alarms: AlarmSeen[] = []
     let waiter: { n: number; resolve: () => void } | null = null
+    let entrapmentsRaised = 0
     monitor.on('message', (_topic, payload) => {
-      alarms.push({ arrival: Date.now(), json: JSON.parse(payload.toString()) as AlarmSeen['json'] })
-      if (waiter && alarms.length >= waiter.n) waiter.resolve()
+      const alarm = { arrival: Date.now(), json: JSON.parse(payload.toString()) as AlarmSeen['json'] }
+      alarms.push(alarm)
+      if (alarm.json.type === 'entrapment' && alarm.json.state === 'raised') entrapmentsRaised++
+      if (waiter && entrapmentsRaised >= waiter.n) waiter.resolve()
     })
     await monitor.subscribeAsync('lift/v1/+/+/alarm', { qos: 1 })
-    /** resolves when `n` alarms in all have arrived, or after `ms` */
+    /** resolves when `n` entrapments in all have been raised, or after `ms` */
     const alarmsIn = (n: number, ms: number) => new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms)
       waiter = { n, resolve: () => { clearTimeout(timer); waiter = null; resolve() } }
-      if (alarms.length >= n) waiter.resolve()
+      if (entrapmentsRaised >= n) waiter.resolve()
     })
 
     const cookie = await adminCookie(broker)
@@ -132,7 +135,7 @@ export async function benchLatency(opts: LatencyBenchOptions = {}): Promise<obje
       const ka = await sink()
       await pub!.request({ cmd: 'trap', count, everyMs })
       trappedSoFar += count
-      const want = alarms.length + count
+      const want = entrapmentsRaised + count
       await alarmsIn(want, count * everyMs + o.thresholdMs + 5000)
       await delay(500) // the PUBACKs of the window in
       const puback = await pub!.request<PubackFigures>({ cmd: 'latency' })
