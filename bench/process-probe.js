@@ -1,4 +1,4 @@
-// Preloaded into a process under test (`node --import ./bench/process-probe.js …`): every
+// Preloaded into a process under test (`node --import bench/process-probe.js …`): every
 // LW_BENCH_PROBE_MS (default 1000) it appends one JSON line to LW_BENCH_PROBE_FILE with its memory
 // (rss, heapUsed, heapTotal, external, arrayBuffers: bytes), its event loop utilisation since the
 // last line and the event loop delay since the last line (ms: p50, p99, max, sampled every 5 ms).
