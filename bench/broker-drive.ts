@@ -1,58 +1,15 @@
 // The load side of bench/broker.ts: the forked load children (bench/broker-load.ts), samples of
 // their counters with the CPU of every process involved, and one measured window under load.
-import { fork, type ChildProcess } from 'node:child_process'
 import { cpus } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
-import { cpuSeconds, machineJiffies, peakRssBytes, rssBytes, stopProcess } from './proc.ts'
-import type { GatewaySpec, InjectSpec, LoadFinal, LoadRequest, LoadSample } from './broker-load.ts'
+import { cpuSeconds, machineJiffies, peakRssBytes, rssBytes } from './proc.ts'
+import type { GatewaySpec, InjectSpec, LoadFinal, LoadSample } from './broker-load.ts'
+import { LoadChild } from './load-child.ts'
 
-const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url))
-const LOAD = fileURLToPath(new URL('./broker-load.ts', import.meta.url))
+
 export const WARMUP_MS = 2000
 
 export interface Load { fleet: GatewaySpec[]; inflight: number; seconds: number }
-
-export class LoadChild {
-  private nextId = 0
-  private readonly waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>()
-
-  private constructor(readonly proc: ChildProcess) {
-    proc.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
-      if (m.id === undefined) return
-      const w = this.waiting.get(m.id)
-      this.waiting.delete(m.id)
-      if (m.error) w?.reject(new Error(m.error))
-      else w?.resolve(m.result)
-    })
-    proc.once('exit', (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`load child exited ${code}`))
-      this.waiting.clear()
-    })
-  }
-
-  static async fork(): Promise<LoadChild> {
-    const proc = fork(RUN_TS, [LOAD], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    await new Promise<void>((resolve, reject) => {
-      proc.once('message', () => resolve())
-      proc.once('error', reject)
-      proc.once('exit', (code) => reject(new Error(`load child exited ${code} before it was ready`)))
-    })
-    return new LoadChild(proc)
-  }
-
-  get pid(): number { return this.proc.pid! }
-
-  request<T>(r: LoadRequest): Promise<T> {
-    const id = ++this.nextId
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject })
-      this.proc.send({ ...r, id })
-    })
-  }
-
-  async kill(): Promise<void> { await stopProcess(this.proc) }
-}
 
 export interface Sample {
   at: number

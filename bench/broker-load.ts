@@ -5,6 +5,11 @@
 //     `inflight` unacknowledged per connection, as fast as PUBACKs come back; on request it turns
 //     elevators into entrapments (stopped outside the door zone, door closed, occupied) and says
 //     the ts of each one's first trapped sample.
+//     Paced instead (`pace`): a fixed msg/s spread evenly over the connections and over time (each
+//     connection its share, at its own phase, on a timer every `tickMs`); a connection that has
+//     `maxInflight` unacknowledged skips what falls due meanwhile (counted: `skipped`), so the rate
+//     offered is never made up later in a burst. `inject` traps elevators one at a time, `trap`
+//     many at the same instant.
 //   subscriber: one QoS 1 subscription, every PUBLISH counted and acknowledged.
 // Requests are { id, cmd, ... }; every reply carries the request's id.
 import type { Socket } from 'node:net'
@@ -15,19 +20,31 @@ import { connectMqtt, pubackPacket, subscribePacket, topicBytes, writePublish, t
 export interface GatewaySpec { username: string; password: string; region: string; elevators: string[] }
 export interface InjectSpec { everyMs: number; startAfterMs: number; stopAfterMs: number }
 export interface Injected { elevatorId: string; gatewayId: string; injectedAt: number; firstTrappedTs: number | null }
+export interface PaceSpec { msgPerSecond: number; tickMs?: number; maxInflight?: number }
+export interface PubackFigures { p50: number; p99: number; max: number; count: number }
 
 export type LoadRequest =
   | { cmd: 'publishers'; port: number; gateways: GatewaySpec[]; inflight: number }
   | { cmd: 'subscriber'; port: number; filter: string }
-  | { cmd: 'go'; inject?: InjectSpec }
+  | { cmd: 'go'; inject?: InjectSpec; pace?: PaceSpec }
+  /** from now on paced (or, without msgPerSecond, as fast as PUBACKs come back) */
+  | { cmd: 'pace'; pace?: PaceSpec }
+  /** no more publishes; answers when the unacknowledged are in (or after 5 s) */
+  | { cmd: 'pause' }
+  /** traps `count` elevators, one every `everyMs` from now (0: all at this instant); answers at once */
+  | { cmd: 'trap'; count: number; everyMs: number }
+  /** every elevator trapped so far, with the ts of its first trapped sample once sent */
+  | { cmd: 'entrapments' }
+  /** PUBACK figures since the last reset; `reset` starts a new histogram */
+  | { cmd: 'latency'; reset?: boolean }
   /** counters now; `resetLatency` starts a new PUBACK latency histogram */
   | { cmd: 'sample'; resetLatency?: boolean }
   | { cmd: 'stop' }
 
-export interface LoadSample { sent: number; acked: number; received: number; injected: number }
+export interface LoadSample { sent: number; acked: number; received: number; injected: number; skipped: number }
 export interface LoadFinal extends LoadSample {
   /** publish → PUBACK, ms, since the last resetLatency */
-  pubackMs: { p50: number; p99: number; max: number; count: number }
+  pubackMs: PubackFigures
   entrapments: Injected[]
   /** still unacknowledged when stop gave up waiting */
   unacked: number
@@ -64,6 +81,10 @@ function percentile(q: number): number {
   return latencyMax
 }
 
+function pubackFigures(): PubackFigures {
+  return { p50: percentile(0.5), p99: percentile(0.99), max: Math.round(latencyMax * 10) / 10, count: latency.reduce((n, c) => n + c, 0) }
+}
+
 interface Car { id: string; topic: Buffer; seq: number; trapped: boolean; injected: Injected | null }
 
 class Publisher {
@@ -78,6 +99,8 @@ class Publisher {
   sent = 0
   acked = 0
   running = false
+  /** paced: publishes fallen due since the pace started (sent or skipped) */
+  due = 0
 
   constructor(readonly gateway: GatewaySpec, private readonly socket: Socket, reader: PacketReader, private readonly max: number) {
     this.cars = gateway.elevators.map((id) => ({ id, topic: topicBytes(`lift/v1/${gateway.region}/${id}/telemetry`), seq: 0, trapped: false, injected: null }))
@@ -97,7 +120,7 @@ class Publisher {
         if (ms > latencyMax) latencyMax = ms
         latency[Math.min(latency.length - 1, Math.floor(ms / BUCKET_MS))]!++
       })
-      this.pump()
+      if (!pacer) this.pump()
     })
   }
 
@@ -105,8 +128,12 @@ class Publisher {
 
   /** Tops the connection up to `max` unacknowledged publishes, in one write. */
   pump(): void {
-    const n = this.max - this.inflight
-    if (!this.running || n <= 0) return
+    if (this.running) this.publish(this.max - this.inflight)
+  }
+
+  /** `n` publishes, in one write. */
+  publish(n: number): void {
+    if (n <= 0) return
     const buf = Buffer.allocUnsafe(n * this.slot)
     const ts = Date.now()
     const at = performance.now()
@@ -133,7 +160,75 @@ const publishers: Publisher[] = []
 const sockets: Socket[] = []
 const injected: Injected[] = []
 let received = 0
+let skipped = 0
 let injector: NodeJS.Timeout | undefined
+let pacer: { timer: NodeJS.Timeout; started: number; perConnection: number; tickMs: number; maxInflight: number } | null = null
+
+function setPace(pace: PaceSpec | undefined): void {
+  if (pacer) clearTimeout(pacer.timer)
+  pacer = null
+  if (!pace?.msgPerSecond || !publishers.length) { for (const p of publishers) p.pump(); return }
+  for (const p of publishers) p.due = 0
+  const tickMs = pace.tickMs ?? 5
+  pacer = { timer: setTimeout(paceTick, tickMs), started: performance.now(), perConnection: pace.msgPerSecond / publishers.length, tickMs, maxInflight: Math.min(pace.maxInflight ?? 1000, 60_000) }
+}
+
+function paceTick(): void {
+  if (!pacer) return
+  const seconds = (performance.now() - pacer.started) / 1000
+  for (let i = 0; i < publishers.length; i++) {
+    const p = publishers[i]!
+    if (!p.running) continue
+    // connection i's publishes fall due at (k − i/P) / perConnection s: evenly spread over the connections
+    const due = Math.floor(seconds * pacer.perConnection + i / publishers.length) - p.due
+    if (due <= 0) continue
+    p.due += due
+    const n = Math.min(due, pacer.maxInflight - p.inflight)
+    skipped += due - Math.max(0, n)
+    p.publish(n)
+  }
+  pacer.timer = setTimeout(paceTick, pacer.tickMs)
+}
+
+/** The next elevator not yet trapped, spread over the connections and over each connection's elevators. */
+let trapCursor = 0
+function trapNext(): void {
+  const perGateway = publishers[0]!.gateway.elevators.length
+  for (let tries = 0; tries < publishers.length * perGateway; tries++) {
+    const k = trapCursor++
+    const p = publishers[k % publishers.length]!
+    const car = p.car(Math.floor(k / publishers.length) * 7 + Math.floor(k / (publishers.length * perGateway)))
+    if (car.trapped) continue
+    car.trapped = true
+    car.injected = { elevatorId: car.id, gatewayId: p.gateway.username, injectedAt: Date.now(), firstTrappedTs: null }
+    injected.push(car.injected)
+    return
+  }
+}
+
+function trap(count: number, everyMs: number): object {
+  if (!publishers.length) return {}
+  if (everyMs <= 0) {
+    for (let i = 0; i < count; i++) trapNext()
+    return {}
+  }
+  let left = count
+  clearInterval(injector)
+  injector = setInterval(() => {
+    trapNext()
+    if (--left <= 0) clearInterval(injector)
+  }, everyMs)
+  return {}
+}
+
+async function pause(): Promise<object> {
+  if (pacer) clearTimeout(pacer.timer)
+  pacer = null
+  for (const p of publishers) p.running = false
+  const deadline = performance.now() + 5000
+  while (publishers.some((p) => p.inflight > 0) && performance.now() < deadline) await delay(20)
+  return { unacked: publishers.reduce((n, p) => n + p.inflight, 0) }
+}
 
 async function startPublishers(r: Extract<LoadRequest, { cmd: 'publishers' }>): Promise<object> {
   // a few at a time: each CONNECT costs the broker a password check
@@ -170,25 +265,16 @@ async function startSubscriber(r: Extract<LoadRequest, { cmd: 'subscriber' }>): 
   return { subscribed: r.filter }
 }
 
-function go(inject: InjectSpec | undefined): object {
+function go(inject: InjectSpec | undefined, pace: PaceSpec | undefined): object {
   for (const p of publishers) p.running = true
-  for (const p of publishers) p.pump()
+  setPace(pace)
   if (inject && publishers.length) {
     const started = performance.now()
-    let k = 0
-    const perGateway = publishers[0]!.gateway.elevators.length
     injector = setInterval(() => {
       const elapsed = performance.now() - started
       if (elapsed < inject.startAfterMs) return
       if (elapsed > inject.stopAfterMs) { clearInterval(injector); return }
-      // spread over the connections and over each connection's elevators; each elevator once
-      const p = publishers[k % publishers.length]!
-      const car = p.car(Math.floor(k / publishers.length) * 7 + Math.floor(k / (publishers.length * perGateway)))
-      k++
-      if (car.trapped) return
-      car.trapped = true
-      car.injected = { elevatorId: car.id, gatewayId: p.gateway.username, injectedAt: Date.now(), firstTrappedTs: null }
-      injected.push(car.injected)
+      trapNext()
     }, inject.everyMs)
   }
   return {}
@@ -199,26 +285,38 @@ const counters = (): LoadSample => ({
   acked: publishers.reduce((n, p) => n + p.acked, 0),
   received,
   injected: injected.length,
+  skipped,
 })
 
 async function stop(): Promise<LoadFinal> {
   clearInterval(injector)
-  for (const p of publishers) p.running = false
-  const deadline = performance.now() + 5000
-  while (publishers.some((p) => p.inflight > 0) && performance.now() < deadline) await delay(20)
-  const pubackMs = { p50: percentile(0.5), p99: percentile(0.99), max: Math.round(latencyMax * 10) / 10, count: latency.reduce((n, c) => n + c, 0) }
-  const result = { ...counters(), pubackMs, entrapments: injected, unacked: publishers.reduce((n, p) => n + p.inflight, 0) }
+  await pause()
+  const result = { ...counters(), pubackMs: pubackFigures(), entrapments: injected, unacked: publishers.reduce((n, p) => n + p.inflight, 0) }
   for (const s of sockets) s.destroy()
   return result
 }
+
+function resetLatency(): void { latency.fill(0); latencyMax = 0 }
 
 async function handle(r: LoadRequest): Promise<object> {
   switch (r.cmd) {
     case 'publishers': return startPublishers(r)
     case 'subscriber': return startSubscriber(r)
-    case 'go': return go(r.inject)
+    case 'go': return go(r.inject, r.pace)
+    case 'pace':
+      for (const p of publishers) p.running = true
+      setPace(r.pace)
+      return {}
+    case 'pause': return pause()
+    case 'trap': return trap(r.count, r.everyMs)
+    case 'entrapments': return { entrapments: injected }
+    case 'latency': {
+      const figures = pubackFigures()
+      if (r.reset) resetLatency()
+      return figures
+    }
     case 'sample':
-      if (r.resetLatency) { latency.fill(0); latencyMax = 0 }
+      if (r.resetLatency) resetLatency()
       return counters()
     case 'stop': return stop()
   }

@@ -7,14 +7,28 @@ import { stopProcess } from './proc.ts'
 
 const LIFTWATCH = fileURLToPath(new URL('../bin/liftwatch.js', import.meta.url))
 
-export interface BrokerProcess { proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null> }
+export interface BrokerProcess {
+  proc: ChildProcess; pid: number; mqttPort: number; httpPort: number; adminPassword: string | null; problems: string[]; stop(): Promise<number | null>
+  /** throws, with the last lines the broker wrote to stderr, when it is no longer running */
+  assertRunning(): void
+}
 
-/**
- * Started under `nodeArgs`; a log line at warn or above is a problem unless `expected(msg)`.
- * `liftwatch`: another checkout's bin/liftwatch.js (bench/broker.ts's before/after runs).
- */
-export async function startBroker(configFile: string, opts: { nodeArgs?: string[]; expected?: (msg: string) => boolean; liftwatch?: string } = {}): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [...opts.nodeArgs ?? [], opts.liftwatch ?? LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+const PROBE = fileURLToPath(new URL('./process-probe.js', import.meta.url))
+
+export interface BrokerStartOptions {
+  nodeArgs?: string[]
+  expected?: (msg: string) => boolean
+  /** bench/process-probe.js appends the broker's memory and event loop figures to this file */
+  probe?: { file: string; everyMs: number }
+  /** another checkout's bin/liftwatch.js (bench/broker.ts's before/after runs) */
+  liftwatch?: string
+}
+
+/** Started under `nodeArgs`; a log line at warn or above is a problem unless `expected(msg)`. */
+export async function startBroker(configFile: string, opts: BrokerStartOptions = {}): Promise<BrokerProcess> {
+  const probeArgs = opts.probe ? ['--import', PROBE] : []
+  const env = opts.probe ? { ...process.env, LW_BENCH_PROBE_FILE: opts.probe.file, LW_BENCH_PROBE_MS: String(opts.probe.everyMs) } : process.env
+  const proc = spawn(process.execPath, [...probeArgs, ...opts.nodeArgs ?? [], opts.liftwatch ?? LIFTWATCH, 'broker', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env })
   const stderr: string[] = []
   const problems: string[] = []
   let adminPassword: string | null = null
@@ -35,7 +49,11 @@ export async function startBroker(configFile: string, opts: { nodeArgs?: string[
   process.once('exit', orphan)
   proc.once('exit', () => process.off('exit', orphan))
   const s = await started
-  return { proc, pid: proc.pid!, mqttPort: s.mqtt.tcp, httpPort: s.http, adminPassword, problems, stop: () => stopProcess(proc) }
+  const assertRunning = () => {
+    if (proc.exitCode === null && proc.signalCode === null) return
+    throw new Error(`broker exited ${proc.exitCode ?? proc.signalCode} during the bench: ${stderr.slice(-20).join('\n')}\n${problems.join('\n')}`)
+  }
+  return { proc, pid: proc.pid!, mqttPort: s.mqtt.tcp, httpPort: s.http, adminPassword, problems, stop: () => stopProcess(proc), assertRunning }
 }
 
 /** Logged in as the first admin; the session cookie. */

@@ -7,8 +7,11 @@ import { benchBroker } from './broker.ts'
 import { benchDetectors } from './detectors.ts'
 import { benchIncidents } from './incidents.ts'
 import { benchReport } from './report.ts'
+import { benchLatency } from './latency.ts'
+import { benchFleet } from './fleet.ts'
 
-const only = process.argv.slice(2)
+// a name picks a benchmark; `name=N` also hands it N (fleet20k: seconds, e.g. fleet20k=60)
+const picked = new Map(process.argv.slice(2).map((a) => [a.split('=')[0]!, a.includes('=') ? Number(a.split('=')[1]) : undefined]))
 const BENCHES: Record<string, () => Promise<unknown>> = {
   simulatorModbusTcp: () => benchModbusTcp({ seconds: 3 }),
   gatewayModbusClient: () => benchModbusClient({ seconds: 3, rounds: 3 }),
@@ -17,11 +20,13 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   detectors: () => benchDetectors({ seconds: 3 }),
   incidents100: () => benchIncidents({ seconds: 10 }),
   report10k: () => benchReport({ elevators: 10_000 }),
+  latency: () => benchLatency({ rounds: picked.get('latency') ?? 3 }),
+  fleet20k: () => benchFleet({ seconds: picked.get('fleet20k') ?? 600 }),
 }
 
 const results: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() }
 for (const [name, run] of Object.entries(BENCHES)) {
-  if (only.length && !only.includes(name)) continue
+  if (picked.size && !picked.has(name)) continue
   results[name] = await run()
 }
 console.log(JSON.stringify(results, null, 2))
