@@ -5,9 +5,10 @@
 // silent for `evictAfterMs` is forgotten; its active alarms stay in the lifecycle.
 import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs'
 import type { Detector, DetectorContext, DetectorInput, AlarmSignal } from '../../detectors/index.ts'
-import { MachineDriver, type DriverSink } from '../../detectors/runtime/driver.ts'
+import { GAP_MS, MachineDriver, type DriverSink } from '../../detectors/runtime/driver.ts'
 import type { LearnedDrop, LearnedRecord } from '../../detectors/runtime/learned.ts'
 import { LinkState } from '../../detectors/runtime/link.ts'
+import { Plans, skippable, type Plan } from './plan.ts'
 
 /** One detector's learned state about one elevator (detectors/runtime/learned.ts). */
 export interface LearnedRow { readonly elevatorId: string; readonly detectorId: string; readonly record: LearnedRecord }
@@ -40,13 +41,20 @@ interface Group {
   readonly slots: Slot[]
   /** the elevator's link, written once per input for every driver launched with the group (detectors/runtime/link.ts) */
   readonly link: LinkState
+  /** per detector k: [2k] its driver's wake-up time, [2k + 1] 1 while it must see each live sample (driver.ts SharedLink) */
+  readonly cells: number[]
+  plan: Plan | null
+  /** detectors without a running instance, launched again at the next input */
+  down: number
   lastSeen: number
 }
 
 /** One detector of one elevator: its current instance, and the sink its signals go through. */
 class Slot implements DriverSink {
   driver: Driven | null = null
-  constructor(readonly d: Detector, readonly group: Group, private readonly engine: ElevatorEngine) {}
+  /** the driver when it is a machine's (its dispatch rules go into the group's plan) */
+  machine: MachineDriver<{ raised: unknown }> | null = null
+  constructor(readonly d: Detector, readonly group: Group, private readonly engine: ElevatorEngine, readonly k: number) {}
 
   signal(s: AlarmSignal): void {
     this.engine.hooks.signal(this.d, this.group.elevatorId, s)
@@ -57,12 +65,20 @@ class Slot implements DriverSink {
   }
 }
 
+// plain doubles in the heap (a typed array this size keeps its data outside it): [wake, must] per detector
+function driverCells(n: number): number[] {
+  const cells: number[] = []
+  for (let k = 0; k < n; k++) cells.push(Infinity, 1)
+  return cells
+}
+
 function sweepWork(this: SchedulerAction<ElevatorEngine>, e?: ElevatorEngine): void {
   e!.sweep()
 }
 
 export class ElevatorEngine {
   private readonly groups = new Map<string, Group>()
+  private readonly plans = new Plans()
   private sweeping: Subscription | null = null
   private stopped = false
 
@@ -81,23 +97,47 @@ export class ElevatorEngine {
     if (this.stopped) return
     let g = this.groups.get(i.elevatorId)
     if (!g) {
-      const group: Group = { elevatorId: i.elevatorId, slots: [], link: new LinkState(), lastSeen: 0 }
-      for (const d of this.detectors) group.slots.push(new Slot(d, group, this))
+      const n = this.detectors.length
+      const group: Group = { elevatorId: i.elevatorId, slots: [], link: new LinkState(), cells: driverCells(n), plan: null, down: 0, lastSeen: 0 }
+      for (let k = 0; k < n; k++) group.slots.push(new Slot(this.detectors[k]!, group, this, k))
       this.groups.set(i.elevatorId, (g = group))
-      for (const slot of g.slots) this.launch(slot, group.link)
+      for (const slot of g.slots) this.launch(slot, true)
+      group.plan = this.plans.of(group.slots.map((s) => s.machine?.dispatch ?? null))
       this.restore(group)
       this.sweeping ??= this.scheduler.schedule(sweepWork, this.sweepEvery(), this)
     }
     // an instance that failed while starting is retried at the next input, not at once, so a
     // detector whose create() always throws costs one attempt per input instead of a busy loop
-    for (const slot of g.slots) {
-      if (slot.driver) continue
-      this.hooks.restarted(slot.d)
-      this.launch(slot)
+    if (g.down > 0) {
+      g.down = 0
+      for (const slot of g.slots) {
+        if (slot.driver) continue
+        this.hooks.restarted(slot.d)
+        this.launch(slot)
+      }
     }
     g.lastSeen = this.scheduler.now()
-    if (i.kind !== 'telemetry' || i.msg.reason !== 'replay') g.link.live(i, this.scheduler)
-    for (const slot of g.slots) {
+    const link = g.link
+    // a live sample close after the previous one, with no offline report between: the skip
+    // test of each detector is made here (plan.ts), so most detectors' drivers are not called
+    let fast = false
+    let changed = 0
+    let dt = 0
+    let now = 0
+    if (i.kind !== 'telemetry' || i.msg.reason !== 'replay') {
+      link.live(i, this.scheduler)
+      const prev = link.prev
+      if (i.kind === 'telemetry' && prev !== null && link.prevOffline === 0 && i.ts - link.prevAt! <= GAP_MS) {
+        fast = true
+        changed = link.changed
+        dt = Math.max(i.ts - link.prevAt!, i.msg.ts - prev.ts)
+        now = link.now(this.scheduler)
+      }
+    }
+    const { slots, cells, plan } = g
+    for (let k = 0; k < slots.length; k++) {
+      if (fast && skippable(plan!, cells, k, changed, dt, now)) continue
+      const slot = slots[k]!
       const driver = slot.driver
       if (!driver) continue
       try {
@@ -144,6 +184,7 @@ export class ElevatorEngine {
     if (slot.driver !== from || !slot.driver) return
     slot.driver.dispose()
     slot.driver = null
+    slot.machine = null
     if (this.groups.get(slot.group.elevatorId) !== slot.group || this.stopped) return
     this.hooks.restarted(slot.d)
     this.launch(slot)
@@ -177,25 +218,30 @@ export class ElevatorEngine {
   }
 
   /**
-   * A driver launched with its group shares the group's link; one launched later (a restart)
-   * has not seen the inputs before and keeps a link of its own.
+   * A driver launched with its group shares the group's link and cells; one launched later (a
+   * restart) has not seen the inputs before, keeps a link of its own and sees every input.
    */
-  private launch(slot: Slot, shared: LinkState | null = null): void {
-    const { d } = slot
-    const id = slot.group.elevatorId
+  private launch(slot: Slot, withGroup = false): void {
+    const { d, group, k } = slot
+    const id = group.elevatorId
     slot.driver = null
+    slot.machine = null
+    group.cells[2 * k] = Infinity
+    group.cells[2 * k + 1] = 1
     try {
       const ctx = this.hooks.context(id)
       const cfg = this.hooks.configFor(d, id)
       if (d.machine) {
         const m = d.machine(cfg, ctx)
-        slot.driver = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false, m.dispatch ?? null, shared)
+        const shared = withGroup ? { link: group.link, cells: group.cells, cell: 2 * k } : null
+        slot.driver = slot.machine = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false, m.dispatch ?? null, shared)
       } else {
         slot.driver = streamed(slot, d.create(cfg, ctx))
       }
     } catch (err) {
       this.hooks.failed(d, id, err)
     }
+    group.down += slot.driver ? 0 : 1
   }
 }
 

@@ -85,6 +85,7 @@ export interface DetectorMachine {
 export interface Dispatch {
   readonly reads: number
   readonly gapMs: number
+  /** reads of `prev` only the fields named in `reads`: the runtime asks once for a run of repeats */
   idle?(state: unknown, prev: Telemetry, timerPending: boolean): boolean
 }
 
