@@ -7,8 +7,8 @@ import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } 
 import type { Detector, DetectorContext, DetectorInput, AlarmSignal } from '../../detectors/index.ts'
 import { GAP_MS, MachineDriver, type DriverSink } from '../../detectors/runtime/driver.ts'
 import type { LearnedDrop, LearnedRecord } from '../../detectors/runtime/learned.ts'
-import { LinkState } from '../../detectors/runtime/link.ts'
-import { Plans, skippable, type Plan } from './plan.ts'
+import { F, LinkState } from '../../detectors/runtime/link.ts'
+import { Plans, inBand, skippable, type Plan } from './plan.ts'
 
 /** One detector's learned state about one elevator (detectors/runtime/learned.ts). */
 export interface LearnedRow { readonly elevatorId: string; readonly detectorId: string; readonly record: LearnedRecord }
@@ -52,9 +52,7 @@ interface Group {
 /** One detector of one elevator: its current instance, and the sink its signals go through. */
 class Slot implements DriverSink {
   driver: Driven | null = null
-  /** the driver when it is a machine's (its dispatch rules go into the group's plan) */
-  machine: MachineDriver<{ raised: unknown }> | null = null
-  constructor(readonly d: Detector, readonly group: Group, private readonly engine: ElevatorEngine, readonly k: number) {}
+  constructor(readonly d: Detector, readonly group: Group, private readonly engine: ElevatorEngine) {}
 
   signal(s: AlarmSignal): void {
     this.engine.hooks.signal(this.d, this.group.elevatorId, s)
@@ -66,10 +64,25 @@ class Slot implements DriverSink {
 }
 
 // plain doubles in the heap (a typed array this size keeps its data outside it): [wake, must] per detector
-function driverCells(n: number): number[] {
-  const cells: number[] = []
-  for (let k = 0; k < n; k++) cells.push(Infinity, 1)
+// made at its final length: pushing one by one would leave it twice the room it needs
+function driverCells(n: number, length: number): number[] {
+  const cells = new Array<number>(Math.max(2 * n, length)).fill(NaN)
+  for (let k = 0; k < n; k++) {
+    cells[2 * k] = Infinity
+    cells[2 * k + 1] = 1
+  }
   return cells
+}
+
+/** Where detector k's position band goes: after the wake-up cells, in detector order (plan.ts). */
+function bandCell(g: Group, k: number): number {
+  let at = 2 * g.slots.length
+  for (let j = 0; j < k; j++) {
+    const d = g.slots[j]!.driver
+    if (d instanceof MachineDriver && d.dispatch?.positionBand) at += 2
+  }
+  g.cells[at] = g.cells[at + 1] = NaN
+  return at
 }
 
 function sweepWork(this: SchedulerAction<ElevatorEngine>, e?: ElevatorEngine): void {
@@ -79,6 +92,8 @@ function sweepWork(this: SchedulerAction<ElevatorEngine>, e?: ElevatorEngine): v
 export class ElevatorEngine {
   private readonly groups = new Map<string, Group>()
   private readonly plans = new Plans()
+  /** the length of the last group's cells: the next one's is most likely the same */
+  private cellsHint = 0
   private sweeping: Subscription | null = null
   private stopped = false
 
@@ -98,11 +113,12 @@ export class ElevatorEngine {
     let g = this.groups.get(i.elevatorId)
     if (!g) {
       const n = this.detectors.length
-      const group: Group = { elevatorId: i.elevatorId, slots: [], link: new LinkState(), cells: driverCells(n), plan: null, down: 0, lastSeen: 0 }
-      for (let k = 0; k < n; k++) group.slots.push(new Slot(this.detectors[k]!, group, this, k))
+      const group: Group = { elevatorId: i.elevatorId, slots: [], link: new LinkState(), cells: driverCells(n, this.cellsHint), plan: null, down: 0, lastSeen: 0 }
+      for (const d of this.detectors) group.slots.push(new Slot(d, group, this))
       this.groups.set(i.elevatorId, (g = group))
-      for (const slot of g.slots) this.launch(slot, true)
-      group.plan = this.plans.of(group.slots.map((s) => s.machine?.dispatch ?? null))
+      for (let k = 0; k < n; k++) this.launch(group.slots[k]!, k, true)
+      group.plan = this.plans.of(group.slots.map((s) => (s.driver instanceof MachineDriver ? s.driver.dispatch : null)))
+      this.cellsHint = group.cells.length
       this.restore(group)
       this.sweeping ??= this.scheduler.schedule(sweepWork, this.sweepEvery(), this)
     }
@@ -124,6 +140,7 @@ export class ElevatorEngine {
     let changed = 0
     let dt = 0
     let now = 0
+    let position: number | null = null
     if (i.kind !== 'telemetry' || i.msg.reason !== 'replay') {
       link.live(i, this.scheduler)
       const prev = link.prev
@@ -132,11 +149,15 @@ export class ElevatorEngine {
         changed = link.changed
         dt = Math.max(i.ts - link.prevAt!, i.msg.ts - prev.ts)
         now = link.now(this.scheduler)
+        position = i.msg.position
       }
     }
     const { slots, cells, plan } = g
     for (let k = 0; k < slots.length; k++) {
-      if (fast && skippable(plan!, cells, k, changed, dt, now)) continue
+      if (fast && skippable(plan!, cells, k, changed, dt, now)) {
+        const b = plan!.band[k]!
+        if (b < 0 || (changed & F.position) === 0 || inBand(cells, b, position)) continue
+      }
       const slot = slots[k]!
       const driver = slot.driver
       if (!driver) continue
@@ -184,7 +205,6 @@ export class ElevatorEngine {
     if (slot.driver !== from || !slot.driver) return
     slot.driver.dispose()
     slot.driver = null
-    slot.machine = null
     if (this.groups.get(slot.group.elevatorId) !== slot.group || this.stopped) return
     this.hooks.restarted(slot.d)
     this.launch(slot)
@@ -221,11 +241,10 @@ export class ElevatorEngine {
    * A driver launched with its group shares the group's link and cells; one launched later (a
    * restart) has not seen the inputs before, keeps a link of its own and sees every input.
    */
-  private launch(slot: Slot, withGroup = false): void {
-    const { d, group, k } = slot
+  private launch(slot: Slot, k = slot.group.slots.indexOf(slot), withGroup = false): void {
+    const { d, group } = slot
     const id = group.elevatorId
     slot.driver = null
-    slot.machine = null
     group.cells[2 * k] = Infinity
     group.cells[2 * k + 1] = 1
     try {
@@ -233,8 +252,10 @@ export class ElevatorEngine {
       const cfg = this.hooks.configFor(d, id)
       if (d.machine) {
         const m = d.machine(cfg, ctx)
-        const shared = withGroup ? { link: group.link, cells: group.cells, cell: 2 * k } : null
-        slot.driver = slot.machine = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false, m.dispatch ?? null, shared)
+        // a position band's cells follow the wake-up cells, in detector order (plan.ts)
+        const band = withGroup && m.dispatch?.positionBand ? bandCell(group, k) : -1
+        const shared = withGroup ? { link: group.link, cells: group.cells, cell: 2 * k, band } : null
+        slot.driver = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false, m.dispatch ?? null, shared)
       } else {
         slot.driver = streamed(slot, d.create(cfg, ctx))
       }

@@ -5,6 +5,7 @@
 // live sample), a live sample that changes none of a detector's fields is skipped here, without
 // a call to its driver: the same test the driver makes (driver.ts `skips`), made from arrays.
 import type { Dispatch } from '../../detectors/runtime/types.ts'
+import { F } from '../../detectors/runtime/link.ts'
 
 /** One group's dispatch rules, by detector: shared by the groups with the same rules. */
 export interface Plan {
@@ -12,6 +13,8 @@ export interface Plan {
   readonly reads: Int32Array
   /** a repeat this long after the previous sample is stepped; -Infinity = every sample is */
   readonly gapMs: Float64Array
+  /** where the group's cells hold the detector's position band (driver.ts SharedLink); -1 = none */
+  readonly band: Int32Array
 }
 
 /** distinct plans kept for sharing; groups past that many distinct configurations get their own */
@@ -24,11 +27,16 @@ export class Plans {
   of(rules: readonly (Dispatch | null)[]): Plan {
     for (const p of this.shared) if (same(p.dispatch, rules)) return p
     const n = rules.length
-    const plan: Plan = { dispatch: [...rules], reads: new Int32Array(n), gapMs: new Float64Array(n) }
+    const plan: Plan = { dispatch: [...rules], reads: new Int32Array(n), gapMs: new Float64Array(n), band: new Int32Array(n) }
+    // the bands follow the wake-up cells, in detector order, as the engine lays them out
+    let band = 2 * n
     for (let k = 0; k < n; k++) {
       const d = rules[k]
-      plan.reads[k] = d?.reads ?? 0
+      // a banded detector's position is tested against its band, not as a change
+      plan.reads[k] = d ? (d.positionBand ? d.reads & ~F.position : d.reads) : 0
       plan.gapMs[k] = d ? d.gapMs : -Infinity
+      plan.band[k] = d?.positionBand ? band : -1
+      if (d?.positionBand) band += 2
     }
     if (this.shared.length < MAX_SHARED) this.shared.push(plan)
     return plan
@@ -49,3 +57,7 @@ function same(a: readonly (Dispatch | null)[], b: readonly (Dispatch | null)[]):
  */
 export const skippable = (plan: Plan, cells: number[], k: number, changed: number, dt: number, now: number): boolean =>
   cells[2 * k + 1] === 0 && (changed & plan.reads[k]!) === 0 && dt < plan.gapMs[k]! && now < cells[2 * k]!
+
+/** Whether `position` is within the band at `b` of the cells (NaN bounds: never). */
+export const inBand = (cells: number[], b: number, position: number | null): boolean =>
+  position !== null && cells[b]! <= position && position <= cells[b + 1]!

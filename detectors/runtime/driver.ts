@@ -63,6 +63,8 @@ export interface SharedLink {
   readonly link: LinkState
   readonly cells: number[]
   readonly cell: number
+  /** with a position band (types.ts Dispatch): where in `cells` its low and high are; -1 = none */
+  readonly band: number
 }
 
 /** A later wake-up does not replace an earlier one still pending; null (no wake-up) does. */
@@ -110,9 +112,9 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   // only after a gap in the live data or with replayed history: allocated then
   private past: Past<S> | null = null
   private readonly link: LinkState
-  private readonly own: boolean
   private readonly cells: number[] | null
   private readonly cell: number
+  private readonly band: number
 
   constructor(
     private readonly m: Machine<S>,
@@ -124,10 +126,10 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     shared: SharedLink | null = null,
   ) {
     this.state = m.initial
-    this.own = shared === null
     this.link = shared?.link ?? new LinkState()
     this.cells = shared?.cells ?? null
     this.cell = shared?.cell ?? 0
+    this.band = shared?.band ?? -1
   }
 
   input(i: DetectorInput): void {
@@ -138,7 +140,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
         this.mustSee()
         return
       }
-      if (this.own) link.live(i, this.scheduler)
+      if (this.cells === null) link.live(i, this.scheduler)
       if (this.replay && this.lastState !== null && i.ts - link.prevAt! > GAP_MS) {
         const p = (this.past ??= { gapState: null, gapWake: null, gapTs: -Infinity, gapLive: null, history: null })
         p.gapState = this.lastState
@@ -155,7 +157,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
         return
       }
     } else {
-      if (this.own) link.live(i, this.scheduler)
+      if (this.cells === null) link.live(i, this.scheduler)
       this.mustSee()
     }
     // a wake-up due by this input's time comes first: the old state held until now
@@ -182,7 +184,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   restore(r: LearnedRecord): true | LearnedDrop {
     const l = this.m.learned
     if (!l) return 'version'
-    if ((this.own && this.link.base !== null) || this.lastState !== null) return 'invalid'
+    if ((this.cells === null && this.link.base !== null) || this.lastState !== null) return 'invalid'
     const s = restoreFrom(l, this.state, r)
     if (typeof s === 'string') return s
     this.state = s
@@ -260,6 +262,9 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     const d = this.dispatch
     const must = d === null || this.past?.history || (d.idle !== undefined && !d.idle(this.state, this.link.last!, this.timerAt !== null))
     cells[this.cell + 1] = must ? 1 : 0
+    if (must || this.band < 0) return
+    if (this.m.positionBand) this.m.positionBand(this.state, this.link.last!, cells, this.band)
+    else cells[this.band] = cells[this.band + 1] = NaN
   }
 
   private apply(step: Step<S>): void {

@@ -87,6 +87,11 @@ export interface Dispatch {
   readonly gapMs: number
   /** reads of `prev` only the fields named in `reads`: the runtime asks once for a run of repeats */
   idle?(state: unknown, prev: Telemetry, timerPending: boolean): boolean
+  /**
+   * The machine gives a position band (lifecycle.ts `Machine.positionBand`): a sample that
+   * changes, of the fields read, only the position, to one within the band, is a repeat too
+   */
+  readonly positionBand?: boolean
 }
 
 export interface Detector<S extends TSchema = TSchema> {
