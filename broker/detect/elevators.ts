@@ -36,30 +36,44 @@ interface Driven {
   restore?(r: LearnedRecord): true | LearnedDrop
 }
 
-interface Group {
-  readonly elevatorId: string
-  readonly slots: Slot[]
+/**
+ * One elevator: the current instance of each detector (by the engine's detector order), and the
+ * sink their signals go through, which knows a detector by its instance (one object per
+ * elevator, not one per detector).
+ */
+class Group implements DriverSink {
+  readonly drivers: (Driven | null)[] = []
   /** the elevator's link, written once per input for every driver launched with the group (detectors/runtime/link.ts) */
-  readonly link: LinkState
-  /** per detector k: [2k] its driver's wake-up time, [2k + 1] 1 while it must see each live sample (driver.ts SharedLink) */
+  readonly link = new LinkState()
+  /** per detector k: [2k] its driver's wake-up time, [2k + 1] 1 while it must see each live sample, then position bands (driver.ts SharedLink) */
   readonly cells: number[]
-  plan: Plan | null
+  plan: Plan | null = null
   /** detectors without a running instance, launched again at the next input */
-  down: number
-  lastSeen: number
-}
+  down = 0
+  lastSeen = 0
 
-/** One detector of one elevator: its current instance, and the sink its signals go through. */
-class Slot implements DriverSink {
-  driver: Driven | null = null
-  constructor(readonly d: Detector, readonly group: Group, private readonly engine: ElevatorEngine) {}
+  constructor(readonly elevatorId: string, private readonly engine: ElevatorEngine, cellsHint: number) {
+    this.cells = driverCells(engine.detectors.length, cellsHint)
+  }
 
-  signal(s: AlarmSignal): void {
-    this.engine.hooks.signal(this.d, this.group.elevatorId, s)
+  signal(s: AlarmSignal, from: unknown): void {
+    const k = this.drivers.indexOf(from as Driven)
+    // a late signal of an instance already replaced names no detector of this group
+    if (k >= 0) this.signalOf(k, s)
+  }
+
+  signalOf(k: number, s: AlarmSignal): void {
+    this.engine.hooks.signal(this.engine.detectors[k]!, this.elevatorId, s)
   }
 
   fail(err: unknown, from: unknown): void {
-    this.engine.failed(this, from, err)
+    // a machine driver's timers end with it: a failure comes from the instance in place
+    const k = this.drivers.indexOf(from as Driven)
+    if (k >= 0) this.failOf(k, err, from)
+  }
+
+  failOf(k: number, err: unknown, from: unknown): void {
+    this.engine.failed(this, k, from, err)
   }
 }
 
@@ -76,9 +90,9 @@ function driverCells(n: number, length: number): number[] {
 
 /** Where detector k's position band goes: after the wake-up cells, in detector order (plan.ts). */
 function bandCell(g: Group, k: number): number {
-  let at = 2 * g.slots.length
+  let at = 2 * g.drivers.length
   for (let j = 0; j < k; j++) {
-    const d = g.slots[j]!.driver
+    const d = g.drivers[j]
     if (d instanceof MachineDriver && d.dispatch?.positionBand) at += 2
   }
   g.cells[at] = g.cells[at + 1] = NaN
@@ -98,7 +112,7 @@ export class ElevatorEngine {
   private stopped = false
 
   constructor(
-    private readonly detectors: readonly Detector[],
+    readonly detectors: readonly Detector[],
     private readonly scheduler: SchedulerLike,
     private readonly evictAfterMs: number,
     readonly hooks: EngineHooks,
@@ -113,11 +127,11 @@ export class ElevatorEngine {
     let g = this.groups.get(i.elevatorId)
     if (!g) {
       const n = this.detectors.length
-      const group: Group = { elevatorId: i.elevatorId, slots: [], link: new LinkState(), cells: driverCells(n, this.cellsHint), plan: null, down: 0, lastSeen: 0 }
-      for (const d of this.detectors) group.slots.push(new Slot(d, group, this))
+      const group = new Group(i.elevatorId, this, this.cellsHint)
+      for (let k = 0; k < n; k++) group.drivers.push(null)
       this.groups.set(i.elevatorId, (g = group))
-      for (let k = 0; k < n; k++) this.launch(group.slots[k]!, k, true)
-      group.plan = this.plans.of(group.slots.map((s) => (s.driver instanceof MachineDriver ? s.driver.dispatch : null)))
+      for (let k = 0; k < n; k++) this.launch(group, k, true)
+      group.plan = this.plans.of(group.drivers.map((d) => (d instanceof MachineDriver ? d.dispatch : null)))
       this.cellsHint = group.cells.length
       this.restore(group)
       this.sweeping ??= this.scheduler.schedule(sweepWork, this.sweepEvery(), this)
@@ -126,10 +140,10 @@ export class ElevatorEngine {
     // detector whose create() always throws costs one attempt per input instead of a busy loop
     if (g.down > 0) {
       g.down = 0
-      for (const slot of g.slots) {
-        if (slot.driver) continue
-        this.hooks.restarted(slot.d)
-        this.launch(slot)
+      for (let k = 0; k < g.drivers.length; k++) {
+        if (g.drivers[k]) continue
+        this.hooks.restarted(this.detectors[k]!)
+        this.launch(g, k)
       }
     }
     g.lastSeen = this.scheduler.now()
@@ -152,19 +166,18 @@ export class ElevatorEngine {
         position = i.msg.position
       }
     }
-    const { slots, cells, plan } = g
-    for (let k = 0; k < slots.length; k++) {
+    const { drivers, cells, plan } = g
+    for (let k = 0; k < drivers.length; k++) {
       if (fast && skippable(plan!, cells, k, changed, dt, now)) {
         const b = plan!.band[k]!
         if (b < 0 || (changed & F.position) === 0 || inBand(cells, b, position)) continue
       }
-      const slot = slots[k]!
-      const driver = slot.driver
+      const driver = drivers[k]
       if (!driver) continue
       try {
         driver.input(i)
       } catch (err) {
-        this.failed(slot, driver, err)
+        this.failed(g, k, driver, err)
       }
     }
   }
@@ -172,7 +185,7 @@ export class ElevatorEngine {
   stop(): void {
     this.stopped = true
     this.sweeping?.unsubscribe()
-    for (const g of this.groups.values()) for (const s of g.slots) s.driver?.dispose()
+    for (const g of this.groups.values()) for (const d of g.drivers) d?.dispose()
     this.groups.clear()
   }
 
@@ -191,7 +204,7 @@ export class ElevatorEngine {
     for (const [id, g] of this.groups) {
       if (g.lastSeen > before) continue
       this.snapshotInto(g, rows)
-      for (const s of g.slots) s.driver?.dispose()
+      for (const d of g.drivers) d?.dispose()
       this.groups.delete(id)
     }
     if (rows.length > 0) this.hooks.evicting?.(rows)
@@ -199,24 +212,27 @@ export class ElevatorEngine {
   }
 
   /** @internal an instance failed: reported; restarted at once for the inputs after the one that broke it */
-  failed(slot: Slot, from: unknown, err: unknown): void {
-    this.hooks.failed(slot.d, slot.group.elevatorId, err)
+  failed(g: Group, k: number, from: unknown, err: unknown): void {
+    const d = this.detectors[k]!
+    this.hooks.failed(d, g.elevatorId, err)
     // a late failure of an instance already replaced is only reported
-    if (slot.driver !== from || !slot.driver) return
-    slot.driver.dispose()
-    slot.driver = null
-    if (this.groups.get(slot.group.elevatorId) !== slot.group || this.stopped) return
-    this.hooks.restarted(slot.d)
-    this.launch(slot)
+    const driver = g.drivers[k]
+    if (driver !== from || !driver) return
+    driver.dispose()
+    g.drivers[k] = null
+    if (this.groups.get(g.elevatorId) !== g || this.stopped) return
+    this.hooks.restarted(d)
+    this.launch(g, k)
   }
 
   private snapshotInto(g: Group, rows: LearnedRow[]): void {
-    for (const slot of g.slots) {
+    for (let k = 0; k < g.drivers.length; k++) {
+      const d = this.detectors[k]!
       try {
-        const record = slot.driver?.snapshot?.()
-        if (record) rows.push({ elevatorId: g.elevatorId, detectorId: slot.d.id, record })
+        const record = g.drivers[k]?.snapshot?.()
+        if (record) rows.push({ elevatorId: g.elevatorId, detectorId: d.id, record })
       } catch (err) {
-        this.hooks.failed(slot.d, g.elevatorId, err)
+        this.hooks.failed(d, g.elevatorId, err)
       }
     }
   }
@@ -225,11 +241,13 @@ export class ElevatorEngine {
   private restore(g: Group): void {
     const stored = this.hooks.learned?.(g.elevatorId)
     if (!stored || stored.size === 0) return
-    for (const slot of g.slots) {
-      const r = stored.get(slot.d.id)
-      if (!r || !slot.driver) continue
-      const done = slot.driver.restore ? slot.driver.restore(r) : 'version'
-      if (done !== true) this.hooks.dropped?.(slot.d, g.elevatorId, done)
+    for (let k = 0; k < g.drivers.length; k++) {
+      const d = this.detectors[k]!
+      const driver = g.drivers[k]
+      const r = stored.get(d.id)
+      if (!r || !driver) continue
+      const done = driver.restore ? driver.restore(r) : 'version'
+      if (done !== true) this.hooks.dropped?.(d, g.elevatorId, done)
     }
   }
 
@@ -241,10 +259,10 @@ export class ElevatorEngine {
    * A driver launched with its group shares the group's link and cells; one launched later (a
    * restart) has not seen the inputs before, keeps a link of its own and sees every input.
    */
-  private launch(slot: Slot, k = slot.group.slots.indexOf(slot), withGroup = false): void {
-    const { d, group } = slot
+  private launch(group: Group, k: number, withGroup = false): void {
+    const d = this.detectors[k]!
     const id = group.elevatorId
-    slot.driver = null
+    group.drivers[k] = null
     group.cells[2 * k] = Infinity
     group.cells[2 * k + 1] = 1
     try {
@@ -255,19 +273,19 @@ export class ElevatorEngine {
         // a position band's cells follow the wake-up cells, in detector order (plan.ts)
         const band = withGroup && m.dispatch?.positionBand ? bandCell(group, k) : -1
         const shared = withGroup ? { link: group.link, cells: group.cells, cell: 2 * k, band } : null
-        slot.driver = new MachineDriver(m.machine, this.scheduler, slot, m.replay !== false, m.dispatch ?? null, shared)
+        group.drivers[k] = new MachineDriver(m.machine, this.scheduler, group, m.replay !== false, m.dispatch ?? null, shared)
       } else {
-        slot.driver = streamed(slot, d.create(cfg, ctx))
+        group.drivers[k] = streamed(group, k, d.create(cfg, ctx))
       }
     } catch (err) {
       this.hooks.failed(d, id, err)
     }
-    group.down += slot.driver ? 0 : 1
+    group.down += group.drivers[k] ? 0 : 1
   }
 }
 
 /** A detector that is only a stream transform, fed through a subject of its own. Throws what it fails with at once. */
-function streamed(slot: Slot, transform: ReturnType<Detector['create']>): Driven {
+function streamed(group: Group, k: number, transform: ReturnType<Detector['create']>): Driven {
   const input$ = new Subject<DetectorInput>()
   let starting = true
   let startErr: { err: unknown } | null = null
@@ -276,10 +294,10 @@ function streamed(slot: Slot, transform: ReturnType<Detector['create']>): Driven
     dispose: () => sub.unsubscribe(),
   }
   const sub: Subscription = transform(input$).subscribe({
-    next: (s) => slot.signal(s),
+    next: (s) => group.signalOf(k, s),
     error: (err) => {
       if (starting) startErr = { err }
-      else slot.fail(err, driver)
+      else group.failOf(k, err, driver)
     },
   })
   starting = false

@@ -48,7 +48,8 @@ interface Past<S> {
 
 /** Where a driver's signals and late failures go (an object, so a driver needs no closures). */
 export interface DriverSink {
-  signal(s: AlarmSignal): void
+  /** `from` is the driver */
+  signal(s: AlarmSignal, from: unknown): void
   /** a wake-up or the end of a replay session failed in the machine; `from` is the driver */
   fail(err: unknown, from: unknown): void
 }
@@ -271,7 +272,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     this.state = step.state
     const signals = step.signals
     const skew = this.link.skew
-    if (signals) for (const s of signals) this.sink.signal(skew === 0 ? s : { ...s, gatewayAt: s.at + skew })
+    if (signals) for (const s of signals) this.sink.signal(skew === 0 ? s : { ...s, gatewayAt: s.at + skew }, this)
     const at = step.wakeAt ?? null
     // a wake-up already due no later is kept: the machine re-evaluates then and asks again, so
     // a steady stream of heartbeats does not churn timers
@@ -320,7 +321,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     if (!signals) return
     for (const s of signals) {
       const ongoing = s.state === 'raised' ? this.ongoing(h, s, now) : undefined
-      this.sink.signal({ ...s, late: true, ...(h.skew === 0 ? {} : { gatewayAt: s.at + h.skew }), ...(ongoing === undefined ? {} : { ongoing }) })
+      this.sink.signal({ ...s, late: true, ...(h.skew === 0 ? {} : { gatewayAt: s.at + h.skew }), ...(ongoing === undefined ? {} : { ongoing }) }, this)
     }
   }
 
