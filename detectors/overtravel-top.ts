@@ -27,9 +27,12 @@ export const overtravelTop = conditionDetector({
     return { holdMs: cfg.holdMs, evidence: { upLimit: t.upLimit, position: t.position, travel, toleranceM: cfg.toleranceM } }
   },
   // not holding: any position up to the tolerance above the top landing is the same
-  positionBand: (_memo, _t, cfg, facts, out, at) => {
-    out[at] = -Infinity
-    out[at + 1] = facts?.travel == null ? Infinity : facts.travel + cfg.toleranceM
+  band: {
+    field: F.position,
+    of: (_memo, _t, cfg, facts, out, at) => {
+      out[at] = -Infinity
+      out[at + 1] = facts?.travel == null ? Infinity : facts.travel + cfg.toleranceM
+    },
   },
   clearedEvidence: (t) => ({ upLimit: t.upLimit, position: t.position, mode: t.mode }),
 })

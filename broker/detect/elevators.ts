@@ -5,6 +5,7 @@
 // silent for `evictAfterMs` is forgotten; its active alarms stay in the lifecycle.
 import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs'
 import type { Detector, DetectorContext, DetectorInput, AlarmSignal } from '../../detectors/index.ts'
+import type { Dispatch } from '../../detectors/runtime/types.ts'
 import { GAP_MS, MachineDriver, type DriverSink } from '../../detectors/runtime/driver.ts'
 import type { LearnedDrop, LearnedRecord } from '../../detectors/runtime/learned.ts'
 import { F, LinkState } from '../../detectors/runtime/link.ts'
@@ -45,7 +46,7 @@ class Group implements DriverSink {
   readonly drivers: (Driven | null)[] = []
   /** the elevator's link, written once per input for every driver launched with the group (detectors/runtime/link.ts) */
   readonly link = new LinkState()
-  /** per detector k: [2k] its driver's wake-up time, [2k + 1] 1 while it must see each live sample, then position bands (driver.ts SharedLink) */
+  /** per detector k: [2k] its driver's wake-up time, [2k + 1] 1 while it must see each live sample, then bands (driver.ts SharedLink) */
   readonly cells: number[]
   plan: Plan | null = null
   /** detectors without a running instance, launched again at the next input */
@@ -88,12 +89,14 @@ function driverCells(n: number, length: number): number[] {
   return cells
 }
 
-/** Where detector k's position band goes: after the wake-up cells, in detector order (plan.ts). */
+const banded = (d: Dispatch | null): boolean => d?.band === F.position || d?.band === F.speed
+
+/** Where detector k's band goes: after the wake-up cells, in detector order (plan.ts). */
 function bandCell(g: Group, k: number): number {
   let at = 2 * g.drivers.length
   for (let j = 0; j < k; j++) {
     const d = g.drivers[j]
-    if (d instanceof MachineDriver && d.dispatch?.positionBand) at += 2
+    if (d instanceof MachineDriver && banded(d.dispatch)) at += 2
   }
   g.cells[at] = g.cells[at + 1] = NaN
   return at
@@ -155,6 +158,7 @@ export class ElevatorEngine {
     let dt = 0
     let now = 0
     let position: number | null = null
+    let speed: number | null = null
     if (i.kind !== 'telemetry' || i.msg.reason !== 'replay') {
       link.live(i, this.scheduler)
       const prev = link.prev
@@ -164,13 +168,14 @@ export class ElevatorEngine {
         dt = Math.max(i.ts - link.prevAt!, i.msg.ts - prev.ts)
         now = link.now(this.scheduler)
         position = i.msg.position
+        speed = i.msg.speed
       }
     }
     const { drivers, cells, plan } = g
     for (let k = 0; k < drivers.length; k++) {
       if (fast && skippable(plan!, cells, k, changed, dt, now)) {
-        const b = plan!.band[k]!
-        if (b < 0 || (changed & F.position) === 0 || inBand(cells, b, position)) continue
+        const f = plan!.banded[k]!
+        if (f === 0 || (changed & f) === 0 || inBand(cells, plan!.band[k]!, f === F.position ? position : speed)) continue
       }
       const driver = drivers[k]
       if (!driver) continue
@@ -270,8 +275,8 @@ export class ElevatorEngine {
       const cfg = this.hooks.configFor(d, id)
       if (d.machine) {
         const m = d.machine(cfg, ctx)
-        // a position band's cells follow the wake-up cells, in detector order (plan.ts)
-        const band = withGroup && m.dispatch?.positionBand ? bandCell(group, k) : -1
+        // a band's cells follow the wake-up cells, in detector order (plan.ts)
+        const band = withGroup && banded(m.dispatch ?? null) ? bandCell(group, k) : -1
         const shared = withGroup ? { link: group.link, cells: group.cells, cell: 2 * k, band } : null
         group.drivers[k] = new MachineDriver(m.machine, this.scheduler, group, m.replay !== false, m.dispatch ?? null, shared)
       } else {

@@ -13,8 +13,10 @@ export interface Plan {
   readonly reads: Int32Array
   /** a repeat this long after the previous sample is stepped; -Infinity = every sample is */
   readonly gapMs: Float64Array
-  /** where the group's cells hold the detector's position band (driver.ts SharedLink); -1 = none */
+  /** where the group's cells hold the detector's band (driver.ts SharedLink); -1 = none */
   readonly band: Int32Array
+  /** the field banded (`F.position`, `F.speed`); 0 = none */
+  readonly banded: Int32Array
 }
 
 /** distinct plans kept for sharing; groups past that many distinct configurations get their own */
@@ -27,16 +29,18 @@ export class Plans {
   of(rules: readonly (Dispatch | null)[]): Plan {
     for (const p of this.shared) if (same(p.dispatch, rules)) return p
     const n = rules.length
-    const plan: Plan = { dispatch: [...rules], reads: new Int32Array(n), gapMs: new Float64Array(n), band: new Int32Array(n) }
+    const plan: Plan = { dispatch: [...rules], reads: new Int32Array(n), gapMs: new Float64Array(n), band: new Int32Array(n), banded: new Int32Array(n) }
     // the bands follow the wake-up cells, in detector order, as the engine lays them out
     let band = 2 * n
     for (let k = 0; k < n; k++) {
       const d = rules[k]
-      // a banded detector's position is tested against its band, not as a change
-      plan.reads[k] = d ? (d.positionBand ? d.reads & ~F.position : d.reads) : 0
+      // a banded field is tested against the band, not as a change
+      const banded = d?.band === F.position || d?.band === F.speed ? d.band : 0
+      plan.reads[k] = d ? d.reads & ~banded : 0
       plan.gapMs[k] = d ? d.gapMs : -Infinity
-      plan.band[k] = d?.positionBand ? band : -1
-      if (d?.positionBand) band += 2
+      plan.band[k] = banded ? band : -1
+      plan.banded[k] = banded
+      if (banded) band += 2
     }
     if (this.shared.length < MAX_SHARED) this.shared.push(plan)
     return plan
@@ -58,6 +62,6 @@ function same(a: readonly (Dispatch | null)[], b: readonly (Dispatch | null)[]):
 export const skippable = (plan: Plan, cells: number[], k: number, changed: number, dt: number, now: number): boolean =>
   cells[2 * k + 1] === 0 && (changed & plan.reads[k]!) === 0 && dt < plan.gapMs[k]! && now < cells[2 * k]!
 
-/** Whether `position` is within the band at `b` of the cells (NaN bounds: never). */
-export const inBand = (cells: number[], b: number, position: number | null): boolean =>
-  position !== null && cells[b]! <= position && position <= cells[b + 1]!
+/** Whether `value` is within the band at `b` of the cells (NaN bounds: never). */
+export const inBand = (cells: number[], b: number, value: number | null): boolean =>
+  value !== null && cells[b]! <= value && value <= cells[b + 1]!

@@ -60,12 +60,15 @@ export interface ConditionSpec<S extends TSchema, M> {
    */
   quiet?(memo: M, prev: Telemetry): boolean
   /**
-   * With F.position in `reads`: writes to `out[at]`, `out[at + 1]` the lowest and highest
-   * position that, in place of `t`'s, would leave this memo as it is and the condition not
-   * holding (NaN: none), so that a sample moving only the position within them is not stepped
-   * (lifecycle.ts `Machine.positionBand`). Asked only in a state neither pending nor raised.
+   * A band of one field read (`F.position` or `F.speed`): `of` writes to `out[at]`, `out[at + 1]`
+   * the lowest and highest value that, in place of `t`'s, would leave this memo as it is and the
+   * condition not holding (NaN: none), so that a sample changing only that field within them is
+   * not stepped (lifecycle.ts `Machine.band`). Asked only in a state neither pending nor raised.
    */
-  positionBand?(memo: M, t: Telemetry, cfg: Static<S>, facts: ElevatorFacts | null, out: number[], at: number): void
+  readonly band?: {
+    readonly field: number
+    of(memo: M, t: Telemetry, cfg: Static<S>, facts: ElevatorFacts | null, out: number[], at: number): void
+  }
   /** the evidence of a clear; default the floor and mode */
   clearedEvidence?(t: Telemetry, memo: M): Record<string, unknown>
 }
@@ -118,7 +121,7 @@ class ConditionRules<S extends TSchema, M> {
     this.dispatch = spec.reads === undefined ? undefined : {
       reads: spec.reads | F.mode,
       gapMs: cfg.staleAfterMs,
-      ...(spec.positionBand ? { positionBand: true } : {}),
+      ...(spec.band ? { band: spec.band.field } : {}),
       ...(quiet ? { idle: (st: unknown, prev: Telemetry) => quiet((st as ConditionState<M>).memo, prev) } : {}),
     }
   }
@@ -169,10 +172,10 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
     return this.rules.dispatch
   }
 
-  positionBand(s: ConditionState<M>, last: Telemetry, out: number[], at: number): void {
+  band(s: ConditionState<M>, last: Telemetry, out: number[], at: number): void {
     const { spec, cfg } = this.rules
-    if (spec.positionBand && !s.raised && s.since === null && s.pending === null && s.elevator !== null) {
-      spec.positionBand(s.memo, last, cfg, this.facts, out, at)
+    if (spec.band && !s.raised && s.since === null && s.pending === null && s.elevator !== null) {
+      spec.band.of(s.memo, last, cfg, this.facts, out, at)
     } else {
       out[at] = out[at + 1] = NaN
     }

@@ -64,7 +64,7 @@ export interface SharedLink {
   readonly link: LinkState
   readonly cells: number[]
   readonly cell: number
-  /** with a position band (types.ts Dispatch): where in `cells` its low and high are; -1 = none */
+  /** with a band (types.ts Dispatch): where in `cells` its low and high are; -1 = none */
   readonly band: number
 }
 
@@ -264,7 +264,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     const must = d === null || this.past?.history || (d.idle !== undefined && !d.idle(this.state, this.link.last!, this.timerAt !== null))
     cells[this.cell + 1] = must ? 1 : 0
     if (must || this.band < 0) return
-    if (this.m.positionBand) this.m.positionBand(this.state, this.link.last!, cells, this.band)
+    if (this.m.band) this.m.band(this.state, this.link.last!, cells, this.band)
     else cells[this.band] = cells[this.band + 1] = NaN
   }
 

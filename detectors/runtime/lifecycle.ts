@@ -27,11 +27,11 @@ export interface Machine<S> {
   /** what it learns that should survive a restart (learned.ts); absent = nothing */
   readonly learned?: Learned<S>
   /**
-   * With `Dispatch.positionBand`: writes to `out[at]`, `out[at + 1]` the lowest and highest
-   * position (m) that, in place of `last`'s, would leave `state` as it is (NaN: none), for a
+   * With `Dispatch.band`: writes to `out[at]`, `out[at + 1]` the lowest and highest value of
+   * that field that, in place of `last`'s, would leave `state` as it is (NaN: none), for a
    * state the dispatch's `idle` has judged a repeat of `last` leaves as it is
    */
-  positionBand?(state: S, last: Telemetry, out: number[], at: number): void
+  band?(state: S, last: Telemetry, out: number[], at: number): void
 }
 
 export { runMachine, type RunOptions } from './driver.ts'

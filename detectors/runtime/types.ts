@@ -88,10 +88,11 @@ export interface Dispatch {
   /** reads of `prev` only the fields named in `reads`: the runtime asks once for a run of repeats */
   idle?(state: unknown, prev: Telemetry, timerPending: boolean): boolean
   /**
-   * The machine gives a position band (lifecycle.ts `Machine.positionBand`): a sample that
-   * changes, of the fields read, only the position, to one within the band, is a repeat too
+   * `F.position` or `F.speed`: the machine gives a band of that field (lifecycle.ts
+   * `Machine.band`); a sample that changes, of the fields read, only that one, to a value
+   * within the band, is a repeat too
    */
-  readonly positionBand?: boolean
+  readonly band?: number
 }
 
 export interface Detector<S extends TSchema = TSchema> {

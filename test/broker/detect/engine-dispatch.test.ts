@@ -7,7 +7,9 @@ import type { DetectorInput } from '../../../detectors/index.ts'
 import { floorLost } from '../../../detectors/floor-lost.ts'
 import { overtravelTop } from '../../../detectors/overtravel-top.ts'
 import { overtravelBottom } from '../../../detectors/overtravel-bottom.ts'
-import { E1, FACTS, drive, tele } from '../../detectors/harness.ts'
+import { overspeed } from '../../../detectors/overspeed.ts'
+import type { AlarmEvent } from '../../../protocol/index.ts'
+import { E1, FACTS, drive, driveAlarms, tele } from '../../detectors/harness.ts'
 import { runRuntimeSeen } from './run-runtime.ts'
 
 const summary = (inputs: DetectorInput[], type: string) =>
@@ -27,7 +29,7 @@ function run(from: number, to: number, startMs: number, state: object = {}): Det
   return out
 }
 
-describe('engine dispatch with position bands', () => {
+describe('engine dispatch with bands', () => {
   it('overtravel-top: a trip below the top is skipped, the sample past travel + tolerance raises', () => {
     const inputs = [...run(0, 36.9, 0), ...run(36.9, 37.3, 20_000)]
     const contract = drive(overtravelTop, inputs, { facts: FACTS }).filter((e) => e.signal.state === 'raised').map((e) => `raised ${e.signal.at}`)
@@ -50,5 +52,25 @@ describe('engine dispatch with position bands', () => {
     const contract = drive(floorLost, inputs, { facts: FACTS }).filter((e) => e.signal.state === 'raised').map((e) => `raised ${e.signal.at}`)
     expect(contract.length).toBeGreaterThan(0)
     expect(summary(inputs, 'floor_lost')).toEqual(contract)
+  })
+
+  it('overspeed: speeds below the peak of the run are skipped, the run that goes past the warning speed raises', () => {
+    const trip = (startMs: number, peak: number): DetectorInput[] => {
+      const out: DetectorInput[] = []
+      // up to the peak in 2 s, 4 s at it, down again, one sample every 0.2 s, then standing
+      for (let s = 0; s <= 40; s++) {
+        const speed = Number((peak * Math.min(1, s / 10, (40 - s) / 10)).toFixed(3))
+        out.push(tele(startMs + s * 200, { moving: s > 0 && s < 40, speed, direction: 'up', doorZone: false }))
+      }
+      out.push(tele(startMs + 8_400, { speed: 0, doorZone: true }))
+      return out
+    }
+    // rated 1.75 m/s: 1.95 is above 1.1 × rated, 2.1 above 1.15 × rated
+    const inputs = [...trip(0, 1.7), ...trip(20_000, 1.95), ...trip(40_000, 2.1)]
+    // alarm events on both sides: a raise while the first is still held active is an update
+    const events = (xs: { frame: number; e: AlarmEvent }[]) => xs.map(({ frame, e }) => `${frame} ${e.state} ${e.raisedAt} ${String(e.evidence.level)}`)
+    const contract = events(driveAlarms(overspeed, inputs, { facts: FACTS, until: 120_000 }).map(({ frame, event }) => ({ frame, e: event })))
+    expect(contract.filter((x) => x.includes('critical')).length).toBeGreaterThan(0)
+    expect(events(runRuntimeSeen(inputs, { until: 120_000, facts: () => FACTS }).filter((x) => x.e.type === 'overspeed'))).toEqual(contract)
   })
 })
