@@ -64,5 +64,18 @@ export const floorLost = conditionDetector({
     if (why.length === 0) return null
     return { holdMs: cfg.holdMs, evidence: { lost: why, floor: t.floor, floorIndex: t.floorIndex, position: t.position, restAt: memo.restAt } }
   },
+  // a moving car's position is not read (while it has one); a standing car's within jumpM of
+  // where it came to rest is where it stands
+  band: {
+    field: F.position,
+    of: (memo, t, cfg, facts, out, at) => {
+      // a hair inside jumpM: |position − restAt| > jumpM rounds differently from the bounds
+      const jumpM = (cfg.jumpM ?? storey(facts)) * (1 - 1e-9)
+      const moving = t.moving && memo.positioned
+      const rest = !t.moving && memo.restAt !== null
+      out[at] = moving ? -Infinity : rest ? memo.restAt! - jumpM : NaN
+      out[at + 1] = moving ? Infinity : rest ? memo.restAt! + jumpM : NaN
+    },
+  },
   clearedEvidence: (t) => ({ floor: t.floor, floorIndex: t.floorIndex, position: t.position, mode: t.mode }),
 })

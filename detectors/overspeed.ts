@@ -74,6 +74,23 @@ const spec: ConditionSpec<typeof configSchema, Memo> = {
   configSchema,
   memo: { initial: { running: false, peak: 0, overAt: null, governor: null }, next },
   reads: F.moving | F.speed | F.safetyCircuit,
+  // running below the warning speed and the run's peak, or standing: the speed alone changes nothing
+  band: {
+    field: F.speed,
+    of: (m, t, cfg, facts, out, at) => {
+      const ratedSpeed = ratedOf(cfg, facts)
+      const standing = !t.moving && !m.running && m.overAt === null
+      const below = t.moving && m.running && m.overAt === null && m.governor === null
+      let high = standing ? Infinity : below ? m.peak : NaN
+      if (below && ratedSpeed !== undefined) {
+        high = Math.min(high, ratedSpeed * cfg.warningFactor)
+        // levelOf: at the critical speed is critical, whatever the warning factor
+        if (high >= ratedSpeed * cfg.criticalFactor) high = NaN
+      }
+      out[at] = standing || below ? -Infinity : NaN
+      out[at + 1] = high
+    },
+  },
   holds: (t, memo, cfg, facts) => {
     const ratedSpeed = ratedOf(cfg, facts)
     const rated = { ratedSpeed, warningSpeed: (ratedSpeed ?? 0) * cfg.warningFactor }
@@ -115,6 +132,12 @@ class Escalating<S extends Raisable> implements Machine<Reported<S>> {
 
   wake(s: Reported<S>, now: number, link?: LinkState): Step<Reported<S>> {
     return this.after(s, this.m.wake(s.condition, now, link), now)
+  }
+
+  // the condition's band: only asked of a state neither pending nor raised, which nothing escalates
+  band(s: Reported<S>, last: Telemetry, out: number[], at: number): void {
+    if (this.m.band && !s.raised) this.m.band(s.condition, last, out, at)
+    else out[at] = out[at + 1] = NaN
   }
 
   private after(before: Reported<S>, step: Step<S>, now: number): Step<Reported<S>> {

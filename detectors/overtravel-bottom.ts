@@ -25,5 +25,13 @@ export const overtravelBottom = conditionDetector({
     if (!t.downLimit && !below) return null
     return { holdMs: cfg.holdMs, evidence: { downLimit: t.downLimit, position: t.position, toleranceM: cfg.toleranceM } }
   },
+  // not holding: any position down to the tolerance below the lowest landing is the same
+  band: {
+    field: F.position,
+    of: (_memo, _t, cfg, _facts, out, at) => {
+      out[at] = -cfg.toleranceM
+      out[at + 1] = Infinity
+    },
+  },
   clearedEvidence: (t) => ({ downLimit: t.downLimit, position: t.position, mode: t.mode }),
 })

@@ -26,5 +26,13 @@ export const overtravelTop = conditionDetector({
     if (!t.upLimit && !above) return null
     return { holdMs: cfg.holdMs, evidence: { upLimit: t.upLimit, position: t.position, travel, toleranceM: cfg.toleranceM } }
   },
+  // not holding: any position up to the tolerance above the top landing is the same
+  band: {
+    field: F.position,
+    of: (_memo, _t, cfg, facts, out, at) => {
+      out[at] = -Infinity
+      out[at + 1] = facts?.travel == null ? Infinity : facts.travel + cfg.toleranceM
+    },
+  },
   clearedEvidence: (t) => ({ upLimit: t.upLimit, position: t.position, mode: t.mode }),
 })

@@ -31,11 +31,15 @@ interface Memo {
 
 const sample = (t: Telemetry): TripSample => ({ at: t.ts, speed: t.speed, direction: t.direction, position: t.position })
 
-function next(m: Memo, t: Telemetry, _prev: Telemetry | null, cfg: Config): Memo {
-  const trip = onTrip(t) ? sample(t) : m.trip
+// The last sample on a trip before `t` is the previous one when that was on a trip: samples of a
+// trip that change neither the trip nor the chain are not stepped (dispatch), so the memo's trip
+// is brought up to date from the previous sample when the trip ends or the chain opens.
+function next(m: Memo, t: Telemetry, prev: Telemetry | null, cfg: Config): Memo {
+  const before = prev !== null && onTrip(prev) ? sample(prev) : m.trip
+  const trip = onTrip(t) ? sample(t) : before
   if (t.safetyCircuit) return { trip, open: null }
   if (m.open) return { trip, open: m.open }
-  const interrupted = m.trip !== null && t.ts - m.trip.at <= cfg.tripGraceMs ? m.trip : null
+  const interrupted = before !== null && t.ts - before.at <= cfg.tripGraceMs ? before : null
   return { trip, open: { at: t.ts, mode: t.mode, trip: onTrip(t) ? sample(t) : interrupted } }
 }
 
@@ -44,8 +48,6 @@ export const safetyCircuitOpen = conditionDetector({
   type: 'safety_circuit_open',
   configSchema,
   reads: F.trip | F.safetyCircuit,
-  // on a trip the memo keeps the last sample of it: every one counts
-  quiet: (_m, prev) => !onTrip(prev),
   memo: { initial: { trip: null, open: null } as Memo, next },
   holds: (t, memo, cfg) => {
     const open = memo.open

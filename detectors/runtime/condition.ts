@@ -59,6 +59,16 @@ export interface ConditionSpec<S extends TSchema, M> {
    * when `reads` is given). False where a repeat still moves it, e.g. a count of time.
    */
   quiet?(memo: M, prev: Telemetry): boolean
+  /**
+   * A band of one field read (`F.position` or `F.speed`): `of` writes to `out[at]`, `out[at + 1]`
+   * the lowest and highest value that, in place of `t`'s, would leave this memo as it is and the
+   * condition not holding (NaN: none), so that a sample changing only that field within them is
+   * not stepped (lifecycle.ts `Machine.band`). Asked only in a state neither pending nor raised.
+   */
+  readonly band?: {
+    readonly field: number
+    of(memo: M, t: Telemetry, cfg: Static<S>, facts: ElevatorFacts | null, out: number[], at: number): void
+  }
   /** the evidence of a clear; default the floor and mode */
   clearedEvidence?(t: Telemetry, memo: M): Record<string, unknown>
 }
@@ -111,6 +121,7 @@ class ConditionRules<S extends TSchema, M> {
     this.dispatch = spec.reads === undefined ? undefined : {
       reads: spec.reads | F.mode,
       gapMs: cfg.staleAfterMs,
+      ...(spec.band ? { band: spec.band.field } : {}),
       ...(quiet ? { idle: (st: unknown, prev: Telemetry) => quiet((st as ConditionState<M>).memo, prev) } : {}),
     }
   }
@@ -159,6 +170,15 @@ export class ConditionMachine<S extends TSchema, M> implements Machine<Condition
   /** change-driven dispatch (types.ts DetectorMachine), shared by every machine of this spec and config */
   get dispatch(): Dispatch | undefined {
     return this.rules.dispatch
+  }
+
+  band(s: ConditionState<M>, last: Telemetry, out: number[], at: number): void {
+    const { spec, cfg } = this.rules
+    if (spec.band && !s.raised && s.since === null && s.pending === null && s.elevator !== null) {
+      spec.band.of(s.memo, last, cfg, this.facts, out, at)
+    } else {
+      out[at] = out[at + 1] = NaN
+    }
   }
 
   input(s: ConditionState<M>, i: DetectorInput, now: number, link?: LinkState): Step<ConditionState<M>> {

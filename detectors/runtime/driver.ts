@@ -17,7 +17,7 @@ export interface RunOptions {
 
 
 /** live samples this far apart (1.5 heartbeats) mean the data had a gap */
-const GAP_MS = 15_000
+export const GAP_MS = 15_000
 /** scheduler time without replayed history that ends a replay session */
 const REPLAY_IDLE_MS = 10_000
 /** live samples kept during a replay session to bring a handed-over alarm up to date */
@@ -48,9 +48,24 @@ interface Past<S> {
 
 /** Where a driver's signals and late failures go (an object, so a driver needs no closures). */
 export interface DriverSink {
-  signal(s: AlarmSignal): void
+  /** `from` is the driver */
+  signal(s: AlarmSignal, from: unknown): void
   /** a wake-up or the end of a replay session failed in the machine; `from` is the driver */
   fail(err: unknown, from: unknown): void
+}
+
+/**
+ * A driver launched with its elevator's group shares the group's link, and mirrors into the
+ * group's cells (`cells[cell]`: its wake-up time, Infinity for none; `cells[cell + 1]`: 1 while
+ * a live sample must reach it, 0 while the group may skip it by the dispatch rules) so that the
+ * engine can test the skip without calling the driver (dispatch.ts).
+ */
+export interface SharedLink {
+  readonly link: LinkState
+  readonly cells: number[]
+  readonly cell: number
+  /** with a band (types.ts Dispatch): where in `cells` its low and high are; -1 = none */
+  readonly band: number
 }
 
 /** A later wake-up does not replace an earlier one still pending; null (no wake-up) does. */
@@ -98,19 +113,24 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   // only after a gap in the live data or with replayed history: allocated then
   private past: Past<S> | null = null
   private readonly link: LinkState
-  private readonly own: boolean
+  private readonly cells: number[] | null
+  private readonly cell: number
+  private readonly band: number
 
   constructor(
     private readonly m: Machine<S>,
     private readonly scheduler: SchedulerLike,
     private readonly sink: DriverSink,
     private readonly replay = true,
-    private readonly dispatch: Dispatch | null = null,
-    shared: LinkState | null = null,
+    /** @internal read by the engine's skip test */
+    readonly dispatch: Dispatch | null = null,
+    shared: SharedLink | null = null,
   ) {
     this.state = m.initial
-    this.own = shared === null
-    this.link = shared ?? new LinkState()
+    this.link = shared?.link ?? new LinkState()
+    this.cells = shared?.cells ?? null
+    this.cell = shared?.cell ?? 0
+    this.band = shared?.band ?? -1
   }
 
   input(i: DetectorInput): void {
@@ -118,9 +138,10 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     if (i.kind === 'telemetry') {
       if (i.msg.reason === 'replay') {
         if (this.replay) this.replayed(i)
+        this.mustSee()
         return
       }
-      if (this.own) link.live(i, this.scheduler)
+      if (this.cells === null) link.live(i, this.scheduler)
       if (this.replay && this.lastState !== null && i.ts - link.prevAt! > GAP_MS) {
         const p = (this.past ??= { gapState: null, gapWake: null, gapTs: -Infinity, gapLive: null, history: null })
         p.gapState = this.lastState
@@ -133,10 +154,12 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
       if (this.skips(i)) {
         if (this.lastState !== this.state) this.lastState = this.state
         this.lastWake = this.timerAt
+        this.seen()
         return
       }
-    } else if (this.own) {
-      link.live(i, this.scheduler)
+    } else {
+      if (this.cells === null) link.live(i, this.scheduler)
+      this.mustSee()
     }
     // a wake-up due by this input's time comes first: the old state held until now
     const now = link.now(this.scheduler)
@@ -145,6 +168,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     if (i.kind === 'telemetry') {
       this.lastState = this.state
       this.lastWake = this.timerAt
+      this.seen()
     }
   }
 
@@ -161,7 +185,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   restore(r: LearnedRecord): true | LearnedDrop {
     const l = this.m.learned
     if (!l) return 'version'
-    if ((this.own && this.link.base !== null) || this.lastState !== null) return 'invalid'
+    if ((this.cells === null && this.link.base !== null) || this.lastState !== null) return 'invalid'
     const s = restoreFrom(l, this.state, r)
     if (typeof s === 'string') return s
     this.state = s
@@ -178,7 +202,8 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   /** @internal the wake-up timer came due */
   fired(): void {
     this.timer = null
-    this.timerAt = null
+    this.wakeAt(null)
+    this.mustSee()
     try {
       this.apply(this.m.wake(this.state, this.link.now(this.scheduler), this.link))
     } catch (err) {
@@ -190,6 +215,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
   historyEnded(): void {
     const h = this.past?.history
     if (this.past) this.past.history = null
+    this.mustSee()
     // an alarm the history left raised goes to the live state
     if (!h?.state.raised || this.state.raised) return
     this.state = h.state
@@ -217,18 +243,43 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     return d.idle === undefined || d.idle(this.state, link.prev, timerAt !== null)
   }
 
+  private wakeAt(at: number | null): void {
+    this.timerAt = at
+    if (this.cells !== null) this.cells[this.cell] = at ?? Infinity
+  }
+
+  // the group may skip this driver on a live sample only while its lastState and lastWake are
+  // those of the last live sample, no replay session keeps the live samples, and the machine
+  // says a repeat of the last sample leaves its state as it is: `idle` reads of the previous
+  // sample only the fields in `reads` (types.ts Dispatch), which a skipped sample repeats, and
+  // anything that changes the state or the timer in between sets the cell again
+  private mustSee(): void {
+    if (this.cells !== null) this.cells[this.cell + 1] = 1
+  }
+
+  private seen(): void {
+    const cells = this.cells
+    if (cells === null) return
+    const d = this.dispatch
+    const must = d === null || this.past?.history || (d.idle !== undefined && !d.idle(this.state, this.link.last!, this.timerAt !== null))
+    cells[this.cell + 1] = must ? 1 : 0
+    if (must || this.band < 0) return
+    if (this.m.band) this.m.band(this.state, this.link.last!, cells, this.band)
+    else cells[this.band] = cells[this.band + 1] = NaN
+  }
+
   private apply(step: Step<S>): void {
     this.state = step.state
     const signals = step.signals
     const skew = this.link.skew
-    if (signals) for (const s of signals) this.sink.signal(skew === 0 ? s : { ...s, gatewayAt: s.at + skew })
+    if (signals) for (const s of signals) this.sink.signal(skew === 0 ? s : { ...s, gatewayAt: s.at + skew }, this)
     const at = step.wakeAt ?? null
     // a wake-up already due no later is kept: the machine re-evaluates then and asks again, so
     // a steady stream of heartbeats does not churn timers
     if (this.timer && at !== null && this.timerAt !== null && this.timerAt <= at) return
     this.timer?.unsubscribe()
     this.timer = null
-    this.timerAt = at
+    this.wakeAt(at)
     if (at === null) return
     this.timer = this.scheduler.schedule(wakeWork, Math.max(0, at - this.link.now(this.scheduler)), this as MachineDriver<{ raised: unknown }>)
   }
@@ -270,7 +321,7 @@ export class MachineDriver<S extends { readonly raised: unknown }> {
     if (!signals) return
     for (const s of signals) {
       const ongoing = s.state === 'raised' ? this.ongoing(h, s, now) : undefined
-      this.sink.signal({ ...s, late: true, ...(h.skew === 0 ? {} : { gatewayAt: s.at + h.skew }), ...(ongoing === undefined ? {} : { ongoing }) })
+      this.sink.signal({ ...s, late: true, ...(h.skew === 0 ? {} : { gatewayAt: s.at + h.skew }), ...(ongoing === undefined ? {} : { ongoing }) }, this)
     }
   }
 

@@ -2,6 +2,7 @@
 // long enough on fresh data, and is cleared (`runMachine`, `Link`). What happens to the signals
 // after the detectors is alarms.ts. Pure: state in closures, time from the injected scheduler
 // and message `ts`.
+import type { Telemetry } from '../../protocol/index.ts'
 import type { AlarmSignal, DetectorInput } from './types.ts'
 import type { Learned } from './learned.ts'
 import type { LinkState } from './link.ts'
@@ -25,6 +26,12 @@ export interface Machine<S> {
   wake(state: S, now: number, link?: LinkState): Step<S>
   /** what it learns that should survive a restart (learned.ts); absent = nothing */
   readonly learned?: Learned<S>
+  /**
+   * With `Dispatch.band`: writes to `out[at]`, `out[at + 1]` the lowest and highest value of
+   * that field that, in place of `last`'s, would leave `state` as it is (NaN: none), for a
+   * state the dispatch's `idle` has judged a repeat of `last` leaves as it is
+   */
+  band?(state: S, last: Telemetry, out: number[], at: number): void
 }
 
 export { runMachine, type RunOptions } from './driver.ts'

@@ -85,7 +85,14 @@ export interface DetectorMachine {
 export interface Dispatch {
   readonly reads: number
   readonly gapMs: number
+  /** reads of `prev` only the fields named in `reads`: the runtime asks once for a run of repeats */
   idle?(state: unknown, prev: Telemetry, timerPending: boolean): boolean
+  /**
+   * `F.position` or `F.speed`: the machine gives a band of that field (lifecycle.ts
+   * `Machine.band`); a sample that changes, of the fields read, only that one, to a value
+   * within the band, is a repeat too
+   */
+  readonly band?: number
 }
 
 export interface Detector<S extends TSchema = TSchema> {
