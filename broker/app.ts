@@ -149,7 +149,7 @@ export class Broker {
     })
     this.subs.push(
       ingest.events$.subscribe((e) => view.onInput(e)),
-      ingest.telemetry$.subscribe((t) => this.sink!.writeSample(t.msg, t.elevatorId, t.region)),
+      ingest.telemetry$.subscribe((t) => this.sink!.writeSample(t.msg, t.elevatorId, t.region, t.gatewayTs)),
       this.runtime.alarms$.subscribe((a) => this.onAlarm(a)),
     )
     this.runtime.start()

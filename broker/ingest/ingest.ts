@@ -4,7 +4,7 @@
 // gateway; the broker keeps serving everyone else (docs/architecture.md#conventions, rule 10).
 // Detectors get broker time: each gateway's ts corrected by its measured clock offset (clock.ts),
 // and a gateway's live messages are ordered by (boot, seq), not by what its clock says.
-import { Subject, type Observable } from 'rxjs'
+import type { Observable } from 'rxjs'
 import type { Logger } from 'pino'
 import { formatProblems, parseTopic, validators, type ParsedTopic, type Problem } from '../../protocol/index.ts'
 import type { DetectorInput } from '../../detectors/runtime/types.ts'
@@ -13,6 +13,7 @@ import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './config.ts'
 import { LogThrottle, capKey } from '../../core/rate-limit.ts'
 import { SeqTracker } from './sequence.ts'
 import { GatewayClocks } from './clock.ts'
+import { Emitter } from './emitter.ts'
 
 export interface InboundMessage {
   topic: string
@@ -33,8 +34,12 @@ export type IngestVerdict = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unk
 export const isForwarded = (v: IngestVerdict): boolean => v === 'accepted' || v === 'late'
 
 export type TelemetryInput = Extract<DetectorInput, { kind: 'telemetry' }>
-/** `ts` is broker time (the gateway's `msg.ts` corrected by its clock offset); `receivedAt` the broker's receipt */
-export interface AcceptedTelemetry extends TelemetryInput { late: boolean; receivedAt: number }
+/**
+ * One object per accepted sample, for the detectors and the sinks alike: `ts` and `msg.ts` are
+ * broker time (the gateway's ts corrected by its clock offset), `gatewayTs` what the gateway said
+ * (what the sinks store); `receivedAt` the broker's receipt.
+ */
+export interface AcceptedTelemetry extends TelemetryInput { gatewayTs: number; late: boolean; receivedAt: number }
 
 /**
  * `accepted` includes `late`; the others were dropped. `skewed`: live messages whose ts was off
@@ -68,8 +73,8 @@ export class Ingest {
   readonly events$: Observable<DetectorInput>
   /** every accepted telemetry message, late ones included, for the sinks */
   readonly telemetry$: Observable<AcceptedTelemetry>
-  private readonly events = new Subject<DetectorInput>()
-  private readonly telemetry = new Subject<AcceptedTelemetry>()
+  private readonly events = new Emitter<DetectorInput>()
+  private readonly telemetry = new Emitter<AcceptedTelemetry>()
   private readonly registry: Registry
   private readonly log: Logger
   private readonly config: IngestConfig
@@ -100,8 +105,8 @@ export class Ingest {
     this.clocks = new GatewayClocks({
       skewMs: this.config.clockSkewMs, toleranceMs: this.config.clockToleranceMs, stepConfirmations: this.config.clockStepConfirmations,
     }, this.config.maxGateways)
-    this.events$ = this.events.asObservable()
-    this.telemetry$ = this.telemetry.asObservable()
+    this.events$ = this.events.observable
+    this.telemetry$ = this.telemetry.observable
   }
 
   /** Synchronous; never throws for bad input. The verdict lets a broker drop what ingest dropped. */
@@ -179,16 +184,20 @@ export class Ingest {
       at = this.clocks.corrected(msg.gateway, msg.ts, receivedAt)
       inOrder = false
     }
-    const input: TelemetryInput = { kind: 'telemetry', elevatorId: elevator.id, region: elevator.region, gatewayId: msg.gateway, ts: at, msg }
     c.accepted++
     if (!inOrder) c.late++
-    // the sinks keep what the gateway said; the detectors read msg.ts too, so theirs is broker time
-    this.telemetry.next({ ...input, late: !inOrder, receivedAt })
-    const detected: TelemetryInput = at === msg.ts ? input : { ...input, msg: { ...msg, ts: at }, gatewayTs: msg.ts }
+    // one object for sinks and detectors: the message is ours (parsed above), so its ts becomes
+    // broker time in place; the sinks store gatewayTs, what the gateway said
+    const gatewayTs = msg.ts
+    msg.ts = at
+    const input: AcceptedTelemetry = {
+      kind: 'telemetry', elevatorId: elevator.id, region: elevator.region, gatewayId: msg.gateway, ts: at, msg, gatewayTs, late: !inOrder, receivedAt,
+    }
+    this.telemetry.next(input)
     // replayed history goes to the detectors too: they evaluate it in event time, apart from the
     // live state (an entrapment during an outage is raised late, with its true start)
-    if (tooOld) this.tooOld(key, c, elevator.id, msg.ts, receivedAt)
-    else if (inOrder || replay) this.events.next(detected)
+    if (tooOld) this.tooOld(key, c, elevator.id, gatewayTs, receivedAt)
+    else if (inOrder || replay) this.events.next(input)
     return inOrder ? 'accepted' : 'late'
   }
 

@@ -135,7 +135,9 @@ export class MqttHost {
       },
       authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => {
-        if (!this.allowPublish(client, packet) || this.isStale(client, packet) || !this.inspect(client, packet)) broker.discard(packet)
+        // one principal lookup per publish for the three checks
+        const who = client ? this.principals.get(client) : undefined
+        if (!this.allowPublish(client, who, packet) || this.isStale(client, who, packet) || !this.inspect(client, who, packet)) broker.discard(packet)
         else if (packet.retain && isTelemetry(packet.topic)) {
           // a retained sample would be replayed as news to every new subscriber, forever
           packet.retain = false
@@ -217,18 +219,16 @@ export class MqttHost {
     })
   }
 
-  private allowPublish(client: Client | null, packet: PublishPacket): boolean {
+  private allowPublish(client: Client | null, who: Principal | undefined, packet: PublishPacket): boolean {
     // a null client is a will stored for a client of a dead broker instance, checked at its CONNECT
     if (!client) return true
-    const who = this.principals.get(client)
     const reason = who ? publishRefusal(who, packet.topic, this.registry) : 'unauthenticated'
     if (reason) this.refusals.refuse('publish', who?.username ?? client.id, reason, packet.topic)
     return reason === null
   }
 
   /** A status of a gateway connection that a newer one replaced: its offline would outlive the newer online. */
-  private isStale(client: Client | null, packet: PublishPacket): boolean {
-    const who = client ? this.principals.get(client) : undefined
+  private isStale(client: Client | null, who: Principal | undefined, packet: PublishPacket): boolean {
     if (!client || who?.role !== 'gateway' || !who.username || !this.connections.isStale(who.username, client, packet.topic)) return false
     this.counters.staleStatuses++
     this.log.info({ gatewayId: who.username, clientId: client.id }, 'status of a replaced gateway connection dropped')
@@ -258,9 +258,8 @@ export class MqttHost {
   }
 
   /** onPublish's verdict; a handler that throws drops the message and is logged as the bug it is. */
-  private inspect(client: Client | null, packet: PublishPacket): boolean {
+  private inspect(client: Client | null, who: Principal | undefined, packet: PublishPacket): boolean {
     if (!this.onPublish || this.onPublishPaused) return true
-    const who = client ? this.principals.get(client) : undefined
     let forward: boolean
     try {
       forward = this.onPublish({

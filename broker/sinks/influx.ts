@@ -98,8 +98,8 @@ export class InfluxSink implements TelemetrySink {
     this.write(telemetryLine(t))
   }
 
-  writeSample(msg: Telemetry, elevatorId: string, region: string): void {
-    this.write(sampleLine(msg, elevatorId, region))
+  writeSample(msg: Telemetry, elevatorId: string, region: string, ts: number = msg.ts): void {
+    this.write(sampleLine(msg, elevatorId, region, ts))
   }
 
   writeAlarm(a: AlarmEvent): void {

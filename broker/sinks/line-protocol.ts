@@ -26,8 +26,8 @@ const TAG_ESCAPES: Record<string, string> = { ',': '\\,', ' ': '\\ ', '=': '\\='
 const tagValue = (v: string) => (TAG_SPECIAL.test(v) ? v.replace(/[, =\n\r\t]/g, (c) => TAG_ESCAPES[c]!) : v)
 const quoted = (v: string) => `"${/["\\]/.test(v) ? v.replace(/["\\]/g, (c) => `\\${c}`) : v}"`
 
-/** telemetryLine({ ...msg, elevatorId, region }) without that object; tags as fields.ts TELEMETRY_TAGS */
-export function sampleLine(t: Telemetry, elevatorId: string, region: string): string {
+/** telemetryLine({ ...msg, ts, elevatorId, region }) without that object; tags as fields.ts TELEMETRY_TAGS */
+export function sampleLine(t: Telemetry, elevatorId: string, region: string, ts: number = t.ts): string {
   // tags sorted by name; an empty tag value is left out, as Point does
   let line = TELEMETRY_MEASUREMENT
   if (elevatorId) line += `,elevator=${tagValue(elevatorId)}`
@@ -48,7 +48,7 @@ export function sampleLine(t: Telemetry, elevatorId: string, region: string): st
       case 'string': line += `=${quoted(String(v))}`; break
     }
   }
-  return `${line} ${t.ts}`
+  return `${line} ${ts}`
 }
 
 // Point's bounds: a 64-bit integer

@@ -18,11 +18,11 @@ const ROW_VALUES = 4 + TELEMETRY_FIELDS.length
 const ROWS_PER_INSERT = 64
 
 /**
- * Samples waiting for their commit, three entries each: the message as ingest accepted it, its
- * elevatorId and its region. Rows are made from them only inside the insert.
+ * Samples waiting for their commit, four entries each: the message as ingest accepted it, its
+ * elevatorId, its region and the ts to store (the gateway's). Rows are made from them only inside the insert.
  */
-export type PendingSamples = (Telemetry | string)[]
-export const PENDING_ENTRIES = 3
+export type PendingSamples = (Telemetry | string | number)[]
+export const PENDING_ENTRIES = 4
 
 /** Writes sample `i` of `samples` as one row's values into `into` from `at`. */
 function rowInto(into: Value[], at: number, samples: PendingSamples, i: number): void {
@@ -30,7 +30,7 @@ function rowInto(into: Value[], at: number, samples: PendingSamples, i: number):
   into[at] = samples[i * PENDING_ENTRIES + 1] as string
   into[at + 1] = samples[i * PENDING_ENTRIES + 2] as string
   into[at + 2] = msg.gateway
-  into[at + 3] = msg.ts
+  into[at + 3] = samples[i * PENDING_ENTRIES + 3] as number
   for (let k = 0; k < TELEMETRY_FIELDS.length; k++) {
     const v = msg[TELEMETRY_FIELDS[k]!.name] as string | number | boolean | null | undefined
     into[at + 4 + k] = v === undefined || v === null ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v

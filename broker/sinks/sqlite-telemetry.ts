@@ -104,9 +104,9 @@ export class SqliteTelemetrySink implements TelemetrySink {
     this.writeSample(t, t.elevatorId, t.region)
   }
 
-  writeSample(msg: Telemetry, elevatorId: string, region: string): void {
+  writeSample(msg: Telemetry, elevatorId: string, region: string, ts: number = msg.ts): void {
     this.accept()
-    this.telemetry.push(msg, elevatorId, region)
+    this.telemetry.push(msg, elevatorId, region, ts)
     this.schedule()
   }
 

@@ -20,7 +20,8 @@ export interface TelemetrySink {
   /** Queues one point. Throws LW_ERR_SINK_NOT_STARTED outside start() … stop(). */
   writeTelemetry(t: StoredTelemetry): void
   /** The same as writeTelemetry({ ...msg, elevatorId, region }), without making that object. */
-  writeSample(msg: Telemetry, elevatorId: string, region: string): void
+  /** `ts`: the time to store when `msg.ts` is not the gateway's (ingest corrects it to broker time); default msg.ts */
+  writeSample(msg: Telemetry, elevatorId: string, region: string, ts?: number): void
   writeAlarm(a: AlarmEvent): void
   stats(): SinkStats
 }

@@ -186,6 +186,8 @@ describe('ingest fed directly (an external broker feed)', () => {
     expect(ingest.handle({ ...msg(telemetry(A1, { seq: 4, ts: now - 6 * day, reason: 'replay' })), gatewayId: 'gw-a' })).toBe('late')
     expect(events.map((e) => (e.kind === 'telemetry' ? e.msg.seq : null))).toEqual([5, 4])
     expect(sunk.map((t) => t.msg.seq)).toEqual([5, 3, 4])
+    // the sinks store what the gateway said
+    expect(sunk.map((t) => t.gatewayTs)).toEqual([now, Date.UTC(2000, 0, 1), now - 6 * day])
     expect(ingest.stats().gateways['gw-a']).toMatchObject({ accepted: 3, late: 2, tooOld: 1 })
     expect(logged.lines.filter((l) => l.msg === 'replayed telemetry too old for the detectors')).toMatchObject([{ gateway: 'gw-a', elevatorId: A1.id }])
   })

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { TelemetrySchema } from '../../../protocol/index.ts'
 import { TELEMETRY_FIELDS } from '../../../broker/sinks/fields.ts'
-import { alarmLine, telemetryLine } from '../../../broker/sinks/line-protocol.ts'
+import { alarmLine, sampleLine, telemetryLine } from '../../../broker/sinks/line-protocol.ts'
 import { parseInfluxSinkConfig } from '../../../broker/sinks/influx.ts'
 import { parseTelemetryStorageConfig } from '../../../broker/sinks/index.ts'
 import { Point } from '@influxdata/influxdb-client'
@@ -41,6 +41,11 @@ describe('line protocol', () => {
       stored({ elevatorId: 'E 1,x=y', region: 'r\tn', gateway: 'g\n1', reason: 'replay', moving: true, door: 'opening' }),
     ]
     for (const t of samples) expect(telemetryLine(t)).toBe(pointLine(t))
+  })
+
+  it('writes the ts it is given (the gateway\'s) when the message carries broker time', () => {
+    const { elevatorId, region, ...msg } = stored({ ts: 1_764_000_000_500 })
+    expect(sampleLine(msg, elevatorId, region, 1_764_000_000_123)).toBe(telemetryLine(stored({ ts: 1_764_000_000_123 })))
   })
 
   it('leaves null fields out and escapes strings', () => {

@@ -45,6 +45,13 @@ describe('SqliteTelemetrySink', () => {
     expect(s.latest('E-1')?.seq).toBe(2)
   })
 
+  it('stores the ts it is given (the gateway\'s) when the message carries broker time', async () => {
+    const s = await open()
+    const { elevatorId, region, ...msg } = stored({ ts: NOW + 250, seq: 3 })
+    s.writeSample(msg, elevatorId, region, NOW)
+    expect(s.latest('E-1')).toEqual(stored({ ts: NOW, seq: 3 }))
+  })
+
   it('stores alarm events with their evidence', async () => {
     const s = await open()
     const raised = alarmEvent({ raisedAt: NOW - 5000 })
