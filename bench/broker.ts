@@ -27,12 +27,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import mqtt from 'mqtt'
 import { stringify } from 'yaml'
 import { Aedes } from 'aedes'
-import { hashPassword } from '../broker/mqtt/passwords.ts'
+import { brokerBase, makeFleet } from './fleet-config.ts'
 import { startVm } from '../test/broker/sinks/victoria-metrics.ts'
 import { pidListeningWith, stopProcess } from './proc.ts'
 import { adminCookie, startBroker, type BrokerProcess } from './broker-process.ts'
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts'
-import { samplePayloadBytes, type GatewaySpec, type InjectSpec } from './broker-load.ts'
+import { samplePayloadBytes, type InjectSpec } from './broker-load.ts'
 import { WARMUP_MS, common, drive, perSecond, share, type Load, type Window } from './broker-drive.ts'
 import { metric, percentiles, pick, ulidTime } from './figures.ts'
 
@@ -67,11 +67,8 @@ export interface BrokerBenchOptions {
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url))
 const SELF = fileURLToPath(import.meta.url)
-const REGION = '330922'
 // issue 14: the pipeline at ≥ 0.5 × bare aedes ingest, by msg/s and by broker CPU per message
 const TARGETS = { ratioToIngest: 0.5, ratioToIngestByCpu: 0.5, pipelineMsgPerSecond: 30_000, alarmP99Ms: 100 }
-// connects only: the cheapest scrypt parameters the broker accepts (checkParams), not what is measured
-const BENCH_SCRYPT = { N: 1024, r: 8, p: 1 }
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -99,18 +96,8 @@ export async function benchBroker(opts: BrokerBenchOptions = {}): Promise<object
   const loadBefore = loadavg().map((x) => Number(x.toFixed(2)))
   try {
     const fleet = makeFleet(G, E)
-    const users: Record<string, { role: string; hash: string }> = {}
-    for (const g of fleet) users[g.username] = { role: 'gateway', hash: await hashPassword(g.password, BENCH_SCRYPT) }
-    users.monitor = { role: 'monitor', hash: await hashPassword('monitor-pw', BENCH_SCRYPT) }
     const base = {
-      mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } }, users },
-      http: { host: '127.0.0.1', port: 0 },
-      registry: {
-        elevators: fleet.flatMap((g, gi) => g.elevators.map((id, ei) => ({
-          id, registrationCode: id, rescueCode: String(10_000 + gi * E + ei), region: REGION, address: `嵊泗县菜园镇测试路 ${gi + 1} 号`,
-          building: `${ei + 1}号梯`, landings: ['B1', ...Array.from({ length: 12 }, (_, k) => String(k + 1))], ratedSpeed: 1.75, gatewayId: g.username,
-        }))),
-      },
+      ...await brokerBase(fleet),
       detectors: { detectors: { entrapment: { outsideDoorZoneMs: thresholdMs } } },
     }
     let configs = 0
@@ -223,15 +210,6 @@ function judge(pipes: Record<string, Judged | undefined>) {
   return { met, verdict: met.map((t) => `${t.target}: ${t.figure} (${t.goal}) — ${t.met ? 'met' : 'not met'}`) }
 }
 
-function makeFleet(gateways: number, perGateway: number): GatewaySpec[] {
-  return Array.from({ length: gateways }, (_, gi) => ({
-    username: `gw-${String(gi + 1).padStart(3, '0')}`,
-    password: `secret-${gi + 1}`,
-    region: REGION,
-    // 注册代码: category 3110 + region + 202401 + 4-digit sequence
-    elevators: Array.from({ length: perGateway }, (_, ei) => `3110${REGION}202401${String(gi * perGateway + ei + 1).padStart(4, '0')}`),
-  }))
-}
 
 // ---- 1. bare aedes: ingest (no subscriber) and forwarding (one QoS 1 subscriber) ----
 

@@ -29,12 +29,13 @@ export interface FleetConfigOptions {
 }
 
 /** Writes `{dir}/broker.yaml` (SQLite telemetry sink, stores in `dir`) and returns its path. */
-export async function writeFleetConfig(dir: string, fleet: GatewaySpec[], o: FleetConfigOptions = {}): Promise<string> {
+/** The MQTT users (each gateway, and the monitor), listeners on OS-picked ports and the registry of a fleet. */
+export async function brokerBase(fleet: GatewaySpec[]): Promise<{ mqtt: object; http: object; registry: object }> {
   const users: Record<string, { role: string; hash: string }> = {}
   for (const g of fleet) users[g.username] = { role: 'gateway', hash: await hashPassword(g.password, BENCH_SCRYPT) }
   users[MONITOR.username] = { role: 'monitor', hash: await hashPassword(MONITOR.password, BENCH_SCRYPT) }
   const perGateway = fleet[0]?.elevators.length ?? 0
-  const config = {
+  return {
     mqtt: { listeners: { tcp: { host: '127.0.0.1', port: 0 } }, users },
     http: { host: '127.0.0.1', port: 0 },
     registry: {
@@ -43,6 +44,13 @@ export async function writeFleetConfig(dir: string, fleet: GatewaySpec[], o: Fle
         building: `${ei + 1}号梯`, landings: ['B1', ...Array.from({ length: 12 }, (_, k) => String(k + 1))], ratedSpeed: 1.75, gatewayId: g.username,
       }))),
     },
+  }
+}
+
+/** Writes `{dir}/broker.yaml` (SQLite telemetry sink, stores in `dir`) and returns its path. */
+export async function writeFleetConfig(dir: string, fleet: GatewaySpec[], o: FleetConfigOptions = {}): Promise<string> {
+  const config = {
+    ...await brokerBase(fleet),
     ...(o.thresholdMs ? { detectors: { detectors: { entrapment: { outsideDoorZoneMs: o.thresholdMs } } } } : {}),
     alarms: { path: join(dir, 'alarms.db') },
     accounts: { path: join(dir, 'accounts.db') },

@@ -7,6 +7,10 @@ import { BAUD, TestUnit, byId, captureLog, linkConfig, rtuOverTcpServer, rtuServ
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
+// tests that expect an answer give the loaded CI machine time to give it (the exception test
+// once timed out at 300 ms while four test files shared two cores); the timeout tests keep 300 ms
+const ANSWERS = { transport: 'tcp', timeoutMs: 3000 } as const
+
 async function tcpLink(units: Record<number, TestUnit>, over: Parameters<typeof linkConfig>[0] = { transport: 'tcp' }) {
   const { server, port } = await tcpServer(byId(units))
   const { log, lines } = captureLog()
@@ -35,7 +39,7 @@ const rejection = async (p: Promise<unknown>) => {
 describe('ModbusLink over TCP', () => {
   it('reads every area and counts the exchange', async () => {
     const unit = new TestUnit(3)
-    const { link } = await tcpLink({ 1: unit })
+    const { link } = await tcpLink({ 1: unit }, ANSWERS)
     expect(await link.read(1, 'holding', 10, 3)).toEqual([3010, 3011, 3012])
     expect(await link.read(1, 'input', 0, 2)).toEqual([3500, 3501])
     expect(await link.read(1, 'coil', 0, 5)).toEqual(unit.bits.coil.slice(0, 5))
@@ -47,7 +51,7 @@ describe('ModbusLink over TCP', () => {
   it('turns an exception answer into ModbusException with the request', async () => {
     const unit = new TestUnit()
     unit.refuse.add('input:7')
-    const { link } = await tcpLink({ 1: unit })
+    const { link } = await tcpLink({ 1: unit }, ANSWERS)
     const err = await rejection(link.read(1, 'input', 0, 10))
     expect(err.code).toBe(GatewayErrorCode.ModbusException)
     expect(err.data).toMatchObject({ exceptionCode: 2, unitId: 1, area: 'input', address: 0, count: 10 })
