@@ -125,9 +125,9 @@ export class MqttHost {
     if (!this.config.allowAnonymous && Object.keys(this.config.users).length === 0) this.log.warn('no users and allowAnonymous off: no client can connect')
     const broker = new DiscardingAedes({
       // aedes' default caps its emitter at 100 deliveries in flight and queues the rest; when the
-      // queue drains, each next message is emitted from the last one's callback, so a queue of a
-      // few thousand (a burst of alarms while a subscriber is slow) overflowed the stack and
-      // killed the broker (docs/performance.md#alarm-latency-paced). Uncapped, nothing queues there:
+      // queue drains, each next message is emitted from the last one's callback; under the latency
+      // bench's load that recursion overflowed the stack and killed the broker, twice
+      // (docs/performance.md#alarm-latency-paced). Uncapped, nothing queues there:
       // per-client limits are ours (packet-limit.ts, offline-queue.ts).
       concurrency: 0,
       ...this.aedesOptions,
